@@ -1,0 +1,56 @@
+"""Every error papersift raises on purpose, under one base class.
+
+Lower-level errors (SQLAlchemy, tantivy, HTTP) are caught at the boundary where they happen and
+re-raised as one of these, so fronts (CLI, web) only ever need to handle ``PapersiftError``.
+"""
+
+from __future__ import annotations
+
+
+class PapersiftError(Exception):
+    """Base class of every error papersift raises on purpose."""
+
+
+class SettingsError(PapersiftError):
+    """A setting (environment variable or option) has an invalid value."""
+
+
+class MissingDependencyError(PapersiftError):
+    """An optional dependency is not installed; the message carries the exact install hint."""
+
+    def __init__(self, package: str, extra: str | None = None) -> None:
+        hint = f"pip install 'papersift[{extra}]'" if extra else f"pip install {package}"
+        super().__init__(f"this feature needs the package {package!r}: {hint}")
+        self.package = package
+
+
+class MalformedRecordError(PapersiftError):
+    """An input record could not be parsed (raised in --strict mode; otherwise counted)."""
+
+
+class UnknownFormatError(PapersiftError):
+    """An input file's format could not be recognised."""
+
+
+class PaperNotFoundError(PapersiftError):
+    """No paper with the given id is in the store."""
+
+
+class InvalidIdError(PapersiftError):
+    """A string is not a valid paper id."""
+
+
+class HarvestError(PapersiftError):
+    """Harvesting from an OAI-PMH endpoint failed after retries."""
+
+
+class IndexError_(PapersiftError):
+    """A search index is missing, corrupt, or inconsistent with the store."""
+
+
+class CollectionError(PapersiftError):
+    """An evaluation collection (BEIR layout) is missing files or malformed."""
+
+
+class StoreError(PapersiftError):
+    """The store could not be opened, migrated or written."""
