@@ -18,7 +18,10 @@ class Version:
     created: datetime | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"version": self.number, "created": self.created.isoformat() if self.created else None}
+        return {
+            "version": self.number,
+            "created": self.created.isoformat() if self.created else None,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Version:

@@ -1,0 +1,31 @@
+# papersift developer commands. `make demo` and `make test` are the README's quick start.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+CORPUS ?= ../shared/data/arxiv-sample.jsonl.gz
+
+.PHONY: install demo test lint bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+demo: install  ## ingest the corpus into the default data dir and open interactive search
+	$(BIN)/papersift ingest $(CORPUS)
+	$(BIN)/papersift search
+
+test: install  ## the whole test suite, plus lint and type checks
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+	$(BIN)/pytest -n 2
+
+bench: install
+	$(BIN)/python -m bench.ingest_and_index
+	$(BIN)/python -m bench.keyword_latency
+
+clean:
+	rm -rf $(VENV) build *.egg-info

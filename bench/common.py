@@ -1,0 +1,75 @@
+"""Helpers shared by the benchmarks: shared data location, timing summaries, realistic queries."""
+
+from __future__ import annotations
+
+import gzip
+import random
+import re
+import resource
+import statistics
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+SAMPLE = SHARED_DATA / "arxiv-sample.jsonl.gz"
+
+STOPWORDS = frozenset(
+    {
+        "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "in", "into", "is", "it",
+        "its", "of", "on", "or", "over", "the", "their", "this", "to", "towards", "under", "via",
+        "with", "without", "we", "our", "using", "based",
+    }
+)  # fmt: skip
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9\-]+")
+
+
+def require(path: Path) -> Path:
+    if not path.exists():
+        sys.exit(f"benchmark needs {path} (the shared data folder beside the repository)")
+    return path
+
+
+def sample_titles(limit: int | None = None) -> Iterator[str]:
+    with gzip.open(require(SAMPLE), "rb") as handle:
+        for number, line in enumerate(handle):
+            if limit is not None and number >= limit:
+                return
+            yield str(orjson.loads(line)["title"])
+
+
+def key_phrase_queries(count: int, seed: int = 7) -> list[str]:
+    """Queries like a reader types: 2-6 consecutive content words from a real title."""
+    rng = random.Random(seed)
+    titles = list(sample_titles())
+    queries: list[str] = []
+    while len(queries) < count:
+        words = [w for w in _WORD.findall(rng.choice(titles)) if w.lower() not in STOPWORDS]
+        if len(words) < 2:
+            continue
+        length = rng.randint(2, min(6, len(words)))
+        start = rng.randint(0, len(words) - length)
+        queries.append(" ".join(words[start : start + length]))
+    return queries
+
+
+def percentiles(seconds: list[float]) -> dict[str, float]:
+    ordered = sorted(seconds)
+
+    def at(fraction: float) -> float:
+        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000
+
+    return {
+        "p50_ms": at(0.50),
+        "p90_ms": at(0.90),
+        "p99_ms": at(0.99),
+        "mean_ms": statistics.fmean(ordered) * 1000,
+        "max_ms": ordered[-1] * 1000,
+    }
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -1,0 +1,271 @@
+"""The ``papersift`` command: parses options, calls the engine, renders the result."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import orjson
+
+from papersift.engine import Engine, SearchResult
+from papersift.errors import PapersiftError
+from papersift.retrieval.filters import Filters
+from papersift.settings import Settings, load_settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _handle_errors(command: F) -> F:
+    """Turn papersift's errors into a clean message and exit code 1 (2 for usage errors)."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except PapersiftError as exc:
+            raise click.ClickException(str(exc)) from exc
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def _engine(ctx: click.Context) -> Iterator[Engine]:
+    settings: Settings = ctx.obj["settings"]
+    engine = Engine(settings)
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
+def _progress() -> bool:
+    return sys.stderr.isatty()
+
+
+@click.group()
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Data directory (default: $PAPERSIFT_DATA_DIR or ~/.local/share/papersift).",
+)
+@click.version_option(package_name="papersift")
+@click.pass_context
+def main(ctx: click.Context, data_dir: Path | None) -> None:
+    """papersift: ingest research papers, search them, follow them."""
+    try:
+        ctx.obj = {"settings": load_settings(data_dir=data_dir)}
+    except PapersiftError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--strict", is_flag=True, help="Abort on the first malformed record; write nothing.")
+@click.option("--namespace", help="Id prefix for non-arXiv records (default: the folder name).")
+@click.option("--no-index", is_flag=True, help="Do not update the search index afterwards.")
+@click.pass_context
+@_handle_errors
+def ingest(
+    ctx: click.Context, paths: tuple[Path, ...], strict: bool, namespace: str | None, no_index: bool
+) -> None:
+    """Read papers from files or folders (JSONL[.gz], Kaggle arXiv, OAI-PMH, Atom, .abs, BEIR)."""
+    with _engine(ctx) as engine:
+        report = engine.ingest(
+            list(paths),
+            strict=strict,
+            namespace=namespace,
+            update_index=not no_index,
+            progress=_progress(),
+        )
+    for problem in report.problems:
+        click.echo(f"skipped {problem}", err=True)
+    if report.malformed > len(report.problems):
+        click.echo(f"... and {report.malformed - len(report.problems):,} more", err=True)
+    click.echo(report.summary())
+
+
+@main.command()
+@click.option("--set", "set_spec", help="OAI set, e.g. cs or physics:hep-th.")
+@click.option("--from", "from_date", type=click.DateTime(["%Y-%m-%d"]), help="First datestamp.")
+@click.option("--until", "until_date", type=click.DateTime(["%Y-%m-%d"]), help="Last datestamp.")
+@click.option(
+    "--format",
+    "metadata_prefix",
+    type=click.Choice(["arXiv", "arXivRaw"]),
+    default="arXiv",
+    show_default=True,
+)
+@click.option("--restart", is_flag=True, help="Ignore a checkpoint and start from the first page.")
+@click.option("--no-index", is_flag=True, help="Do not update the search index afterwards.")
+@click.pass_context
+@_handle_errors
+def harvest(
+    ctx: click.Context,
+    set_spec: str | None,
+    from_date: Any,
+    until_date: Any,
+    metadata_prefix: str,
+    restart: bool,
+    no_index: bool,
+) -> None:
+    """Harvest arXiv metadata over OAI-PMH; an interrupted harvest resumes where it stopped."""
+    with _engine(ctx) as engine:
+        report = engine.harvest(
+            set_spec=set_spec,
+            from_date=from_date.date() if from_date else None,
+            until_date=until_date.date() if until_date else None,
+            metadata_prefix=metadata_prefix,
+            restart=restart,
+            update_index=not no_index,
+            progress=_progress(),
+        )
+    for problem in report.problems[:50]:
+        click.echo(f"skipped {problem}", err=True)
+    click.echo(report.summary())
+
+
+@main.command()
+@click.option("--rebuild", is_flag=True, help="Rebuild from scratch instead of catching up.")
+@click.pass_context
+@_handle_errors
+def index(ctx: click.Context, rebuild: bool) -> None:
+    """Bring the search index up to date with the store."""
+    with _engine(ctx) as engine:
+        click.echo(engine.index(rebuild=rebuild, progress=_progress()).summary())
+
+
+def _filters(category: tuple[str, ...], since: Any, until: Any, author: str | None) -> Filters:
+    return Filters(
+        categories=category,
+        since=since.date() if since else None,
+        until=until.date() if until else None,
+        author=author,
+    )
+
+
+@main.command()
+@click.argument("query", required=False)
+@click.option("-k", "--k", default=10, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--category", multiple=True, help="Only these categories (repeatable).")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Listed on or after this date.")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Listed on or before this date.")
+@click.option("--author", help="Only papers by an author whose name contains these words.")
+@click.option("--mode", default="bm25", show_default=True, help="Retrieval method.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines instead of a table.")
+@click.pass_context
+@_handle_errors
+def search(
+    ctx: click.Context,
+    query: str | None,
+    k: int,
+    category: tuple[str, ...],
+    since: Any,
+    until: Any,
+    author: str | None,
+    mode: str,
+    as_json: bool,
+) -> None:
+    """Search the papers. Without QUERY, opens an interactive prompt."""
+    filters = _filters(category, since, until, author)
+    with _engine(ctx) as engine:
+        stale = engine.pending_index_updates()
+        if stale:
+            click.echo("note: the index is behind the store; run `papersift index`", err=True)
+        if query is not None:
+            _print_results(engine.search(query, k=k, filters=filters, mode=mode), as_json)
+            return
+        _interactive(engine, k, filters, mode)
+
+
+def _interactive(engine: Engine, k: int, filters: Filters, mode: str) -> None:
+    click.echo(f"{engine.papers.count():,} papers. Type a query; an empty line quits.")
+    while True:
+        try:
+            query = click.prompt("search", default="", show_default=False)
+        except (click.Abort, EOFError):
+            return
+        if not query.strip():
+            return
+        _print_results(engine.search(query, k=k, filters=filters, mode=mode), as_json=False)
+
+
+def _print_results(results: list[SearchResult], as_json: bool) -> None:
+    if as_json:
+        for rank, result in enumerate(results, 1):
+            record = {"rank": rank, "score": round(result.score, 4), **result.paper.to_dict()}
+            click.echo(orjson.dumps(record).decode())
+        return
+    if not results:
+        click.echo("no papers match")
+        return
+    for rank, result in enumerate(results, 1):
+        click.echo(_format_result(rank, result))
+
+
+def _format_result(rank: int, result: SearchResult) -> str:
+    paper = result.paper
+    authors = ", ".join(paper.authors[:3]) + (" et al." if len(paper.authors) > 3 else "")
+    when = paper.display_date.isoformat() if paper.display_date else "----------"
+    categories = " ".join(paper.categories[:3])
+    title = " ".join(paper.title.split())
+    return (
+        f"{rank:>3}. {paper.id:<18} {result.score:7.2f}  {when}  {categories}\n"
+        f"     {click.style(title, bold=True)}\n"
+        f"     {authors}"
+    )
+
+
+@main.command()
+@click.argument("paper_id")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@_handle_errors
+def show(ctx: click.Context, paper_id: str, as_json: bool) -> None:
+    """Print one paper."""
+    with _engine(ctx) as engine:
+        paper = engine.paper(paper_id)
+    if as_json:
+        click.echo(orjson.dumps(paper.to_dict(), option=orjson.OPT_INDENT_2).decode())
+        return
+    click.echo(click.style(" ".join(paper.title.split()), bold=True))
+    click.echo(", ".join(paper.authors))
+    click.echo(f"{paper.id} v{paper.version}  {' '.join(paper.categories)}  {paper.display_date}")
+    click.echo()
+    click.echo(paper.abstract)
+
+
+@main.command()
+@click.pass_context
+@_handle_errors
+def stats(ctx: click.Context) -> None:
+    """Counts of what is stored and indexed."""
+    with _engine(ctx) as engine:
+        click.echo(f"data directory: {engine.settings.data_dir}")
+        click.echo(f"papers:         {engine.papers.count():,}")
+        meta = engine.keyword_index.meta() or {}
+        click.echo(f"keyword index:  {meta.get('documents', 0):,} papers")
+        click.echo(f"index behind:   {engine.pending_index_updates():,} revisions")
+
+
+@main.command(name="eval")
+@click.argument("collection", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--mode", default="bm25", show_default=True, help="Retrieval method.")
+@click.option("--split", default="test", show_default=True, help="Query split (test or train).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@_handle_errors
+def evaluate(collection: Path, mode: str, split: str, as_json: bool) -> None:
+    """Measure retrieval quality on a BEIR-layout collection (corpus, queries, qrels)."""
+    from papersift.evaluation import evaluate_collection
+
+    result = evaluate_collection(collection, mode=mode, split=split, progress=_progress())
+    if as_json:
+        click.echo(orjson.dumps(result.to_dict()).decode())
+    else:
+        click.echo(result.table())

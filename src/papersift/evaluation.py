@@ -1,0 +1,166 @@
+"""Retrieval quality on BEIR-layout test collections, computed with ir-measures.
+
+A collection directory holds ``corpus.jsonl`` ({"_id" or "id", "title", "text"}), queries
+(``queries.jsonl``, or ``queries_<split>.jsonl`` for other splits) and relevance judgements
+(``qrels.tsv`` / ``qrels/test.tsv``, or ``qrels_<split>.tsv``: query, doc, relevance; an optional
+header line). The corpus is loaded into a temporary store, so evaluation never touches user data.
+"""
+
+from __future__ import annotations
+
+import csv
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import ir_measures
+import orjson
+from ir_measures import AP, RR, R, nDCG
+from tqdm import tqdm
+
+from papersift.engine import Engine
+from papersift.errors import CollectionError
+from papersift.settings import Settings
+
+MEASURES = {"ndcg@10": nDCG @ 10, "recall@100": R @ 100, "map": AP @ 1000, "mrr@10": RR @ 10}
+RUN_DEPTH = 1000
+
+
+@dataclass(frozen=True)
+class Collection:
+    name: str
+    corpus: Path
+    queries: dict[str, str]
+    qrels: dict[str, dict[str, int]]
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    collection: str
+    mode: str
+    split: str
+    queries: int
+    documents: int
+    metrics: dict[str, float]
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "collection": self.collection,
+            "mode": self.mode,
+            "split": self.split,
+            "queries": self.queries,
+            "documents": self.documents,
+            **{name: round(value, 4) for name, value in self.metrics.items()},
+            "seconds": round(self.seconds, 1),
+        }
+
+    def table(self) -> str:
+        head = (
+            f"{self.collection} ({self.split}: {self.queries} queries, "
+            f"{self.documents:,} documents), mode {self.mode}"
+        )
+        rows = [f"  {name:<11} {value:.4f}" for name, value in self.metrics.items()]
+        return "\n".join([head, *rows, f"  ({self.seconds:.1f} s)"])
+
+
+def _first_existing(directory: Path, names: list[str], what: str) -> Path:
+    for name in names:
+        if (directory / name).is_file():
+            return directory / name
+    raise CollectionError(f"{directory}: no {what} file (looked for {', '.join(names)})")
+
+
+def _read_queries(path: Path) -> dict[str, str]:
+    queries: dict[str, str] = {}
+    for number, line in enumerate(path.read_bytes().splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = orjson.loads(line)
+            queries[str(record.get("_id", record.get("id")))] = str(record["text"])
+        except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+            raise CollectionError(f"{path}: line {number}: not a query record ({exc})") from None
+    return queries
+
+
+def _read_qrels(path: Path) -> dict[str, dict[str, int]]:
+    qrels: dict[str, dict[str, int]] = {}
+    with path.open(newline="") as handle:
+        for number, row in enumerate(csv.reader(handle, delimiter="\t"), 1):
+            if not row or (number == 1 and not row[-1].strip().lstrip("-").isdigit()):
+                continue  # blank line or header
+            if len(row) not in (3, 4):
+                raise CollectionError(f"{path}: line {number}: expected query, doc, relevance")
+            query_id, doc_id, relevance = row[0], row[-2], row[-1]
+            try:
+                qrels.setdefault(query_id, {})[doc_id] = int(relevance)
+            except ValueError:
+                raise CollectionError(f"{path}: line {number}: relevance is not a number") from None
+    return qrels
+
+
+def load_collection(directory: Path, split: str = "test") -> Collection:
+    """Locate and read a BEIR-layout collection; missing or bad files raise CollectionError."""
+    if split not in ("test", "train", "dev"):
+        raise CollectionError(f"unknown split {split!r}: use test, train or dev")
+    corpus = _first_existing(directory, ["corpus.jsonl", "corpus.jsonl.gz"], "corpus")
+    query_names = ["queries.jsonl"] if split == "test" else [f"queries_{split}.jsonl"]
+    qrels_names = (
+        ["qrels.tsv", "qrels/test.tsv"]
+        if split == "test"
+        else [f"qrels_{split}.tsv", f"qrels/{split}.tsv"]
+    )
+    queries = _read_queries(_first_existing(directory, query_names, f"{split} queries"))
+    qrels = _read_qrels(_first_existing(directory, qrels_names, f"{split} qrels"))
+    judged = {query_id: text for query_id, text in queries.items() if query_id in qrels}
+    if not judged:
+        raise CollectionError(f"{directory}: no {split} query has relevance judgements")
+    return Collection(directory.resolve().name, corpus, judged, qrels)
+
+
+def evaluate_collection(
+    directory: Path, *, mode: str = "bm25", split: str = "test", progress: bool = False
+) -> EvalResult:
+    """Load the collection into a temporary store, run every judged query, compute the measures."""
+    collection = load_collection(directory, split)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="papersift-eval-") as scratch:
+        settings = Settings(data_dir=Path(scratch), database_url=f"sqlite:///{scratch}/eval.db")
+        engine = Engine(settings)
+        try:
+            engine.ingest([collection.corpus], namespace=collection.name, progress=progress)
+            documents = engine.papers.count()
+            run = run_queries(engine, collection, mode, progress)
+        finally:
+            engine.close()
+    metrics = score_run(collection, run)
+    return EvalResult(
+        collection.name,
+        mode,
+        split,
+        len(collection.queries),
+        documents,
+        metrics,
+        time.perf_counter() - started,
+    )
+
+
+def score_run(collection: Collection, run: dict[str, dict[str, float]]) -> dict[str, float]:
+    """The measures of a run ({query id: {doc id: score}}) against the collection's qrels."""
+    scores = ir_measures.calc_aggregate(list(MEASURES.values()), collection.qrels, run)
+    return {name: float(scores[measure]) for name, measure in MEASURES.items()}
+
+
+def run_queries(
+    engine: Engine, collection: Collection, mode: str, progress: bool
+) -> dict[str, dict[str, float]]:
+    prefix = f"{collection.name}:"
+    run: dict[str, dict[str, float]] = {}
+    queries = tqdm(collection.queries.items(), desc=mode, unit=" queries", disable=not progress)
+    for query_id, text in queries:
+        hits = engine.search_hits(text, k=RUN_DEPTH, mode=mode)
+        run[query_id] = {hit.paper_id.removeprefix(prefix): hit.score for hit in hits}
+    return run

@@ -1,0 +1,76 @@
+"""What long-running engine operations report back to the fronts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from papersift.sources import Malformed
+
+MAX_REPORTED_PROBLEMS = 50
+
+
+@dataclass
+class IngestReport:
+    records: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    duplicates: int = 0
+    malformed: int = 0
+    problems: list[Malformed] = field(default_factory=list)
+    indexed: int = 0
+    seconds: float = 0.0
+
+    def note_malformed(self, problem: Malformed) -> None:
+        self.malformed += 1
+        if len(self.problems) < MAX_REPORTED_PROBLEMS:
+            self.problems.append(problem)
+
+    @property
+    def papers_per_second(self) -> float:
+        return self.records / self.seconds if self.seconds else 0.0
+
+    def summary(self) -> str:
+        return (
+            f"{self.records:,} records: {self.added:,} added, {self.updated:,} updated, "
+            f"{self.unchanged:,} unchanged, {self.duplicates:,} duplicate ids, "
+            f"{self.malformed:,} malformed skipped; {self.indexed:,} indexed "
+            f"in {self.seconds:.1f} s ({self.papers_per_second:,.0f} papers/s)"
+        )
+
+
+@dataclass
+class IndexReport:
+    written: int
+    documents: int
+    rebuilt: bool
+    seconds: float
+
+    def summary(self) -> str:
+        action = "rebuilt" if self.rebuilt else "updated"
+        return (
+            f"keyword index {action}: {self.written:,} papers written, "
+            f"{self.documents:,} in the index, {self.seconds:.1f} s"
+        )
+
+
+@dataclass
+class HarvestReport:
+    pages: int = 0
+    records: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    malformed: int = 0
+    resumed_from_page: int | None = None
+    problems: list[Malformed] = field(default_factory=list)
+
+    def summary(self) -> str:
+        resumed = (
+            f" (resumed after page {self.resumed_from_page})" if self.resumed_from_page else ""
+        )
+        return (
+            f"harvested {self.pages:,} pages{resumed}, {self.records:,} records: "
+            f"{self.added:,} added, {self.updated:,} updated, {self.unchanged:,} unchanged, "
+            f"{self.malformed:,} malformed skipped"
+        )

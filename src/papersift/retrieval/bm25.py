@@ -1,0 +1,19 @@
+"""BM25 keyword retrieval over the tantivy index."""
+
+from __future__ import annotations
+
+from papersift.indexes.keyword import KeywordIndex
+from papersift.retrieval.base import Hit
+from papersift.retrieval.filters import Filters
+
+
+class BM25Retriever:
+    """Keyword search: field-boosted BM25 (title, abstract, authors) with phrase queries."""
+
+    name = "bm25"
+
+    def __init__(self, index: KeywordIndex) -> None:
+        self.index = index
+
+    def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
+        return [Hit(hit.paper_id, hit.score) for hit in self.index.search(query, k, filters)]

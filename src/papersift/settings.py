@@ -1,0 +1,90 @@
+"""All settings in one declared table, read from the environment (``PAPERSIFT_*``) and validated.
+
+Every field's ``description`` is its documentation; a test checks that README.md lists them all.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from papersift.errors import SettingsError
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "papersift"
+
+
+class Settings(BaseSettings):
+    """papersift's settings. Environment variables are the field names upper-cased, prefixed."""
+
+    model_config = SettingsConfigDict(env_prefix="PAPERSIFT_", extra="forbid", frozen=True)
+
+    data_dir: Path = Field(
+        default_factory=_default_data_dir,
+        description="Directory holding the SQLite store and the index files.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the store; default: SQLite file papersift.db in data_dir.",
+    )
+    oai_endpoint: str = Field(
+        default="https://oaipmh.arxiv.org/oai",
+        description="OAI-PMH endpoint that `papersift harvest` reads from.",
+    )
+    harvest_delay: float = Field(
+        default=3.0,
+        ge=0.0,
+        le=600.0,
+        description="Seconds between OAI-PMH requests (arXiv asks for 3).",
+    )
+    harvest_max_retries: int = Field(
+        default=5,
+        ge=0,
+        le=50,
+        description="Retries of a failing OAI-PMH request before the harvest stops.",
+    )
+    ingest_batch_size: int = Field(
+        default=5000,
+        ge=1,
+        le=1_000_000,
+        description="Papers written per transaction while ingesting (non-strict runs).",
+    )
+    index_memory_mb: int = Field(
+        default=256,
+        ge=16,
+        le=16384,
+        description="Memory budget of the keyword index writer, in MB.",
+    )
+
+    @field_validator("oai_endpoint")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @property
+    def store_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'papersift.db'}"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment plus explicit overrides; invalid values raise SettingsError."""
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"PAPERSIFT_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise SettingsError(f"invalid settings: {problems}") from None

@@ -1,0 +1,82 @@
+"""arXiv identifiers: recognise them in their many spellings and reduce them to one form.
+
+The canonical form is the id without version: ``2503.11677`` (new style, since April 2007) or
+``hep-th/9901001`` (old style, archive/YYMMNNN; a subject class such as ``math.GT/0309136`` is
+dropped, giving ``math/0309136``). The version, when the input names one, is returned apart.
+"""
+
+from __future__ import annotations
+
+import re
+
+from papersift.errors import InvalidIdError
+
+# Every archive that ever issued old-style ids (they stopped in March 2007, so this list is final).
+OLD_ARCHIVES = frozenset(
+    {
+        "acc-phys", "adap-org", "alg-geom", "ao-sci", "astro-ph", "atom-ph", "bayes-an",
+        "chao-dyn", "chem-ph", "cmp-lg", "comp-gas", "cond-mat", "cs", "dg-ga", "funct-an",
+        "gr-qc", "hep-ex", "hep-lat", "hep-ph", "hep-th", "math", "math-ph", "mtrl-th", "nlin",
+        "nucl-ex", "nucl-th", "patt-sol", "physics", "plasm-ph", "q-alg", "q-bio", "quant-ph",
+        "solv-int", "supr-con",
+    }
+)  # fmt: skip
+
+_PREFIX = re.compile(
+    r"""^(?:
+        https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/
+      | oai:arxiv\.org:
+      | arxiv:
+    )""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_NEW_STYLE = r"(?P<new_yymm>\d{4})\.(?P<number>\d{4,5})"
+# An old-style id may carry a subject class (math.GT/0309136); it is not part of the id.
+_OLD_STYLE = (
+    r"(?P<archive>[a-z]+(?:-[a-z]+)?)(?:\.[A-Za-z]{2,}(?:-[a-z]{2,})?)?"
+    r"/(?P<old_number>(?P<old_yymm>\d{4})\d{3})"
+)
+_ID = re.compile(rf"(?:{_NEW_STYLE}|{_OLD_STYLE})(?:v(?P<version>[1-9]\d{{0,3}}))?(?:\.pdf)?/?")
+
+
+def normalise_arxiv_id(raw: str) -> tuple[str, int | None]:
+    """Return ``(id without version, version or None)`` for any common spelling of an arXiv id.
+
+    Accepts bare ids (``2503.11677``, ``2503.11677v3``, ``hep-th/9901001``,
+    ``math.GT/0309136``), ``arXiv:`` and ``oai:arXiv.org:`` prefixes and abs/pdf URLs.
+    Raises ``InvalidIdError`` for anything else.
+    """
+    text = raw.strip()
+    match = _ID.fullmatch(_PREFIX.sub("", text, count=1))
+    if match is None or not _plausible(match):
+        raise InvalidIdError(f"not an arXiv id: {raw!r}")
+    version = match.group("version")
+    if match.group("archive"):
+        paper_id = f"{match.group('archive')}/{match.group('old_number')}"
+    else:
+        paper_id = f"{match.group('new_yymm')}.{match.group('number')}"
+    return paper_id, int(version) if version else None
+
+
+def is_arxiv_id(s: str) -> bool:
+    """Whether ``normalise_arxiv_id`` accepts ``s``."""
+    try:
+        normalise_arxiv_id(s)
+    except InvalidIdError:
+        return False
+    return True
+
+
+def _plausible(match: re.Match[str]) -> bool:
+    """Check what the pattern cannot: a real month, a known archive, the right number width."""
+    archive = match.group("archive")
+    yymm = match.group("old_yymm") if archive else match.group("new_yymm")
+    month = int(yymm[2:])
+    if not 1 <= month <= 12:
+        return False
+    if archive:
+        return archive in OLD_ARCHIVES
+    # New-style ids start in 0704; numbers have 4 digits until 1412 and 5 digits from 1501.
+    if yymm < "0704":
+        return False
+    return len(match.group("number")) == (4 if yymm <= "1412" else 5)

@@ -1,0 +1,80 @@
+"""Opening the store's database and bringing its schema up to date."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from papersift.errors import StoreError
+from papersift.store.schema import store_info
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def open_database(url: str) -> Engine:
+    """Create an engine for ``url``; SQLite files get WAL mode, foreign keys and a busy timeout."""
+    try:
+        engine = sa.create_engine(
+            url,
+            json_serializer=lambda value: orjson.dumps(value).decode(),
+            json_deserializer=orjson.loads,
+        )
+    except (SQLAlchemyError, ValueError) as exc:
+        raise StoreError(f"cannot open database {url!r}: {exc}") from exc
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine)
+    return engine
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    database = engine.url.database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+
+def _alembic_config(connection: sa.Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = connection
+    return config
+
+
+def migrate(engine: Engine) -> None:
+    """Apply pending Alembic migrations (a no-op when the schema is current)."""
+    try:
+        with engine.begin() as connection:
+            config = _alembic_config(connection)
+            head = ScriptDirectory.from_config(config).get_current_head()
+            if MigrationContext.configure(connection).get_current_revision() != head:
+                command.upgrade(config, "head")
+            _ensure_store_id(connection)
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot migrate the store at {engine.url!r}: {exc}") from exc
+
+
+def _ensure_store_id(connection: sa.Connection) -> None:
+    """Give the store a random identity once, so indexes can tell a replaced store apart."""
+    found = connection.execute(
+        sa.select(store_info.c.value).where(store_info.c.key == "store_id")
+    ).scalar()
+    if found is None:
+        connection.execute(store_info.insert().values(key="store_id", value=uuid.uuid4().hex))

@@ -1,0 +1,157 @@
+"""Table definitions used by queries. The Alembic migrations create the same schema.
+
+Only ``papers`` and its bookkeeping are used so far; the user tables exist so later features
+(accounts, votes, collections, subscriptions, digests) extend the schema instead of reshaping it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+papers = Table(
+    "papers",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("abstract", Text, nullable=False),
+    Column("authors", JSON, nullable=False),
+    Column("categories", JSON, nullable=False),
+    Column("primary_category", String(32), index=True),
+    Column("submitted", Date),
+    Column("updated", Date),
+    Column("listed", Date, index=True),
+    Column("doi", String(255)),
+    Column("journal_ref", Text),
+    Column("comments", Text),
+    Column("license", String(255)),
+    Column("source", String(64), nullable=False),
+    Column("versions", JSON, nullable=False),
+    Column("content_hash", String(32), nullable=False),
+    Column("rev", BigInteger, nullable=False, index=True),
+    Column("ingested_at", DateTime(timezone=True), nullable=False),
+)
+
+# Named monotonic counters; "paper_rev" orders paper changes so indexes can catch up incrementally.
+counters = Table(
+    "counters",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+store_info = Table(
+    "store_info",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+harvest_state = Table(
+    "harvest_state",
+    metadata,
+    Column("key", String(255), primary_key=True),
+    Column("resumption_token", Text),
+    Column("pages", Integer, nullable=False),
+    Column("records", Integer, nullable=False),
+    Column("status", String(16), nullable=False),  # running | done
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("display_name", String(120), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("is_admin", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+votes = Table(
+    "votes",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("paper_id", String(64), ForeignKey("papers.id"), primary_key=True, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+collections = Table(
+    "collections",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("is_public", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("user_id", "name", name="uq_collections_user_name"),
+)
+
+collection_items = Table(
+    "collection_items",
+    metadata,
+    Column(
+        "collection_id",
+        Integer,
+        ForeignKey("collections.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("paper_id", String(64), ForeignKey("papers.id"), primary_key=True),
+    Column("tags", JSON, nullable=False),
+    Column("added_at", DateTime(timezone=True), nullable=False),
+)
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("frequency", String(16), nullable=False),  # daily | weekly | off
+    Column("sections", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+saved_searches = Table(
+    "saved_searches",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("query", Text, nullable=False),
+    Column("mode", String(16), nullable=False),
+    Column("filters", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+follows = Table(
+    "follows",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("kind", String(16), primary_key=True),  # author | category
+    Column("value", String(255), primary_key=True),
+)
+
+digest_log = Table(
+    "digest_log",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("digest_date", Date, primary_key=True),
+    Column("status", String(16), nullable=False),  # composing | sent | empty
+    Column("message_id", String(255)),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)

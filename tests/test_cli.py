@@ -1,0 +1,103 @@
+"""The CLI as a user drives it, in-process through click's runner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from papersift.cli import main
+from tests.conftest import make_paper, write_jsonl
+
+
+@pytest.fixture
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("PAPERSIFT_DATABASE_URL", raising=False)
+    data_dir = tmp_path / "data"
+
+    def invoke(*args: str, expect: int = 0):  # type: ignore[no-untyped-def]
+        result = CliRunner().invoke(main, ["--data-dir", str(data_dir), *args])
+        assert result.exit_code == expect, result.output
+        return result
+
+    return invoke
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    papers = [
+        make_paper(
+            "2501.00001", title="Sparse attention for long documents", categories=("cs.CL",)
+        ),
+        make_paper("2501.00002", title="Convolutional networks for images", categories=("cs.CV",)),
+    ]
+    return write_jsonl(tmp_path / "papers.jsonl", papers)
+
+
+def test_ingest_then_search(run, corpus: Path) -> None:  # type: ignore[no-untyped-def]
+    output = run("ingest", str(corpus)).output
+    assert "2 added" in output and "2 indexed" in output
+    assert "2 unchanged" in run("ingest", str(corpus)).output
+    table = run("search", "sparse attention").output
+    assert "2501.00001" in table and "Sparse attention" in table
+    lines = run("search", "networks", "--json").output.splitlines()
+    assert json.loads(lines[0])["id"] == "2501.00002"
+    assert run("search", "networks", "--category", "cs.CL").output.strip() == "no papers match"
+
+
+def test_malformed_records_are_reported_and_skipped(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "bad.jsonl"
+    good = make_paper("2501.00003").to_dict()
+    bad.write_text(json.dumps(good) + "\n{truncated\n" + json.dumps({"id": "2501.00004"}) + "\n")
+    result = run("ingest", str(bad))
+    assert "1 added" in result.output and "2 malformed" in result.output
+    assert "bad.jsonl: line 2" in result.stderr
+
+
+def test_strict_mode_writes_nothing(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps(make_paper("2501.00005").to_dict()) + "\n{truncated\n")
+    result = run("ingest", "--strict", str(bad), expect=1)
+    assert "line 2" in result.output and "nothing was written" in result.output
+    assert "papers:         0" in run("stats").output
+
+
+def test_show_and_unknown_ids(run, corpus: Path) -> None:  # type: ignore[no-untyped-def]
+    run("ingest", str(corpus))
+    assert "Sparse attention" in run("show", "2501.00001").output
+    assert json.loads(run("show", "2501.00001", "--json").output)["id"] == "2501.00001"
+    assert "no paper with id" in run("show", "9999.99999", expect=1).output
+
+
+def test_bad_options_are_usage_errors(run, corpus: Path) -> None:  # type: ignore[no-untyped-def]
+    run("ingest", str(corpus))
+    assert (
+        "since"
+        in run("search", "x", "--since", "2026-02-01", "--until", "2026-01-01", expect=2).output
+    )
+    assert "unknown search mode" in run("search", "x", "--mode", "nope", expect=2).output
+    run("search", "x", "--since", "yesterday", expect=2)
+
+
+def test_interactive_search(run, corpus: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    run("ingest", str(corpus))
+    result = CliRunner().invoke(
+        main, ["--data-dir", str(tmp_path / "data"), "search"], input="attention\n\n"
+    )
+    assert result.exit_code == 0 and "2501.00001" in result.output
+
+
+def test_invalid_setting_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAPERSIFT_HARVEST_DELAY", "soon")
+    result = CliRunner().invoke(main, ["--data-dir", str(tmp_path), "stats"])
+    assert result.exit_code == 1 and "PAPERSIFT_HARVEST_DELAY" in result.output
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    from papersift.settings import Settings
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    for name in Settings.model_fields:
+        assert f"PAPERSIFT_{name.upper()}" in readme, name
