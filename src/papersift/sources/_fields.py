@@ -28,8 +28,13 @@ class RecordError(ValueError):
 
 
 def checked(paper: Paper) -> Paper:
-    """Return ``paper`` if it has a title and fits the size limits, else raise ``RecordError``."""
-    if not paper.title:
+    """Return ``paper`` if it has a title and fits the size limits, else raise ``RecordError``.
+
+    Test-collection documents (BEIR) may lack a title when they have text: many collections have
+    untitled documents, and dropping them would change the collection.
+    """
+    untitled_document = paper.source.startswith("beir:") and bool(paper.abstract)
+    if not paper.title and not untitled_document:
         raise RecordError("missing title")
     _check_length("title", paper.title, MAX_TITLE_CHARS)
     _check_length("abstract", paper.abstract, MAX_ABSTRACT_CHARS)
