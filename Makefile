@@ -8,8 +8,7 @@ CORPUS ?= ../shared/data/arxiv-sample.jsonl.gz
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,semantic,bench]'
 	touch $@
 
 install: $(BIN)/.installed

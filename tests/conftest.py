@@ -31,6 +31,7 @@ def settings(tmp_path: Path) -> Settings:
         data_dir=tmp_path / "data",
         database_url=f"sqlite:///{tmp_path / 'data' / 'papersift.db'}",
         harvest_delay=0.0,
+        embedder_backend="none",
     )
 
 

@@ -15,6 +15,7 @@ from tests.conftest import make_paper, write_jsonl
 @pytest.fixture
 def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     monkeypatch.delenv("PAPERSIFT_DATABASE_URL", raising=False)
+    monkeypatch.setenv("PAPERSIFT_EMBEDDER_BACKEND", "none")
     data_dir = tmp_path / "data"
 
     def invoke(*args: str, expect: int = 0):  # type: ignore[no-untyped-def]
@@ -79,6 +80,19 @@ def test_bad_options_are_usage_errors(run, corpus: Path) -> None:  # type: ignor
     )
     assert "unknown search mode" in run("search", "x", "--mode", "nope", expect=2).output
     run("search", "x", "--since", "yesterday", expect=2)
+
+
+def test_similar_without_semantic_search_uses_shared_terms(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    papers = [
+        make_paper("2501.00011", title="Sparse attention transformers", abstract="long context"),
+        make_paper("2501.00012", title="Sparse attention for speech", abstract="long audio"),
+        make_paper("2501.00013", title="Protein folding", abstract="amino acids"),
+    ]
+    run("ingest", str(write_jsonl(tmp_path / "p.jsonl", papers)))
+    lines = run("similar", "2501.00011", "--json").output.splitlines()
+    assert [json.loads(line)["id"] for line in lines] == ["2501.00012"]
+    assert "no paper with id" in run("similar", "2501.99999", expect=1).output
+    assert "papersift[semantic]" in run("search", "x", "--mode", "dense", expect=1).output
 
 
 def test_interactive_search(run, corpus: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from papersift.engine import Engine
 from papersift.errors import IndexError_
-from papersift.retrieval.filters import Filters
+from papersift.filters import Filters
 from tests.conftest import make_paper, write_jsonl
 
 CORPUS = [

@@ -14,7 +14,7 @@ import orjson
 
 from papersift.engine import Engine, SearchResult
 from papersift.errors import PapersiftError
-from papersift.retrieval.filters import Filters
+from papersift.filters import Filters
 from papersift.settings import Settings, load_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -133,12 +133,16 @@ def harvest(
 
 @main.command()
 @click.option("--rebuild", is_flag=True, help="Rebuild from scratch instead of catching up.")
+@click.option("--no-semantic", is_flag=True, help="Only the keyword index; no embeddings.")
 @click.pass_context
 @_handle_errors
-def index(ctx: click.Context, rebuild: bool) -> None:
-    """Bring the search index up to date with the store."""
+def index(ctx: click.Context, rebuild: bool, no_semantic: bool) -> None:
+    """Bring the search indexes up to date with the store (embedding new papers)."""
     with _engine(ctx) as engine:
-        click.echo(engine.index(rebuild=rebuild, progress=_progress()).summary())
+        report = engine.index(rebuild=rebuild, semantic=not no_semantic, progress=_progress())
+        click.echo(report.summary())
+        if not no_semantic and engine.semantic_backend is None:
+            click.echo("semantic search is off: pip install 'papersift[semantic]'", err=True)
 
 
 def _filters(category: tuple[str, ...], since: Any, until: Any, author: str | None) -> Filters:
@@ -157,7 +161,7 @@ def _filters(category: tuple[str, ...], since: Any, until: Any, author: str | No
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Listed on or after this date.")
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Listed on or before this date.")
 @click.option("--author", help="Only papers by an author whose name contains these words.")
-@click.option("--mode", default="bm25", show_default=True, help="Retrieval method.")
+@click.option("--mode", default="bm25", show_default=True, help="bm25, dense or hybrid.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines instead of a table.")
 @click.pass_context
 @_handle_errors
@@ -223,6 +227,35 @@ def _format_result(rank: int, result: SearchResult) -> str:
 
 
 @main.command()
+@click.argument("paper_ids", nargs=-1, required=True)
+@click.option("-k", "--k", default=10, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--recent", is_flag=True, help="Sort the similar papers newest first.")
+@click.option("--category", multiple=True, help="Only these categories (repeatable).")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Listed on or after this date.")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Listed on or before this date.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines instead of a table.")
+@click.pass_context
+@_handle_errors
+def similar(
+    ctx: click.Context,
+    paper_ids: tuple[str, ...],
+    k: int,
+    recent: bool,
+    category: tuple[str, ...],
+    since: Any,
+    until: Any,
+    as_json: bool,
+) -> None:
+    """Papers similar to PAPER_ID (several ids: more like these)."""
+    filters = _filters(category, since, until, None)
+    with _engine(ctx) as engine:
+        results = engine.similar(
+            list(paper_ids), k=k, filters=filters, sort="recent" if recent else "relevance"
+        )
+    _print_results(results, as_json)
+
+
+@main.command()
 @click.argument("paper_id")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
@@ -256,16 +289,41 @@ def stats(ctx: click.Context) -> None:
 
 @main.command(name="eval")
 @click.argument("collection", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--mode", default="bm25", show_default=True, help="Retrieval method.")
-@click.option("--split", default="test", show_default=True, help="Query split (test or train).")
+@click.option("--mode", default="bm25", show_default=True, help="bm25, dense or hybrid.")
+@click.option("--split", default="test", show_default=True, help="Query split: test or train.")
+@click.option("--embedder", help="Embedding backend for dense/hybrid (onnx-int8, torch, static).")
+@click.option("--no-cache", is_flag=True, help="Use a temporary store instead of the eval cache.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_context
 @_handle_errors
-def evaluate(collection: Path, mode: str, split: str, as_json: bool) -> None:
+def evaluate(
+    ctx: click.Context,
+    collection: Path,
+    mode: str,
+    split: str,
+    embedder: str | None,
+    no_cache: bool,
+    as_json: bool,
+) -> None:
     """Measure retrieval quality on a BEIR-layout collection (corpus, queries, qrels)."""
     from papersift.evaluation import evaluate_collection
 
-    result = evaluate_collection(collection, mode=mode, split=split, progress=_progress())
+    settings = _with_embedder(ctx.obj["settings"], embedder)
+    result = evaluate_collection(
+        collection,
+        mode=mode,
+        split=split,
+        settings=settings,
+        cache=not no_cache,
+        progress=_progress(),
+    )
     if as_json:
         click.echo(orjson.dumps(result.to_dict()).decode())
     else:
         click.echo(result.table())
+
+
+def _with_embedder(settings: Settings, embedder: str | None) -> Settings:
+    if embedder is None:
+        return settings
+    return load_settings(**{**settings.model_dump(), "embedder_backend": embedder})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -9,16 +10,23 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 from sqlalchemy.engine import Connection
 from tqdm import tqdm
 
-from papersift.errors import MalformedRecordError, PaperNotFoundError
+from papersift.embeddings.base import Embedder, Vectors, document_text
+from papersift.errors import MalformedRecordError, PaperNotFoundError, SettingsError
 from papersift.indexes.keyword import KeywordIndex
+from papersift.indexes.vector import VectorIndex
+from papersift.indexes.vector_sync import VectorReport, update_vector_index
 from papersift.model import Paper
 from papersift.reports import HarvestReport, IndexReport, IngestReport
 from papersift.retrieval.base import Hit, Retriever
 from papersift.retrieval.bm25 import BM25Retriever
-from papersift.retrieval.filters import Filters
+from papersift.retrieval.dense import DenseRetriever
+from papersift.filters import Filters
+from papersift.retrieval.hybrid import Fusion, HybridRetriever
+from papersift.retrieval.similar import SimilarPapers
 from papersift.settings import Settings
 from papersift.sources import Malformed, Record
 from papersift.sources.detect import detect_format, read_path
@@ -28,6 +36,7 @@ from papersift.sources.harvest import (
     OAIHarvester,
 )
 from papersift.store.database import migrate, open_database
+from papersift.store.embeddings import EmbeddingStore
 from papersift.store.harvests import HarvestCheckpoint, HarvestLog
 from papersift.store.papers import PaperStore, UpsertCounts
 
@@ -47,11 +56,77 @@ class Engine:
         migrate(self.database)
         self.papers = PaperStore(self.database)
         self.harvests = HarvestLog(self.database)
+        self.embeddings = EmbeddingStore(self.database)
         self.keyword_index = KeywordIndex(settings.index_dir / "keyword")
-        self._retrievers: dict[str, Retriever] = {"bm25": BM25Retriever(self.keyword_index)}
+        self.vector_index = VectorIndex(settings.index_dir / "vector")
+        self._embedder: Embedder | None = None
+        self.bm25 = BM25Retriever(self.keyword_index)
+        self._retrievers: dict[str, Retriever] = {"bm25": self.bm25}
+        self.dense: DenseRetriever | None = None
+        if self.semantic_backend is not None:
+            self.dense = DenseRetriever(self.embedder, self.vector_index, self._author_ids)
+            self._retrievers["dense"] = self.dense
+            self._retrievers["hybrid"] = HybridRetriever([self.bm25, self.dense], self._fusion())
+        self.similar_papers = SimilarPapers(
+            self.keyword_index,
+            self.papers.get_many,
+            self.dense,
+            self._seed_vectors if self.dense else None,
+            self._similar_fusion(),
+        )
+
+    def _fusion(self) -> Fusion:
+        keyword = self.settings.hybrid_keyword_weight
+        return Fusion(
+            self.settings.hybrid_fusion,
+            (keyword, 1.0 - keyword),
+            normalise=self.settings.hybrid_normalisation,
+        )
+
+    def _similar_fusion(self) -> Fusion:
+        lexical = self.settings.similar_lexical_weight
+        return Fusion("convex", (1.0 - lexical, lexical), depth=100)
 
     def close(self) -> None:
         self.database.dispose()
+
+    # semantic search ---------------------------------------------------------------------------
+
+    @property
+    def semantic_backend(self) -> str | None:
+        """The embedding backend in use, or None when semantic search is off or not installed."""
+        backend = self.settings.embedder_backend
+        if backend == "auto":
+            return "onnx-int8" if _installed("onnxruntime", "tokenizers") else None
+        return None if backend == "none" else backend
+
+    def embedder(self) -> Embedder:
+        """The configured embedder, loaded on first use (once per process)."""
+        if self._embedder is None:
+            backend = self.semantic_backend
+            if backend is None:
+                raise SettingsError(
+                    "semantic search is off: install it with pip install 'papersift[semantic]' "
+                    "and leave PAPERSIFT_EMBEDDER_BACKEND at auto (or name a backend)"
+                )
+            from papersift.embeddings import load_embedder
+
+            self._embedder = load_embedder(
+                backend, self.settings.embedder_model, cache_dir=self.settings.models_dir
+            )
+        return self._embedder
+
+    def _author_ids(self, filters: Filters) -> set[str]:
+        return self.keyword_index.ids_matching(Filters(author=filters.author))
+
+    def _seed_vectors(self, seeds: Sequence[Paper]) -> Vectors:
+        """Vectors of the seed papers: from the index when there, else embedded now."""
+        found = {p.id: self.vector_index.vector_of(p.id) for p in seeds}
+        missing = [p for p in seeds if found[p.id] is None]
+        if missing:
+            fresh = self.embedder().embed([document_text(p) for p in missing])
+            found.update({p.id: vector for p, vector in zip(missing, fresh, strict=True)})
+        return np.stack([np.asarray(found[p.id], dtype=np.float32) for p in seeds])
 
     # ingesting ---------------------------------------------------------------------------------
 
@@ -68,7 +143,9 @@ class Engine:
 
         Non-strict runs commit in batches and skip malformed records (counted, first ones kept for
         the report); re-running after an interruption changes nothing already stored. Strict runs
-        write everything in one transaction and abort on the first malformed record.
+        write everything in one transaction and abort on the first malformed record. The keyword
+        index is updated afterwards (``update_index``); embeddings wait for ``index()``, which
+        can take long on large corpora.
         """
         for path in paths:
             detect_format(path) if path.is_file() else None  # fail fast on unreadable inputs
@@ -81,7 +158,7 @@ class Engine:
         else:
             self._write_batches(None, records, report, strict=False)
         if update_index:
-            report.indexed = self.index(progress=progress).written
+            report.indexed = self.index(semantic=False, progress=progress).written
         report.seconds = time.perf_counter() - started
         return report
 
@@ -174,7 +251,7 @@ class Engine:
         else:
             self._harvest_pages(client, request, key, None, report, progress)
         if update_index:
-            self.index(progress=progress)
+            self.index(semantic=False, progress=progress)
         return report
 
     def _harvest_pages(
@@ -215,8 +292,14 @@ class Engine:
 
     # indexing ----------------------------------------------------------------------------------
 
-    def index(self, *, rebuild: bool = False, progress: bool = False) -> IndexReport:
-        """Bring the keyword index up to date with the store (incrementally unless rebuilding)."""
+    def index(
+        self, *, rebuild: bool = False, semantic: bool = True, progress: bool = False
+    ) -> IndexReport:
+        """Bring the indexes up to date with the store (incrementally unless rebuilding).
+
+        The keyword index always; the vector index too when semantic search is on and
+        ``semantic`` is true (embedding only new or changed papers).
+        """
         started = time.perf_counter()
         store_id = self.papers.store_id()
         since = None if rebuild else self.keyword_index.indexed_rev(store_id)
@@ -233,11 +316,27 @@ class Engine:
                 memory_mb=self.settings.index_memory_mb,
                 fresh=since is None,
             )
-        return IndexReport(
+        report = IndexReport(
             written=written,
             documents=self.keyword_index.document_count(),
             rebuilt=since is None,
             seconds=time.perf_counter() - started,
+        )
+        if semantic and self.semantic_backend is not None:
+            report.vector = self.index_vectors(rebuild=rebuild, progress=progress)
+        return report
+
+    def index_vectors(self, *, rebuild: bool = False, progress: bool = False) -> VectorReport:
+        """Embed new or changed papers and bring the vector index up to date."""
+        return update_vector_index(
+            self.papers,
+            self.embeddings,
+            self.embedder(),
+            self.vector_index,
+            rebuild=rebuild,
+            batch_size=self.settings.embed_batch_size,
+            exact_below=self.settings.vector_exact_below,
+            progress=progress,
         )
 
     def pending_index_updates(self) -> int:
@@ -253,11 +352,17 @@ class Engine:
             raise PaperNotFoundError(f"no paper with id {paper_id!r} in the store")
         return found
 
+    @property
+    def modes(self) -> list[str]:
+        return list(self._retrievers)
+
     def retriever(self, mode: str) -> Retriever:
         try:
             return self._retrievers[mode]
         except KeyError:
-            known = ", ".join(sorted(self._retrievers))
+            if mode in ("dense", "hybrid"):
+                self.embedder()  # raises the explanation of how to turn semantic search on
+            known = ", ".join(self._retrievers)
             raise ValueError(f"unknown search mode {mode!r}; choose one of: {known}") from None
 
     def search_hits(
@@ -272,6 +377,26 @@ class Engine:
         hits = self.search_hits(query, k=k, filters=filters, mode=mode)
         found = self.papers.get_many([hit.paper_id for hit in hits])
         return [SearchResult(found[h.paper_id], h.score) for h in hits if h.paper_id in found]
+
+    def similar(
+        self,
+        paper_ids: Sequence[str],
+        *,
+        k: int = 10,
+        filters: Filters | None = None,
+        sort: str = "relevance",
+    ) -> list[SearchResult]:
+        """Papers like the given ones (more like these), without them and without duplicates."""
+        if not paper_ids:
+            raise ValueError("give at least one paper id")
+        seeds = [self.paper(paper_id) for paper_id in dict.fromkeys(paper_ids)]
+        hits = self.similar_papers.find(seeds, k, filters=filters, sort=sort)
+        found = self.papers.get_many([hit.paper_id for hit in hits])
+        return [SearchResult(found[h.paper_id], h.score) for h in hits if h.paper_id in found]
+
+
+def _installed(*modules: str) -> bool:
+    return all(importlib.util.find_spec(module) is not None for module in modules)
 
 
 def _add_counts(report: IngestReport | HarvestReport, counts: UpsertCounts) -> None:

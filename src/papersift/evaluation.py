@@ -3,14 +3,19 @@
 A collection directory holds ``corpus.jsonl`` ({"_id" or "id", "title", "text"}), queries
 (``queries.jsonl``, or ``queries_<split>.jsonl`` for other splits) and relevance judgements
 (``qrels.tsv`` / ``qrels/test.tsv``, or ``qrels_<split>.tsv``: query, doc, relevance; an optional
-header line). The corpus is loaded into a temporary store, so evaluation never touches user data.
+header line). The corpus is loaded into a store of its own, never the user's: by default a cache
+under ``<data_dir>/eval/`` keyed by the corpus digest (so embeddings are computed once per
+embedder), or a temporary directory with ``cache=False``.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +27,7 @@ from tqdm import tqdm
 
 from papersift.engine import Engine
 from papersift.errors import CollectionError
-from papersift.settings import Settings
+from papersift.settings import Settings, load_settings
 
 MEASURES = {"ndcg@10": nDCG @ 10, "recall@100": R @ 100, "map": AP @ 1000, "mrr@10": RR @ 10}
 RUN_DEPTH = 1000
@@ -45,6 +50,7 @@ class EvalResult:
     documents: int
     metrics: dict[str, float]
     seconds: float
+    embedder: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -53,14 +59,16 @@ class EvalResult:
             "split": self.split,
             "queries": self.queries,
             "documents": self.documents,
+            "embedder": self.embedder,
             **{name: round(value, 4) for name, value in self.metrics.items()},
             "seconds": round(self.seconds, 1),
         }
 
     def table(self) -> str:
+        embedder = f" ({self.embedder})" if self.embedder else ""
         head = (
             f"{self.collection} ({self.split}: {self.queries} queries, "
-            f"{self.documents:,} documents), mode {self.mode}"
+            f"{self.documents:,} documents), mode {self.mode}{embedder}"
         )
         rows = [f"  {name:<11} {value:.4f}" for name, value in self.metrics.items()]
         return "\n".join([head, *rows, f"  ({self.seconds:.1f} s)"])
@@ -122,30 +130,69 @@ def load_collection(directory: Path, split: str = "test") -> Collection:
 
 
 def evaluate_collection(
-    directory: Path, *, mode: str = "bm25", split: str = "test", progress: bool = False
+    directory: Path,
+    *,
+    mode: str = "bm25",
+    split: str = "test",
+    settings: Settings | None = None,
+    cache: bool = True,
+    progress: bool = False,
 ) -> EvalResult:
-    """Load the collection into a temporary store, run every judged query, compute the measures."""
+    """Load the collection into its own store, run every judged query, compute the measures."""
     collection = load_collection(directory, split)
+    base = settings or load_settings()
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="papersift-eval-") as scratch:
-        settings = Settings(data_dir=Path(scratch), database_url=f"sqlite:///{scratch}/eval.db")
-        engine = Engine(settings)
+    with _collection_store(collection, base, cache) as eval_settings:
+        engine = Engine(eval_settings)
         try:
             engine.ingest([collection.corpus], namespace=collection.name, progress=progress)
+            embedder = None
+            if mode != "bm25":
+                engine.index_vectors(progress=progress)
+                embedder = engine.embedder().identity
             documents = engine.papers.count()
             run = run_queries(engine, collection, mode, progress)
         finally:
             engine.close()
-    metrics = score_run(collection, run)
     return EvalResult(
         collection.name,
         mode,
         split,
         len(collection.queries),
         documents,
-        metrics,
+        score_run(collection, run),
         time.perf_counter() - started,
+        embedder,
     )
+
+
+@contextmanager
+def _collection_store(collection: Collection, base: Settings, cache: bool) -> Iterator[Settings]:
+    """Settings of a store for the collection: cached by corpus digest, or temporary."""
+    if cache:
+        folder = base.data_dir / "eval" / f"{collection.name}-{_digest(collection.corpus)}"
+        yield _store_settings(base, folder)
+        return
+    with tempfile.TemporaryDirectory(prefix="papersift-eval-") as scratch:
+        yield _store_settings(base, Path(scratch))
+
+
+def _store_settings(base: Settings, folder: Path) -> Settings:
+    return base.model_copy(
+        update={
+            "data_dir": folder,
+            "database_url": f"sqlite:///{folder / 'eval.db'}",
+            "model_cache_dir": base.models_dir,
+        }
+    )
+
+
+def _digest(path: Path) -> str:
+    digest = hashlib.blake2b(digest_size=8)
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def score_run(collection: Collection, run: dict[str, dict[str, float]]) -> dict[str, float]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from papersift.indexes.vector_sync import VectorReport
 from papersift.sources import Malformed
 
 MAX_REPORTED_PROBLEMS = 50
@@ -45,13 +46,15 @@ class IndexReport:
     documents: int
     rebuilt: bool
     seconds: float
+    vector: VectorReport | None = None
 
     def summary(self) -> str:
         action = "rebuilt" if self.rebuilt else "updated"
-        return (
+        keyword = (
             f"keyword index {action}: {self.written:,} papers written, "
             f"{self.documents:,} in the index, {self.seconds:.1f} s"
         )
+        return keyword if self.vector is None else f"{keyword}\n{self.vector.summary()}"
 
 
 @dataclass

@@ -62,6 +62,72 @@ class Settings(BaseSettings):
         description="Memory budget of the keyword index writer, in MB.",
     )
 
+    embedder_backend: str = Field(
+        default="auto",
+        description=(
+            "Embedding backend for semantic search: auto (onnx-int8 when the semantic extra is "
+            "installed, else none), onnx-int8, torch, static or none."
+        ),
+    )
+    embedder_model: str = Field(
+        default="all-MiniLM-L6-v2",
+        description="Sentence-transformers model name or local path used for embeddings.",
+    )
+    model_cache_dir: Path | None = Field(
+        default=None,
+        description="Where exported/distilled models are cached; default: models/ in data_dir.",
+    )
+    embed_batch_size: int = Field(
+        default=32, ge=1, le=4096, description="Texts per embedding batch."
+    )
+    vector_exact_below: int = Field(
+        default=20_000,
+        ge=0,
+        description="Corpora smaller than this are searched exactly instead of with HNSW.",
+    )
+    hybrid_fusion: str = Field(
+        default="convex",
+        description="How hybrid search fuses keyword and semantic lists: convex or rrf.",
+    )
+    hybrid_normalisation: str = Field(
+        default="minmax",
+        description="Score normalisation of convex hybrid fusion: minmax or zscore.",
+    )
+    hybrid_keyword_weight: float = Field(
+        default=0.3,
+        ge=0.0,
+        le=1.0,
+        description="Weight of the keyword list in hybrid fusion (semantic gets the rest).",
+    )
+    similar_lexical_weight: float = Field(
+        default=0.3,
+        ge=0.0,
+        le=1.0,
+        description="Weight of the lexical (more-like-this) list in similar papers.",
+    )
+
+    @field_validator("embedder_backend")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        choices = ("auto", "none", "onnx-int8", "torch", "static")
+        if value not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}")
+        return value
+
+    @field_validator("hybrid_fusion")
+    @classmethod
+    def _known_fusion(cls, value: str) -> str:
+        if value not in ("convex", "rrf"):
+            raise ValueError("must be convex or rrf")
+        return value
+
+    @field_validator("hybrid_normalisation")
+    @classmethod
+    def _known_normalisation(cls, value: str) -> str:
+        if value not in ("minmax", "zscore"):
+            raise ValueError("must be minmax or zscore")
+        return value
+
     @field_validator("oai_endpoint")
     @classmethod
     def _http_url(cls, value: str) -> str:
@@ -76,6 +142,10 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.model_cache_dir or self.data_dir / "models"
 
 
 def load_settings(**overrides: Any) -> Settings:

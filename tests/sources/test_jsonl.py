@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import gzip
-import time
 import tracemalloc
 from datetime import UTC, date, datetime
 from itertools import islice
@@ -69,15 +68,12 @@ def reason_of(path: Path) -> str:
 
 
 @pytest.mark.slow
-def test_reads_the_whole_arxiv_sample_quickly(shared_data: Path) -> None:
-    start = time.perf_counter()
+def test_every_line_of_the_arxiv_sample_is_a_paper(shared_data: Path) -> None:
     count = 0
     for record in read_jsonl(shared_data / "arxiv-sample.jsonl.gz"):
         assert isinstance(record, Paper), record
         count += 1
-    elapsed = time.perf_counter() - start
     assert count == 74_728
-    assert elapsed < 10, f"{count / elapsed:.0f} papers/s"
 
 
 def test_arxiv_sample_fields(shared_data: Path) -> None:

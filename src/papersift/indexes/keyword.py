@@ -21,7 +21,7 @@ import tantivy
 
 from papersift.errors import IndexError_
 from papersift.model import Paper
-from papersift.retrieval.filters import Filters
+from papersift.filters import Filters
 from papersift.text import fold_name, normalise_for_search
 
 FORMAT_VERSION = 1
@@ -211,9 +211,41 @@ class KeywordIndex:
         text_query = self._text_query(index, query)
         if text_query is None:
             return []
-        full_query = self._with_filters(index, text_query, filters)
+        return self._run(index, self._with_filters(index, text_query, filters), k)
+
+    def more_like(
+        self, texts: list[tuple[str, str]], k: int, filters: Filters | None = None
+    ) -> list[KeywordHit]:
+        """Papers sharing the distinctive terms of the given (title, abstract) pairs."""
+        index = self._open(create=False)
+        fields = {
+            "title": [normalise_for_search(title) for title, _ in texts],
+            "abstract": [normalise_for_search(abstract) for _, abstract in texts],
+        }
+        query = tantivy.Query.more_like_this_document_fields_query(
+            index.schema,
+            fields,
+            min_doc_frequency=2,
+            max_doc_frequency=max(2, self.document_count() // 5),
+            min_term_frequency=1,
+            max_query_terms=25 + 5 * (len(texts) - 1),
+            min_word_length=3,
+            max_word_length=40,
+        )
+        return self._run(index, self._with_filters(index, query, filters), k)
+
+    def ids_matching(self, filters: Filters, limit: int = 100_000) -> set[str]:
+        """Ids of the papers that pass ``filters`` (used to filter other retrievers by author)."""
+        index = self._open(create=False)
+        clauses = list(_filter_queries(index.schema, filters))
+        if not clauses:
+            raise ValueError("ids_matching needs at least one filter")
+        query = tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in clauses])
+        return {hit.paper_id for hit in self._run(index, query, limit)}
+
+    def _run(self, index: Any, query: Any, k: int) -> list[KeywordHit]:
         searcher = index.searcher()
-        result = searcher.search(full_query, k, count=False)
+        result = searcher.search(query, k, count=False)
         return [KeywordHit(searcher.doc(address)["id"][0], score) for score, address in result.hits]
 
     def _text_query(self, index: Any, query: str) -> Any | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from papersift.retrieval.filters import Filters
+from papersift.filters import Filters
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from papersift.indexes.keyword import KeywordIndex
 from papersift.retrieval.base import Hit
-from papersift.retrieval.filters import Filters
+from papersift.filters import Filters
 
 
 class BM25Retriever:

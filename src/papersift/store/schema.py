@@ -15,6 +15,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -154,4 +155,16 @@ digest_log = Table(
     Column("status", String(16), nullable=False),  # composing | sent | empty
     Column("message_id", String(255)),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# One vector per (embedder identity, paper); ``text_hash`` says which text it was computed from,
+# so only new or changed papers are embedded again.
+paper_embeddings = Table(
+    "paper_embeddings",
+    metadata,
+    Column("model", String(200), primary_key=True),
+    Column("paper_id", String(64), ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+    Column("text_hash", String(32), nullable=False),
+    Column("vector", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )

@@ -1,0 +1,61 @@
+"""Choosing and loading an embedder by backend name, once per process."""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+from pathlib import Path
+
+from papersift.embeddings.base import Embedder
+from papersift.errors import SettingsError
+
+BACKENDS = ("torch", "onnx-int8", "static")
+AUTO = "auto"
+
+_loaded: dict[tuple[str, str, Path], Embedder] = {}
+_loading = threading.Lock()
+
+
+def load_embedder(backend: str, model: str, *, cache_dir: Path) -> Embedder:
+    """The embedder for ``backend`` and ``model``, loaded at most once per process.
+
+    ``backend`` is one of ``BACKENDS`` or ``"auto"`` (onnx-int8 when onnxruntime is installed,
+    else torch). Derived models (ONNX export, static distillation) are cached in ``cache_dir``.
+    """
+    chosen = resolve_backend(backend)
+    key = (chosen, model, cache_dir.expanduser().resolve())
+    with _loading:  # a server's threads must not load the same model twice
+        if key not in _loaded:
+            _loaded[key] = _load(chosen, model, key[2])
+        return _loaded[key]
+
+
+def resolve_backend(backend: str) -> str:
+    """The concrete backend ``backend`` names (resolving ``"auto"``); SettingsError if unknown."""
+    if backend == AUTO:
+        return "onnx-int8" if _installed("onnxruntime") else "torch"
+    if backend not in BACKENDS:
+        choices = ", ".join((AUTO, *BACKENDS))
+        raise SettingsError(f"unknown embedding backend {backend!r}; choose one of: {choices}")
+    return backend
+
+
+def _load(backend: str, model: str, cache_dir: Path) -> Embedder:
+    if backend == "torch":
+        from papersift.embeddings.torch_backend import SentenceTransformerEmbedder
+
+        return SentenceTransformerEmbedder(model)
+    if backend == "onnx-int8":
+        from papersift.embeddings.onnx_backend import OnnxInt8Embedder
+
+        return OnnxInt8Embedder(model, cache_dir=cache_dir)
+    from papersift.embeddings.static_backend import StaticEmbedder
+
+    return StaticEmbedder(model, cache_dir=cache_dir)
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # ValueError: a module blocked with sys.modules[name] = None
+        return False

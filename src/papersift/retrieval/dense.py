@@ -1,0 +1,56 @@
+"""Dense retrieval: the query's embedding against the vector index."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+
+from papersift.embeddings.base import Embedder, Vectors
+from papersift.indexes.vector import VectorIndex
+from papersift.retrieval.base import Hit
+from papersift.filters import Filters
+
+
+class DenseRetriever:
+    """Semantic search: nearest neighbours of the query embedding, filters applied in the index.
+
+    ``embedder`` is called on first use, so processes that never search semantically never load a
+    model. ``authors_matching`` resolves an author filter to paper ids (the keyword index knows
+    author names; the vector index does not).
+    """
+
+    name = "dense"
+
+    def __init__(
+        self,
+        embedder: Callable[[], Embedder],
+        index: VectorIndex,
+        authors_matching: Callable[[Filters], set[str]],
+    ) -> None:
+        self.embedder = embedder
+        self.index = index
+        self.authors_matching = authors_matching
+
+    def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
+        if not query.strip():
+            return []
+        return self.search_vector(self.embedder().embed_query(query), k, filters)
+
+    def search_vector(
+        self,
+        vector: Vectors,
+        k: int,
+        filters: Filters | None = None,
+        exclude: Collection[str] = (),
+    ) -> list[Hit]:
+        filters = filters or Filters()
+        allowed = self.authors_matching(filters) if filters.author else None
+        pairs = self.index.search(
+            vector,
+            k,
+            categories=filters.categories,
+            since=filters.since,
+            until=filters.until,
+            allowed_ids=allowed,
+            exclude_ids=exclude,
+        )
+        return [Hit(paper_id, score) for paper_id, score in pairs]

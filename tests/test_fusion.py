@@ -1,0 +1,100 @@
+"""Fusion functions as pure functions, and hybrid retrieval composed from fake retrievers."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from papersift.retrieval.base import Hit
+from papersift.filters import Filters
+from papersift.retrieval.fusion import convex_combination, min_max, reciprocal_rank_fusion, z_score
+from papersift.retrieval.hybrid import Fusion, HybridRetriever
+
+KEYWORD = [Hit("a", 12.0), Hit("b", 9.0), Hit("c", 3.0)]
+DENSE = [Hit("c", 0.9), Hit("d", 0.8), Hit("a", 0.5)]
+
+
+def ids(hits: list[Hit]) -> list[str]:
+    return [hit.paper_id for hit in hits]
+
+
+def test_rrf_by_hand() -> None:
+    fused = reciprocal_rank_fusion([KEYWORD, DENSE], k=60)
+    scores = {hit.paper_id: hit.score for hit in fused}
+    assert scores["a"] == pytest.approx(1 / 61 + 1 / 63)
+    assert scores["c"] == pytest.approx(1 / 63 + 1 / 61)
+    assert scores["b"] == pytest.approx(1 / 62)
+    assert ids(fused) == ["a", "c", "b", "d"]  # a, c tie and b, d tie; ties break by id
+
+
+def test_convex_by_hand() -> None:
+    fused = convex_combination([KEYWORD, DENSE], (0.3, 0.7))
+    scores = {hit.paper_id: hit.score for hit in fused}
+    assert scores["a"] == pytest.approx(0.3 * 1.0 + 0.7 * 0.0)
+    assert scores["c"] == pytest.approx(0.3 * 0.0 + 0.7 * 1.0)
+    assert scores["d"] == pytest.approx(0.7 * (0.8 - 0.5) / 0.4)
+    assert scores["b"] == pytest.approx(0.3 * (9 - 3) / 9)
+    assert ids(fused) == ["c", "d", "a", "b"]
+
+
+def test_weights_of_one_list_reproduce_it() -> None:
+    assert ids(convex_combination([KEYWORD, DENSE], (1.0, 0.0)))[:3] == ids(KEYWORD)
+    assert ids(reciprocal_rank_fusion([KEYWORD, DENSE], weights=(0.0, 1.0)))[:3] == ids(DENSE)
+
+
+def test_normalisers() -> None:
+    assert min_max([Hit("x", 2.0), Hit("y", 2.0)]) == {"x": 1.0, "y": 1.0}
+    assert min_max([]) == {}
+    assert z_score([Hit("x", 1.0), Hit("y", 3.0)]) == {"x": -1.0, "y": 1.0}
+
+
+def test_mismatched_weights_are_refused() -> None:
+    with pytest.raises(ValueError):
+        convex_combination([KEYWORD], (0.5, 0.5))
+    with pytest.raises(ValueError):
+        Fusion("borda")
+
+
+runs = st.lists(
+    st.lists(
+        st.tuples(st.sampled_from("abcdefgh"), st.floats(-100, 100)),
+        max_size=8,
+        unique_by=lambda t: t[0],
+    ).map(lambda pairs: [Hit(p, s) for p, s in sorted(pairs, key=lambda t: -t[1])]),
+    min_size=1,
+    max_size=3,
+)
+
+
+@given(runs)
+def test_fusion_returns_each_candidate_once_sorted(lists: list[list[Hit]]) -> None:
+    candidates = {hit.paper_id for run in lists for hit in run}
+    for fused in (
+        reciprocal_rank_fusion(lists),
+        convex_combination(lists, [1.0 / len(lists)] * len(lists)),
+    ):
+        assert sorted(ids(fused)) == sorted(candidates)
+        scores = [hit.score for hit in fused]
+        assert scores == sorted(scores, reverse=True)
+
+
+class FakeRetriever:
+    def __init__(self, name: str, hits: list[Hit]) -> None:
+        self.name = name
+        self.hits = hits
+        self.calls: list[tuple[str, int, Filters | None]] = []
+
+    def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
+        self.calls.append((query, k, filters))
+        return self.hits[:k]
+
+
+def test_hybrid_asks_each_retriever_for_depth_candidates_and_fuses() -> None:
+    keyword, dense = FakeRetriever("bm25", KEYWORD), FakeRetriever("dense", DENSE)
+    hybrid = HybridRetriever([keyword, dense], Fusion("convex", (0.3, 0.7), depth=300))
+    filters = Filters(categories=("cs.CL",))
+    assert ids(hybrid.search("q", 2, filters)) == ["c", "d"]
+    assert keyword.calls == [("q", 300, filters)] and dense.calls == [("q", 300, filters)]
+    rrf = HybridRetriever([keyword, dense], Fusion("rrf", (1.0, 1.0)))
+    assert ids(rrf.search("q", 4)) == ["a", "c", "b", "d"]
