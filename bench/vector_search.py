@@ -12,6 +12,7 @@ Usage: python -m bench.vector_search [--n 1000000] [--peer usearch] [--json PATH
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import os
@@ -40,6 +41,7 @@ GENERATION_CHUNK = 100_000
 EF_SEARCHES = (16, 32, 48, 64, 96, 128)
 FILTER_QUERIES = 200
 FIRST_DAY = date(2015, 1, 1)
+CROSSOVER_FRACTIONS = (0.001, 0.005, 0.02, 0.05, 0.1, 0.2, 0.3)
 
 Matrix = npt.NDArray[np.float32]
 Labels = npt.NDArray[np.int64]
@@ -64,7 +66,8 @@ def clustered_vectors(n: int, seed: int) -> Matrix:
 
 
 def metadata(n: int) -> tuple[list[str], list[date], list[list[str]]]:
-    """Ids, dates (uniform over ten years) and the c05 / c30 categories (plus one for all)."""
+    """Ids, dates (uniform over ten years), the c05 / c30 categories (plus one for all), and
+    nested categories for the crossover measurement."""
     rng = np.random.default_rng(99)
     draws = rng.random(n)
     days = rng.integers(0, 3_650, n)
@@ -74,7 +77,14 @@ def metadata(n: int) -> tuple[list[str], list[date], list[list[str]]]:
         ["c05", "all"] if draw < 0.05 else (["c30", "all"] if draw < 0.35 else ["all"])
         for draw in draws
     ]
+    for row, draw in zip(categories, crossover_draws(n), strict=True):
+        row.extend(f"f{fraction}" for fraction in CROSSOVER_FRACTIONS if draw < fraction)
     return ids, dates, categories
+
+
+def crossover_draws(n: int) -> npt.NDArray[np.float64]:
+    """An independent uniform draw per vector: category "f<x>" holds those below x."""
+    return np.random.default_rng(98).random(n)
 
 
 def exact_top10(queries: Matrix, vectors: Matrix) -> Labels:
@@ -112,30 +122,42 @@ def positions_searcher(index: VectorIndex, **options: Any) -> Callable[[Matrix],
     return search
 
 
-def rss_mb() -> float:
-    """The current resident set size (Linux). Peak RSS would not do: a child process inherits
+def rss_mb() -> dict[str, float]:
+    """Resident memory (Linux): private ("anon") and file-backed ("file": memory-mapped files,
+    shared with the page cache and reclaimable). Peak RSS would not do: a child process inherits
     its parent's peak."""
-    pages = int(Path("/proc/self/statm").read_text().split()[1])
-    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+    fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
+    return {kind: int(fields[f"Rss{kind.title()}"].split()[0]) / 1024 for kind in ("anon", "file")}
 
 
-def load_memory(path: Path, queries: Matrix) -> dict[str, float]:
-    """RSS growth of a fresh process that loads the index, then after the queries' searches."""
-    query_file = path.parent / "queries.npy"
-    np.save(query_file, queries)
-    script = f"""
+# Run in a fresh process: the benchmark's own arrays would hide the growth.
+_LOAD_SCRIPT = """
 import json, pathlib, numpy as np
 from bench.vector_search import rss_mb
 from papersift.indexes.vector import VectorIndex
-queries = np.load({str(query_file)!r})
+queries = np.load({queries!r})
 before = rss_mb()
-index = VectorIndex(pathlib.Path({str(path)!r}))
+index = VectorIndex(pathlib.Path({index!r}))
 index.load()
 loaded = rss_mb()
 for query in queries:
     index.search(query, 10)
-print(json.dumps({{"load_mb": loaded - before, "after_searches_mb": rss_mb() - before}}))
+searched = rss_mb()
+growth = {{f"{{kind}}_{{stage}}_mb": now[kind] - before[kind]
+          for stage, now in (("load", loaded), ("searches", searched)) for kind in before}}
+print(json.dumps(growth))
 """
+
+
+def load_memory(path: Path, queries: Matrix) -> dict[str, float]:
+    """RSS growth of a fresh process that loads the index, then after the queries' searches."""
+    with tempfile.TemporaryDirectory() as scratch:
+        query_file = Path(scratch) / "queries.npy"
+        np.save(query_file, queries)
+        return _run_json(_LOAD_SCRIPT.format(queries=str(query_file), index=str(path)))
+
+
+def _run_json(script: str) -> dict[str, float]:
     output = subprocess.run(
         [sys.executable, "-c", script], check=True, capture_output=True, text=True
     ).stdout
@@ -197,16 +219,30 @@ def unfiltered(index: VectorIndex, queries: Matrix, truth: Labels) -> list[dict[
 
 
 def threads(index: VectorIndex, queries: Matrix) -> dict[str, float]:
-    """Single-query p50 at the default efSearch with 1 faiss thread vs the default count."""
-    default = faiss.omp_get_max_threads()
+    """Single-query p50 with search's one faiss thread vs faiss's default thread count."""
     result = {}
-    for count in sorted({1, default}):
-        faiss.omp_set_num_threads(count)
-        _, stats = timed_queries(positions_searcher(index), queries)
-        result[f"p50_ms_{count}_threads"] = stats["p50_ms"]
-    faiss.omp_set_num_threads(default)
-    print("faiss threads for single queries:", ", ".join(f"{k} {v:.3f}" for k, v in result.items()))
+    for name, pinned in (("1 thread", True), (f"{faiss.omp_get_max_threads()} threads", False)):
+        with contextlib.ExitStack() as stack:
+            if not pinned:
+                stack.enter_context(_patched(vector, "_one_faiss_thread", contextlib.nullcontext))
+            _, unfiltered_stats = timed_queries(positions_searcher(index), queries)
+            _, filtered_stats = timed_queries(
+                positions_searcher(index, categories=["c05"]), queries[:FILTER_QUERIES]
+            )
+        result[f"unfiltered_p50_ms_{name}"] = unfiltered_stats["p50_ms"]
+        result[f"c05_p50_ms_{name}"] = filtered_stats["p50_ms"]
+    print("faiss threads:", ", ".join(f"{key} {value:.2f}" for key, value in result.items()))
     return result
+
+
+@contextmanager
+def _patched(module: Any, name: str, value: Any) -> Iterator[None]:
+    saved = getattr(module, name)
+    setattr(module, name, value)
+    try:
+        yield
+    finally:
+        setattr(module, name, saved)
 
 
 def filtered(index: VectorIndex, vectors: Matrix, queries: Matrix) -> list[dict[str, Any]]:
@@ -257,33 +293,29 @@ PATHS: dict[str, dict[str, float]] = {
 
 @contextmanager
 def forced(path: str) -> Iterator[None]:
-    saved = {name: getattr(vector, name) for name in PATHS[path]}
-    for name, value in PATHS[path].items():
-        setattr(vector, name, value)
-    try:
+    with contextlib.ExitStack() as stack:
+        for name, value in PATHS[path].items():
+            stack.enter_context(_patched(vector, name, value))
         yield
-    finally:
-        for name, value in saved.items():
-            setattr(vector, name, value)
 
 
 def crossover(index: VectorIndex, vectors: Matrix, queries: Matrix) -> list[dict[str, Any]]:
     """Latency and recall of each filtered-search path by allowed fraction: picks the rule."""
-    n = len(vectors)
-    rng = np.random.default_rng(3)
+    draws = crossover_draws(len(vectors))
     sample = queries[:100]
     rows: list[dict[str, Any]] = []
-    print("\nfiltered-search paths by allowed fraction (random allowed ids, 100 queries, k=10):")
+    print("\nfiltered-search paths by allowed fraction (a category filter, 100 queries, k=10):")
     print(f"{'allowed':>9} {'fraction':>9} {'path':>14} {'recall@10':>10} {'p50 ms':>8}")
-    for fraction in (0.001, 0.005, 0.02, 0.05, 0.1, 0.2, 0.3):
-        positions = np.sort(rng.choice(n, int(fraction * n), replace=False))
+    for fraction in CROSSOVER_FRACTIONS:
+        positions = np.flatnonzero(draws < fraction)
         truth = positions[exact_top10(sample, np.ascontiguousarray(vectors[positions]))]
-        allowed = {f"synthetic:{position:07d}" for position in positions}
         for path in PATHS:
             if path == "gather" and len(positions) > 20_000:
                 continue  # minutes per query; the trend is clear by then
             with forced(path):
-                found, stats = timed_queries(positions_searcher(index, allowed_ids=allowed), sample)
+                found, stats = timed_queries(
+                    positions_searcher(index, categories=[f"f{fraction}"]), sample
+                )
             recall = recall_at_10(found, truth)
             rows.append(
                 {"allowed": len(positions), "fraction": fraction, "path": path}
@@ -345,11 +377,12 @@ def main() -> None:
     parser.add_argument("--ef-construction", type=int, default=80)
     parser.add_argument("--peer", choices=["usearch"], help="also benchmark this ANN library")
     parser.add_argument("--peer-dtype", default="i8", choices=["i8", "f16", "f32"])
-    parser.add_argument("--work-dir", type=Path, help="where to build (default: a temp dir)")
+    parser.add_argument(
+        "--index", type=Path, help="build the index here and keep it; reuse it if already there"
+    )
     parser.add_argument("--json", type=Path, help="write the results here")
     args = parser.parse_args()
 
-    work = Path(tempfile.mkdtemp(prefix="papersift-vector-", dir=args.work_dir))
     load_average = os.getloadavg()
     print(
         f"synthetic clustered unit vectors: N={args.n:,}, dimension {DIMENSION}, "
@@ -364,37 +397,51 @@ def main() -> None:
 
     results: dict[str, Any] = {"n": args.n, "dimension": DIMENSION, "queries": args.queries}
     results["load_average_start"] = load_average
+    work = Path(tempfile.mkdtemp(prefix="papersift-vector-"))
     try:
-        results["build"] = build_index(work / "vector", vectors, args)
-        results["disk_mb"] = directory_sizes(work / "vector")
-        results["memory_mb"] = load_memory(work / "vector", queries)
-        print(
-            "index files: {faiss_index_mb:,.0f} MB faiss HNSW-SQ8, {float16_vectors_mb:,.0f} MB "
-            "float16 vectors (memory-mapped), {ids_dates_categories_mb:,.0f} MB ids/dates/"
-            "categories".format(**results["disk_mb"])
-        )
-        print(
-            "fresh process RSS growth: {load_mb:,.0f} MB after load, {after_searches_mb:,.0f} MB "
-            "after 1,000 searches (includes float16 pages touched)".format(**results["memory_mb"])
-        )
-        index = VectorIndex(work / "vector")
-        index.load()
-        results["unfiltered"] = unfiltered(index, queries, truth)
-        results["threads"] = threads(index, queries)
-        results["filtered"] = filtered(index, vectors, queries)
-        results["crossover"] = crossover(index, vectors, queries)
-        del index
+        results |= measure_index(args.index or work / "vector", vectors, queries, truth, args)
         if args.peer == "usearch":
             results["peer"] = usearch_peer(vectors, queries, truth, args, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     results["load_average_end"] = os.getloadavg()
     results["peak_rss_mb"] = peak_rss_mb()
-    print(f"peak RSS of this benchmark process: {results['peak_rss_mb']:,.0f} MB")
-    print(f"\nload average at the end: {results['load_average_end'][0]:.1f}")
+    print(f"\npeak RSS of this benchmark process: {results['peak_rss_mb']:,.0f} MB")
+    print(f"load average at the end: {results['load_average_end'][0]:.1f}")
     print("bars at 1M: p50 <= 2 ms and recall@10 >= 0.95; ANN index <= 1 GB")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
+
+
+def measure_index(
+    path: Path, vectors: Matrix, queries: Matrix, truth: Labels, args: argparse.Namespace
+) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    meta = VectorIndex(path).meta()
+    if meta is not None and meta["positions"] == len(vectors):
+        print(f"reusing the index in {path}, built {meta['updated_at']}")
+    else:
+        results["build"] = build_index(path, vectors, args)
+    results["disk_mb"] = directory_sizes(path)
+    results["memory_mb"] = load_memory(path, queries)
+    print(
+        "index files: {faiss_index_mb:,.0f} MB faiss HNSW-SQ8, {float16_vectors_mb:,.0f} MB "
+        "float16 vectors (memory-mapped), {ids_dates_categories_mb:,.0f} MB ids/dates/"
+        "categories".format(**results["disk_mb"])
+    )
+    print(
+        "fresh process RSS growth: after load {anon_load_mb:,.0f} MB private + "
+        "{file_load_mb:,.0f} MB mapped files; after the searches {anon_searches_mb:,.0f} MB "
+        "private + {file_searches_mb:,.0f} MB mapped files (float16 pages, shared with the "
+        "page cache)".format(**results["memory_mb"])
+    )
+    index = VectorIndex(path)
+    index.load()
+    results["unfiltered"] = unfiltered(index, queries, truth)
+    results["threads"] = threads(index, queries)
+    results["filtered"] = filtered(index, vectors, queries)
+    results["crossover"] = crossover(index, vectors, queries)
+    return results
 
 
 if __name__ == "__main__":

@@ -105,14 +105,16 @@ def ids_of(hits: list[tuple[str, float]]) -> list[str]:
 # building and loading ----------------------------------------------------------------------------
 
 
-def test_kind_follows_the_exact_threshold(index: VectorIndex, corpus: Corpus) -> None:
-    meta = index.meta()
-    assert meta is not None
-    assert kind_of(index) in (vector.KIND_EXACT, vector.KIND_HNSW)
-    assert meta["vectors"] == len(index) == len(corpus.ids)
-    assert meta["dimension"] == DIMENSION
-    assert meta["metric"] == "ip"
-    assert (meta["hnsw"] is None) == (meta["kind"] == vector.KIND_EXACT)
+def test_kind_follows_the_exact_threshold(built: dict[str, Path]) -> None:
+    exact, hnsw = VectorIndex(built["exact"]).meta(), VectorIndex(built["hnsw"]).meta()
+    assert exact is not None and hnsw is not None
+    assert (exact["kind"], exact["hnsw"]) == (vector.KIND_EXACT, None)
+    assert hnsw["kind"] == vector.KIND_HNSW
+    assert hnsw["hnsw"] == {"m": 32, "ef_construction": 80, "ef_search": vector.DEFAULT_EF_SEARCH}
+    for meta in (exact, hnsw):
+        assert meta["vectors"] == meta["positions"] == 2_000
+        assert (meta["dimension"], meta["metric"], meta["tombstones"]) == (DIMENSION, "ip", 0)
+        assert (meta["store_id"], meta["store_rev"]) == ("store-1", 1)
 
 
 def test_top_hit_of_a_stored_vector_is_itself(index: VectorIndex, corpus: Corpus) -> None:
@@ -226,6 +228,18 @@ def test_add_appends_new_and_replaces_changed_papers(index: VectorIndex, corpus:
     assert replaced is not None
     np.testing.assert_allclose(replaced, new_vectors[0], atol=1e-3)
     assert VectorIndex(index.path).search(new_vectors[0], 1) == index.search(new_vectors[0], 1)
+
+
+def test_add_builds_on_a_write_by_another_instance(index: VectorIndex) -> None:
+    stale = VectorIndex(index.path)
+    stale.load()
+    vectors = make_corpus(2, seed=5).vectors
+    for paper_id, row, rev in (("first", vectors[:1], 2), ("second", vectors[1:], 3)):
+        writer = index if paper_id == "first" else stale
+        writer.add([paper_id], row, dates=[None], categories=[[]], store_rev=rev)
+    reopened = VectorIndex(index.path)
+    assert reopened.contains("first") and reopened.contains("second")
+    assert len(reopened) == 2_002
 
 
 def test_many_replacements_ask_for_a_rebuild(index: VectorIndex, corpus: Corpus) -> None:

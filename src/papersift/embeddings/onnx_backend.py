@@ -46,7 +46,7 @@ class OnnxInt8Embedder:
     def __init__(self, model: str, *, cache_dir: Path, max_seq_length: int = 256) -> None:
         """Load ``model`` from ``cache_dir``, exporting it there first if it is not cached yet.
 
-        The export (a few seconds for MiniLM) lands in ``cache_dir/<name>-onnx-int8/``.
+        The export (about 15 s of CPU for MiniLM) lands in ``cache_dir/<name>-onnx-int8/``.
         """
         onnxruntime, tokenizer_class = _import_runtime()
         directory = cache_dir / f"{model_name(model)}-{BACKEND}"

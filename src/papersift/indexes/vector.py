@@ -21,8 +21,12 @@ removed after the switch and by the next write.
 
 faiss HNSW cannot delete, so ``add`` appends the new vector of a changed paper and tombstones
 the old position; searches skip tombstones and a rebuild compacts them (``needs_rebuild``).
-Scores are cosine similarities recomputed from the float16 vectors, so a paper gets the same
-score whichever path (HNSW or exact) found it. Not safe for concurrent writers.
+
+Small indexes (kind "exact") are scanned exactly by a faiss IndexFlatIP loaded into memory.
+Large ones search the HNSW graph; a filtered search takes the path fastest for the number of
+papers it allows (see GATHER_LIMIT below), so it still returns k results when k match. Either
+way the candidates are re-scored with the float16 vectors: scores are cosine similarities that
+do not depend on the path that found them. Not safe for concurrent writers.
 """
 
 from __future__ import annotations
@@ -71,7 +75,6 @@ UNKNOWN_DAY = -1
 Positions = npt.NDArray[np.int64]
 Mask = npt.NDArray[np.bool_]
 Matrix = npt.NDArray[np.float32]
-_NO_POSITIONS: Positions = np.empty(0, dtype=np.int64)
 
 
 def _faiss() -> Any:
@@ -261,7 +264,7 @@ class VectorIndex:
     ) -> None:
         """Append new papers and replace changed ones (their old vectors become tombstones)."""
         _check_batch(ids, vectors, dates, categories)
-        old = self._loaded()
+        old = self._loaded(fresh=True)
         if vectors.shape[1] != old.meta["dimension"]:
             raise ValueError(
                 f"vectors have dimension {vectors.shape[1]}, the index {old.meta['dimension']}"
@@ -342,7 +345,12 @@ class VectorIndex:
 
     # loading -----------------------------------------------------------------------------------
 
-    def _loaded(self) -> _Generation:
+    def _loaded(self, *, fresh: bool = False) -> _Generation:
+        """The current generation; ``fresh`` first checks that no other process replaced it."""
+        if fresh and self._generation is not None:
+            meta = self.meta()
+            if meta is None or meta.get("generation") != self._generation.meta["generation"]:
+                self._generation = None
         if self._generation is None:
             meta = self.meta()
             if meta is None or meta.get("format") != FORMAT_VERSION:
