@@ -333,3 +333,8 @@ def test_exclude_ids_on_an_unfiltered_search(index: VectorIndex, corpus: Corpus)
     hits = ids_of(index.search(query, 10, exclude_ids={"p00010"}))
     assert "p00010" not in hits
     assert len(hits) == 10
+
+
+def test_a_query_of_the_wrong_dimension_is_refused(index: VectorIndex) -> None:
+    with pytest.raises(ValueError, match="dimension"):
+        index.search(np.ones(DIMENSION + 1, dtype=np.float32), 5)

@@ -30,6 +30,10 @@ class DenseRetriever:
         self.index = index
         self.authors_matching = authors_matching
 
+    def ready(self) -> bool:
+        """Whether the vector index has been built (``papersift index``)."""
+        return self.index.meta() is not None
+
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
         if not query.strip():
             return []

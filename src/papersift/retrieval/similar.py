@@ -22,7 +22,8 @@ SORTS = ("relevance", "recent")
 class SimilarPapers:
     """Papers like the seeds: the seeds' mean embedding against the vector index, fused with
     tantivy's more-like-this over their title and abstract terms. The seeds themselves and
-    duplicates (a result whose title matches a seed or an earlier result) are left out."""
+    duplicates (a result whose title matches a seed or an earlier result) are left out. Until
+    the vector index is built (or with semantic search off) only the lexical signal is used."""
 
     def __init__(
         self,
@@ -53,7 +54,7 @@ class SimilarPapers:
         texts = [(paper.title, paper.abstract) for paper in seeds]
         lexical = self.keyword.more_like(texts, depth + len(seeds), filters)
         runs = [[Hit(h.paper_id, h.score) for h in lexical if h.paper_id not in seed_ids]]
-        if self.dense is not None and self.seed_vectors is not None:
+        if self.dense is not None and self.seed_vectors is not None and self.dense.ready():
             mean = self.seed_vectors(seeds).mean(axis=0)
             vector = (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32)
             runs.insert(0, self.dense.search_vector(vector, depth, filters, exclude=seed_ids))
