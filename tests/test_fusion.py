@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from papersift.retrieval.base import Hit
 from papersift.filters import Filters
+from papersift.retrieval.base import Hit
 from papersift.retrieval.fusion import convex_combination, min_max, reciprocal_rank_fusion, z_score
 from papersift.retrieval.hybrid import Fusion, HybridRetriever
 

@@ -16,6 +16,7 @@ from tqdm import tqdm
 
 from papersift.embeddings.base import Embedder, Vectors, document_text
 from papersift.errors import MalformedRecordError, PaperNotFoundError, SettingsError
+from papersift.filters import Filters
 from papersift.indexes.keyword import KeywordIndex
 from papersift.indexes.vector import VectorIndex
 from papersift.indexes.vector_sync import VectorReport, update_vector_index
@@ -24,7 +25,6 @@ from papersift.reports import HarvestReport, IndexReport, IngestReport
 from papersift.retrieval.base import Hit, Retriever
 from papersift.retrieval.bm25 import BM25Retriever
 from papersift.retrieval.dense import DenseRetriever
-from papersift.filters import Filters
 from papersift.retrieval.hybrid import Fusion, HybridRetriever
 from papersift.retrieval.similar import SimilarPapers
 from papersift.settings import Settings

@@ -20,8 +20,8 @@ from typing import Any
 import tantivy
 
 from papersift.errors import IndexError_
-from papersift.model import Paper
 from papersift.filters import Filters
+from papersift.model import Paper
 from papersift.text import fold_name, normalise_for_search
 
 FORMAT_VERSION = 1

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from papersift.filters import Filters
 from papersift.indexes.keyword import KeywordIndex
 from papersift.retrieval.base import Hit
-from papersift.filters import Filters
 
 
 class BM25Retriever:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 
 from papersift.embeddings.base import Embedder, Vectors
+from papersift.filters import Filters
 from papersift.indexes.vector import VectorIndex
 from papersift.retrieval.base import Hit
-from papersift.filters import Filters
 
 
 class DenseRetriever:

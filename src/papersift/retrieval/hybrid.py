@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from papersift.retrieval.base import Hit, Retriever
 from papersift.filters import Filters
+from papersift.retrieval.base import Hit, Retriever
 from papersift.retrieval.fusion import NORMALISERS, convex_combination, reciprocal_rank_fusion
 
 FUSION_METHODS = ("convex", "rrf")

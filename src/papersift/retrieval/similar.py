@@ -8,11 +8,11 @@ from datetime import date
 import numpy as np
 
 from papersift.embeddings.base import Vectors
+from papersift.filters import Filters
 from papersift.indexes.keyword import KeywordIndex
 from papersift.model import Paper
 from papersift.retrieval.base import Hit
 from papersift.retrieval.dense import DenseRetriever
-from papersift.filters import Filters
 from papersift.retrieval.hybrid import Fusion
 from papersift.text import fold_name
 
