@@ -8,8 +8,10 @@ import re
 import resource
 import statistics
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -54,6 +56,16 @@ def key_phrase_queries(count: int, seed: int = 7) -> list[str]:
         start = rng.randint(0, len(words) - length)
         queries.append(" ".join(words[start : start + length]))
     return queries
+
+
+def timed(function: Callable[[Any], object], inputs: list[Any]) -> list[float]:
+    """Seconds each call of ``function`` took, one input at a time."""
+    seconds = []
+    for item in inputs:
+        started = time.perf_counter()
+        function(item)
+        seconds.append(time.perf_counter() - started)
+    return seconds
 
 
 def percentiles(seconds: list[float]) -> dict[str, float]:

@@ -11,23 +11,11 @@ from __future__ import annotations
 
 import argparse
 import random
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from bench.common import key_phrase_queries, percentiles
+from bench.common import key_phrase_queries, percentiles, timed
 from papersift.engine import Engine
 from papersift.settings import load_settings
-
-
-def timed(function: Callable[[Any], object], inputs: list[Any]) -> list[float]:
-    seconds = []
-    for item in inputs:
-        started = time.perf_counter()
-        function(item)
-        seconds.append(time.perf_counter() - started)
-    return seconds
 
 
 def main() -> None:

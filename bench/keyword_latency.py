@@ -9,21 +9,11 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-import time
 from pathlib import Path
 
-from bench.common import SAMPLE, key_phrase_queries, percentiles, require
+from bench.common import SAMPLE, key_phrase_queries, percentiles, require, timed
 from papersift.engine import Engine
 from papersift.settings import Settings
-
-
-def _timed(function, queries: list[str]) -> list[float]:  # type: ignore[no-untyped-def]
-    seconds = []
-    for query in queries:
-        started = time.perf_counter()
-        function(query)
-        seconds.append(time.perf_counter() - started)
-    return seconds
 
 
 def main() -> None:
@@ -39,10 +29,10 @@ def main() -> None:
         engine.ingest([require(SAMPLE)])
     queries = key_phrase_queries(args.queries)
     retriever = engine.retriever("bm25")
-    _timed(lambda q: retriever.search(q, 10), queries[:50])  # warm caches
+    timed(lambda q: retriever.search(q, 10), queries[:50])  # warm caches
     rows = {
-        "retriever (top 10)": _timed(lambda q: retriever.search(q, 10), queries),
-        "engine.search (top 10 + metadata)": _timed(lambda q: engine.search(q, k=10), queries),
+        "retriever (top 10)": timed(lambda q: retriever.search(q, 10), queries),
+        "engine.search (top 10 + metadata)": timed(lambda q: engine.search(q, k=10), queries),
     }
     print(f"{len(queries)} queries over {engine.papers.count():,} papers, e.g. {queries[:3]}")
     for name, seconds in rows.items():

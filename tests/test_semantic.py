@@ -178,3 +178,12 @@ def test_interrupted_embedding_resumes_without_recomputing(
 def test_semantic_modes_explain_how_to_enable_them(engine: Engine) -> None:
     with pytest.raises(SettingsError, match=r"papersift\[semantic\]"):
         engine.search("anything", mode="dense")
+
+
+def test_an_index_that_needs_compacting_is_rebuilt(
+    semantic: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(type(semantic.vector_index), "needs_rebuild", property(lambda _: True))
+    report = semantic.index()
+    assert report.vector is not None and report.vector.rebuilt
+    assert report.vector.embedded == 0 and report.vector.indexed == len(CORPUS)

@@ -55,14 +55,14 @@ KIND_HNSW = "hnsw-sq8"
 METRIC = "ip"
 RAW_DTYPE = np.float16
 # Chosen by `python -m bench.vector_search` on 1M clustered 384-d vectors (M=32, efC=80): recall@10
-# after float16 re-scoring is 0.949 at efSearch 64, 0.980 at 96 (p50 1.1 ms), 0.986 at 128.
+# after float16 re-scoring is 0.949 at efSearch 64, 0.980 at 96 (p50 0.96 ms), 0.986 at 128.
 DEFAULT_EF_SEARCH = 96
 # How a filtered search finds its candidates, by the number of allowed vectors. Up to GATHER_LIMIT
 # it scores their float16 rows directly. Up to FLAT_SCAN_FRACTION of the index it scans all 8-bit
-# codes through a bitmap: exact after re-scoring, ~10 ms + 0.4 us per allowed vector at 1M. Above
+# codes through a bitmap: exact after re-scoring, ~5 ms + 0.3 us per allowed vector at 1M. Above
 # that it searches the HNSW graph through the bitmap with efSearch / fraction (capped), which at
-# 1M took 16 ms at 5% and 4 ms at 30% with recall@10 >= 0.99, but lost recall below ~2%.
-# (Measured on a shared 2-core machine at load ~5, so absolute times are pessimistic.)
+# 1M took 14 ms at 5% and 4.5 ms at 30% with recall@10 >= 0.99, but lost recall below ~2%.
+# (Measured on a shared 2-core machine at load 2-4, so absolute times are pessimistic.)
 GATHER_LIMIT = 1_000
 FLAT_SCAN_FRACTION = 0.03
 MAX_FILTERED_EF = 2_048

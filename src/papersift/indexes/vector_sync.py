@@ -71,6 +71,8 @@ def update_vector_index(
     started = time.perf_counter()
     store_id = papers.store_id()
     since = None if rebuild else index.indexed_rev(store_id, embedder.identity)
+    if since is not None and index.needs_rebuild:
+        since = None  # too many replaced vectors, or an exact index that outgrew exact search
     pending = _Pending(last_rev=since or 0)
     embedded = reused = 0
     changes = papers.changed_since(since or 0)
