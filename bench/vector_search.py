@@ -32,6 +32,7 @@ import numpy.typing as npt
 
 from bench.common import peak_rss_mb, percentiles
 from papersift.indexes import vector
+from papersift.indexes.meta import read_meta
 from papersift.indexes.vector import VectorIndex
 
 DIMENSION = 384
@@ -165,7 +166,10 @@ def _run_json(script: str) -> dict[str, float]:
 
 
 def directory_sizes(path: Path) -> dict[str, float]:
-    generation = path / json.loads((path / vector.META_FILE).read_text())["generation"]
+    meta = read_meta(path)
+    if meta is None:
+        raise SystemExit(f"no vector index in {path}")
+    generation = path / meta["generation"]
     sizes = {entry.name: entry.stat().st_size / 2**20 for entry in generation.iterdir()}
     other = sum(mb for name, mb in sizes.items() if name not in ("hnsw.faiss", "vectors.npy"))
     return {

@@ -7,8 +7,6 @@ before the revision is recorded, so an interrupted update is simply redone by th
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import shutil
 from collections.abc import Iterable, Iterator
@@ -21,11 +19,11 @@ import tantivy
 
 from papersift.errors import IndexError_
 from papersift.filters import Filters
+from papersift.indexes.meta import read_meta, write_meta
 from papersift.model import Paper
 from papersift.text import fold_name, normalise_for_search
 
 FORMAT_VERSION = 1
-META_FILE = "papersift.json"
 TEXT_ANALYZER = "papersift_text"
 NAME_ANALYZER = "papersift_name"
 SEARCH_FIELDS = ("title", "abstract", "authors")
@@ -106,15 +104,7 @@ class KeywordIndex:
     # state -------------------------------------------------------------------------------------
 
     def meta(self) -> dict[str, Any] | None:
-        try:
-            data = json.loads((self.path / META_FILE).read_text())
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError) as exc:
-            raise IndexError_(
-                f"index metadata {self.path / META_FILE} is unreadable: {exc}"
-            ) from exc
-        return data if isinstance(data, dict) else None
+        return read_meta(self.path)
 
     def indexed_rev(self, store_id: str) -> int | None:
         """The store revision this index is complete up to, or None if it must be rebuilt."""
@@ -131,11 +121,8 @@ class KeywordIndex:
             "documents": documents,
             "fields": {"text": list(SEARCH_FIELDS), "filters": ["categories", "date", "authors"]},
             "analyzer": "simple tokenizer, remove_long(40), lowercase, ascii_fold, english stemmer",
-            "updated_at": datetime.now(UTC).isoformat(),
         }
-        temporary = self.path / (META_FILE + ".tmp")
-        temporary.write_text(json.dumps(meta, indent=2))
-        os.replace(temporary, self.path / META_FILE)
+        write_meta(self.path, meta)
 
     def _open(self, *, create: bool) -> Any:
         if self._index is None:

@@ -33,12 +33,11 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 import shutil
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -47,9 +46,9 @@ import numpy.typing as npt
 from tqdm import tqdm
 
 from papersift.errors import IndexError_, MissingDependencyError
+from papersift.indexes.meta import read_meta, write_meta
 
 FORMAT_VERSION = 1
-META_FILE = "papersift.json"
 KIND_EXACT = "exact"
 KIND_HNSW = "hnsw-sq8"
 METRIC = "ip"
@@ -145,15 +144,7 @@ class VectorIndex:
 
     def meta(self) -> dict[str, Any] | None:
         """The index metadata, or None when there is no index."""
-        try:
-            data = json.loads((self.path / META_FILE).read_text())
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError) as exc:
-            raise IndexError_(
-                f"index metadata {self.path / META_FILE} is unreadable: {exc}"
-            ) from exc
-        return data if isinstance(data, dict) else None
+        return read_meta(self.path)
 
     def indexed_rev(self, store_id: str, identity: str) -> int | None:
         """The store revision this index is complete up to, or None if it must be rebuilt."""
@@ -335,10 +326,7 @@ class VectorIndex:
         self._remove_stale_generations()
 
     def _write_meta(self, meta: dict[str, Any]) -> None:
-        meta = meta | {"updated_at": datetime.now(UTC).isoformat()}
-        temporary = self.path / (META_FILE + ".tmp")
-        temporary.write_text(json.dumps(meta, indent=2))
-        os.replace(temporary, self.path / META_FILE)  # atomic: readers see old or new
+        write_meta(self.path, meta)
 
     def _remove_stale_generations(self) -> None:
         meta = self.meta()
