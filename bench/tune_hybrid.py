@@ -59,9 +59,9 @@ def main() -> None:
     directory = require(SHARED_DATA / "scifact")
     train, test = load_collection(directory, "train"), load_collection(directory, "test")
     settings = load_settings(embedder_backend=args.embedder)
-    from papersift.evaluation import _collection_store  # the cached store eval uses
+    from papersift.evaluation import collection_store
 
-    with _collection_store(train, settings, cache=True) as store_settings:
+    with collection_store(train, settings, cache=True) as store_settings:
         engine = Engine(store_settings)
         engine.ingest([train.corpus], namespace=train.name)
         engine.index_vectors(progress=True)

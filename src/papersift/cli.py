@@ -15,6 +15,7 @@ import orjson
 from papersift.engine import Engine, SearchResult
 from papersift.errors import PapersiftError
 from papersift.filters import Filters
+from papersift.reports import WriteReport
 from papersift.settings import Settings, load_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -84,11 +85,15 @@ def ingest(
             update_index=not no_index,
             progress=_progress(),
         )
+    _print_problems(report)
+    click.echo(report.summary())
+
+
+def _print_problems(report: WriteReport) -> None:
     for problem in report.problems:
         click.echo(f"skipped {problem}", err=True)
     if report.malformed > len(report.problems):
         click.echo(f"... and {report.malformed - len(report.problems):,} more", err=True)
-    click.echo(report.summary())
 
 
 @main.command()
@@ -126,8 +131,7 @@ def harvest(
             update_index=not no_index,
             progress=_progress(),
         )
-    for problem in report.problems[:50]:
-        click.echo(f"skipped {problem}", err=True)
+    _print_problems(report)
     click.echo(report.summary())
 
 

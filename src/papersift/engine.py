@@ -148,7 +148,8 @@ class Engine:
         can take long on large corpora.
         """
         for path in paths:
-            detect_format(path) if path.is_file() else None  # fail fast on unreadable inputs
+            if path.is_file():
+                detect_format(path)  # fail fast, before writing, on a file we cannot read
         started = time.perf_counter()
         report = IngestReport()
         records = self._read_all(paths, namespace, progress)
@@ -203,7 +204,7 @@ class Engine:
     ) -> None:
         with self._transaction(connection) as active:
             counts = self.papers.upsert(active, batch)
-        _add_counts(report, counts)
+        report.note_written(counts)
 
     @contextmanager
     def _transaction(self, connection: Connection | None) -> Iterator[Connection]:
@@ -241,15 +242,19 @@ class Engine:
         key = _harvest_key(request)
         checkpoint = None if restart else self.harvests.get(key)
         report = HarvestReport()
-        if checkpoint is not None and checkpoint.resumable:
-            report.resumed_from_page = checkpoint.pages
-            try:
-                self._harvest_pages(client, request, key, checkpoint, report, progress)
-            except ExpiredResumptionToken:
-                report.resumed_from_page = None
+        try:
+            if checkpoint is not None and checkpoint.resumable:
+                report.resumed_from_page = checkpoint.pages
+                try:
+                    self._harvest_pages(client, request, key, checkpoint, report, progress)
+                except ExpiredResumptionToken:
+                    report.resumed_from_page = None
+                    self._harvest_pages(client, request, key, None, report, progress)
+            else:
                 self._harvest_pages(client, request, key, None, report, progress)
-        else:
-            self._harvest_pages(client, request, key, None, report, progress)
+        finally:
+            if harvester is None:
+                client.close()
         if update_index:
             self.index(semantic=False, progress=progress)
         return report
@@ -270,8 +275,7 @@ class Engine:
             for page in client.pages(request, resume_token=token):
                 papers = [r for r in page.records if isinstance(r, Paper)]
                 for problem in (r for r in page.records if isinstance(r, Malformed)):
-                    report.malformed += 1
-                    report.problems.append(problem)
+                    report.note_malformed(problem)
                 pages_done, records_done = pages_done + 1, records_done + len(papers)
                 status = "running" if page.resumption_token else "done"
                 with self.database.begin() as connection:
@@ -284,7 +288,7 @@ class Engine:
                     )
                 report.pages += 1
                 report.records += len(papers)
-                _add_counts(report, counts)
+                report.note_written(counts)
                 bar.update()
         if report.pages == 0:  # noRecordsMatch: nothing to do, but the harvest is complete
             with self.database.begin() as connection:
@@ -397,12 +401,6 @@ class Engine:
 
 def _installed(*modules: str) -> bool:
     return all(importlib.util.find_spec(module) is not None for module in modules)
-
-
-def _add_counts(report: IngestReport | HarvestReport, counts: UpsertCounts) -> None:
-    report.added += counts.added
-    report.updated += counts.updated
-    report.unchanged += counts.unchanged
 
 
 def _harvest_key(request: HarvestRequest) -> str:

@@ -142,7 +142,7 @@ def evaluate_collection(
     collection = load_collection(directory, split)
     base = settings or load_settings()
     started = time.perf_counter()
-    with _collection_store(collection, base, cache) as eval_settings:
+    with collection_store(collection, base, cache) as eval_settings:
         engine = Engine(eval_settings)
         try:
             engine.ingest([collection.corpus], namespace=collection.name, progress=progress)
@@ -167,7 +167,7 @@ def evaluate_collection(
 
 
 @contextmanager
-def _collection_store(collection: Collection, base: Settings, cache: bool) -> Iterator[Settings]:
+def collection_store(collection: Collection, base: Settings, cache: bool) -> Iterator[Settings]:
     """Settings of a store for the collection: cached by corpus digest, or temporary."""
     if cache:
         folder = base.data_dir / "eval" / f"{collection.name}-{_digest(collection.corpus)}"

@@ -6,26 +6,38 @@ from dataclasses import dataclass, field
 
 from papersift.indexes.vector_sync import VectorReport
 from papersift.sources import Malformed
+from papersift.store.papers import UpsertCounts
 
 MAX_REPORTED_PROBLEMS = 50
 
 
 @dataclass
-class IngestReport:
+class WriteReport:
+    """What a run that writes papers did: counts of each outcome and the first problems seen."""
+
     records: int = 0
     added: int = 0
     updated: int = 0
     unchanged: int = 0
-    duplicates: int = 0
     malformed: int = 0
     problems: list[Malformed] = field(default_factory=list)
-    indexed: int = 0
-    seconds: float = 0.0
 
     def note_malformed(self, problem: Malformed) -> None:
         self.malformed += 1
         if len(self.problems) < MAX_REPORTED_PROBLEMS:
             self.problems.append(problem)
+
+    def note_written(self, counts: UpsertCounts) -> None:
+        self.added += counts.added
+        self.updated += counts.updated
+        self.unchanged += counts.unchanged
+
+
+@dataclass
+class IngestReport(WriteReport):
+    duplicates: int = 0
+    indexed: int = 0
+    seconds: float = 0.0
 
     @property
     def papers_per_second(self) -> float:
@@ -58,15 +70,9 @@ class IndexReport:
 
 
 @dataclass
-class HarvestReport:
+class HarvestReport(WriteReport):
     pages: int = 0
-    records: int = 0
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    malformed: int = 0
     resumed_from_page: int | None = None
-    problems: list[Malformed] = field(default_factory=list)
 
     def summary(self) -> str:
         resumed = (
