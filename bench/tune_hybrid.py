@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from bench.common import SHARED_DATA, require
 from papersift.engine import Engine
-from papersift.evaluation import Collection, load_collection, score_run
+from papersift.evaluation import Collection, collection_store, load_collection, score_run
 from papersift.retrieval.base import Hit
 from papersift.retrieval.fusion import convex_combination, reciprocal_rank_fusion
 from papersift.settings import load_settings
@@ -59,8 +59,6 @@ def main() -> None:
     directory = require(SHARED_DATA / "scifact")
     train, test = load_collection(directory, "train"), load_collection(directory, "test")
     settings = load_settings(embedder_backend=args.embedder)
-    from papersift.evaluation import collection_store
-
     with collection_store(train, settings, cache=True) as store_settings:
         engine = Engine(store_settings)
         engine.ingest([train.corpus], namespace=train.name)
