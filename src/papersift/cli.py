@@ -331,3 +331,38 @@ def _with_embedder(settings: Settings, embedder: str | None) -> Settings:
     if embedder is None:
         return settings
     return load_settings(**{**settings.model_dump(), "embedder_backend": embedder})
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes; they share the store, sessions and indexes.",
+)
+@click.pass_context
+@_handle_errors
+def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
+    """Serve the website and the JSON API (docs at /api/docs)."""
+    import os
+
+    import uvicorn
+
+    settings: Settings = ctx.obj["settings"]
+    with _engine(ctx):
+        pass  # open and migrate the store now, so a bad setting fails before the server starts
+    os.environ["PAPERSIFT_DATA_DIR"] = str(settings.data_dir)  # worker processes read settings
+    click.echo(f"papersift serving {settings.data_dir} on http://{host}:{port}", err=True)
+    uvicorn.run(
+        "papersift.web.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        access_log=False,
+        log_level="warning",
+    )

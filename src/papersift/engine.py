@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import secrets
+import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from tqdm import tqdm
 
 from papersift.embeddings.base import Embedder, Vectors, document_text
-from papersift.errors import MalformedRecordError, PaperNotFoundError, SettingsError
+from papersift.errors import (
+    IndexError_,
+    MalformedRecordError,
+    PaperNotFoundError,
+    SettingsError,
+)
+from papersift.features.accounts import Accounts
+from papersift.features.feed import DailyFeed
+from papersift.features.library import Library
+from papersift.features.submissions import Submissions
+from papersift.features.timeutil import utc_now
+from papersift.features.trending import trending as rank_trending
 from papersift.filters import Filters
 from papersift.indexes.keyword import KeywordIndex
 from papersift.indexes.vector import VectorIndex
@@ -29,16 +44,23 @@ from papersift.retrieval.hybrid import Fusion, HybridRetriever
 from papersift.retrieval.similar import SimilarPapers
 from papersift.settings import Settings
 from papersift.sources import Malformed, Record
+from papersift.sources.arxiv_api import ArxivClient
 from papersift.sources.detect import detect_format, read_path
 from papersift.sources.harvest import (
     ExpiredResumptionToken,
     HarvestRequest,
     OAIHarvester,
 )
+from papersift.store.collections import CollectionStore
 from papersift.store.database import migrate, open_database
 from papersift.store.embeddings import EmbeddingStore
 from papersift.store.harvests import HarvestCheckpoint, HarvestLog
+from papersift.store.listings import ListingStore
 from papersift.store.papers import PaperStore, UpsertCounts
+from papersift.store.schema import store_info
+from papersift.store.submissions import SubmissionStore
+from papersift.store.users import User, UserStore
+from papersift.store.votes import VoteStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,16 +69,49 @@ class SearchResult:
     score: float
 
 
+@dataclass(frozen=True, slots=True)
+class Trending:
+    paper: Paper
+    score: float
+    upvotes: int
+
+
 class Engine:
     """Store, indexes and retrievers of one papersift deployment."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> None:
         self.settings = settings
+        self.clock = clock
         self.database = open_database(settings.store_url)
         migrate(self.database)
         self.papers = PaperStore(self.database)
         self.harvests = HarvestLog(self.database)
         self.embeddings = EmbeddingStore(self.database)
+        self.listings = ListingStore(self.database)
+        self.users = UserStore(self.database)
+        self.votes = VoteStore(self.database)
+        self.accounts = Accounts(
+            self.users,
+            clock=clock,
+            session_lifetime=timedelta(days=settings.session_days),
+            max_failures=settings.login_max_failures,
+        )
+        self.library = Library(
+            CollectionStore(self.database), self.papers, self.users.names, clock=clock
+        )
+        submission_store = SubmissionStore(self.database)
+        self.feed = DailyFeed(self.listings, submission_store, today=lambda: clock().date())
+        self.submissions = Submissions(
+            self.papers,
+            submission_store,
+            lambda: ArxivClient(settings.arxiv_api_endpoint),
+            window=timedelta(days=settings.submission_window_days),
+            clock=clock,
+            on_new_paper=self._add_submitted_paper,
+        )
+        self._secret: bytes | None = None
+        self._refresh_lock = threading.Lock()
+        self._refreshed_at = 0.0
         self.keyword_index = KeywordIndex(settings.index_dir / "keyword")
         self.vector_index = VectorIndex(settings.index_dir / "vector")
         self._embedder: Embedder | None = None
@@ -89,6 +144,42 @@ class Engine:
 
     def close(self) -> None:
         self.database.dispose()
+
+    def refresh(self, *, min_interval: float = 0.0) -> None:
+        """Let a long-running process (a web server) see index updates made by other processes."""
+        now = time.monotonic()
+        if now - self._refreshed_at < min_interval or not self._refresh_lock.acquire(False):
+            return
+        try:
+            self._refreshed_at = now
+            self.keyword_index.refresh()
+            self.vector_index.refresh()
+        except IndexError_:
+            pass  # no index yet: searches report that themselves
+        finally:
+            self._refresh_lock.release()
+
+    def index_generation(self) -> str:
+        """Changes whenever either index changes: a key for caching derived results."""
+        keyword = self.keyword_index.meta() or {}
+        vector = self.vector_index.meta() or {}
+        return f"{keyword.get('store_rev')}/{vector.get('generation')}/{vector.get('store_rev')}"
+
+    def secret_key(self) -> bytes:
+        """The deployment's signing secret: the setting, else one generated once in the store."""
+        if self.settings.secret_key:
+            return self.settings.secret_key.encode()
+        if self._secret is not None:
+            return self._secret
+        with self.database.begin() as connection:
+            found = connection.execute(
+                sa.select(store_info.c.value).where(store_info.c.key == "secret_key")
+            ).scalar()
+            if found is None:
+                found = secrets.token_hex(32)
+                connection.execute(store_info.insert().values(key="secret_key", value=found))
+        self._secret = str(found).encode()
+        return self._secret
 
     # semantic search ---------------------------------------------------------------------------
 
@@ -397,6 +488,42 @@ class Engine:
         hits = self.similar_papers.find(seeds, k, filters=filters, sort=sort)
         found = self.papers.get_many([hit.paper_id for hit in hits])
         return [SearchResult(found[h.paper_id], h.score) for h in hits if h.paper_id in found]
+
+    # community ---------------------------------------------------------------------------------
+
+    def vote(self, user: User, paper_id: str, voted: bool) -> int:
+        """Set the user's upvote on the paper; returns the paper's upvote count."""
+        self.paper(paper_id)
+        return self.votes.set_vote(user.id, paper_id, voted, now=self.clock())
+
+    def trending(self, *, limit: int = 50) -> list[Trending]:
+        """Papers ranked by time-decayed upvotes (see ``papersift.features.trending``)."""
+        half_life = timedelta(hours=self.settings.trending_half_life_hours)
+        scores = rank_trending(self.votes, now=self.clock(), half_life=half_life, limit=limit)
+        found = self.papers.get_many([s.paper_id for s in scores])
+        upvotes = self.votes.counts(list(found))
+        return [
+            Trending(found[s.paper_id], s.score, upvotes.get(s.paper_id, 0))
+            for s in scores
+            if s.paper_id in found
+        ]
+
+    def author_papers(self, name: str, *, limit: int = 500) -> list[Paper]:
+        """Papers with an author whose name contains ``name`` (folded), newest first."""
+        try:
+            ids = self.keyword_index.ids_matching(Filters(author=name), limit=limit)
+        except ValueError:
+            return []
+        papers = list(self.papers.get_many(sorted(ids)).values())
+        papers.sort(key=lambda p: (p.display_date or date.min, p.id), reverse=True)
+        return papers
+
+    def _add_submitted_paper(self, paper: Paper) -> None:
+        with self.database.begin() as connection:
+            self.papers.upsert(connection, [paper])
+        # When another process holds the index writer, the next index run adds the paper.
+        with contextlib.suppress(IndexError_, ValueError, OSError):
+            self.index(semantic=False)
 
 
 def _installed(*modules: str) -> bool:

@@ -54,3 +54,35 @@ class CollectionError(PapersiftError):
 
 class StoreError(PapersiftError):
     """The store could not be opened, migrated or written."""
+
+
+class InvalidInputError(PapersiftError):
+    """Input from outside (a form field, a parameter) is missing, malformed or too large."""
+
+
+class AuthenticationError(PapersiftError):
+    """Not logged in, or the credentials are wrong (the message never says which part)."""
+
+
+class PermissionDeniedError(PapersiftError):
+    """Logged in, but not allowed to see or change this (someone else's private collection)."""
+
+
+class NotFoundError(PapersiftError):
+    """A user-facing object (collection, page) does not exist."""
+
+
+class ConflictError(PapersiftError):
+    """The change clashes with what is stored (a taken email address or collection name)."""
+
+
+class RateLimitedError(PapersiftError):
+    """Too many attempts; ``retry_after`` says how many seconds to wait."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class SubmissionRefusedError(PapersiftError):
+    """A community submission cannot be accepted (too old, already submitted)."""

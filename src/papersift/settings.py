@@ -108,6 +108,43 @@ class Settings(BaseSettings):
         description="Weight of the lexical (more-like-this) list in similar papers.",
     )
 
+    arxiv_api_endpoint: str = Field(
+        default="https://export.arxiv.org/api/query",
+        description="arXiv API endpoint used to fetch community submissions not yet in the store.",
+    )
+    trending_half_life_hours: float = Field(
+        default=48.0,
+        gt=0.0,
+        le=24 * 365,
+        description="Half-life of an upvote's weight in the trending ranking, in hours.",
+    )
+    submission_window_days: int = Field(
+        default=14,
+        ge=0,
+        le=36500,
+        description="Days after its arXiv date during which a paper can be submitted.",
+    )
+    secret_key: str | None = Field(
+        default=None,
+        min_length=32,
+        description=(
+            "Secret that signs CSRF tokens; default: a random one generated once and kept in the "
+            "store, so every serve worker shares it."
+        ),
+    )
+    session_days: int = Field(
+        default=30, ge=1, le=365, description="How long a login session lasts, in days."
+    )
+    login_max_failures: int = Field(
+        default=5,
+        ge=1,
+        le=1000,
+        description=(
+            "Failed logins allowed per email address in 15 minutes (four times as many per "
+            "client address) before logins are refused for a while."
+        ),
+    )
+
     @field_validator("embedder_backend")
     @classmethod
     def _known_backend(cls, value: str) -> str:
@@ -130,7 +167,7 @@ class Settings(BaseSettings):
             raise ValueError("must be minmax or zscore")
         return value
 
-    @field_validator("oai_endpoint")
+    @field_validator("oai_endpoint", "arxiv_api_endpoint")
     @classmethod
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):

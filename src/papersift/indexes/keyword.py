@@ -138,6 +138,11 @@ class KeywordIndex:
             self._index = index
         return self._index
 
+    def refresh(self) -> None:
+        """See commits made since opening, also by other processes (servers call this)."""
+        if self._index is not None:
+            self._index.reload()
+
     # writing -----------------------------------------------------------------------------------
 
     def clear(self) -> None:
@@ -199,6 +204,15 @@ class KeywordIndex:
         if text_query is None:
             return []
         return self._run(index, self._with_filters(index, text_query, filters), k)
+
+    def count(self, query: str, filters: Filters | None = None) -> int:
+        """How many papers match ``query`` (and the filters)."""
+        index = self._open(create=False)
+        text_query = self._text_query(index, query)
+        if text_query is None:
+            return 0
+        result = index.searcher().search(self._with_filters(index, text_query, filters), 1)
+        return int(result.count)
 
     def more_like(
         self, texts: list[tuple[str, str]], k: int, filters: Filters | None = None

@@ -337,6 +337,11 @@ class VectorIndex:
 
     # loading -----------------------------------------------------------------------------------
 
+    def refresh(self) -> None:
+        """Pick up a generation another process wrote (long-running processes call this)."""
+        if self._generation is not None:
+            self._loaded(fresh=True)
+
     def _loaded(self, *, fresh: bool = False) -> _Generation:
         """The current generation; ``fresh`` first checks that no other process replaced it."""
         if fresh and self._generation is not None:

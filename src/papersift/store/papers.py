@@ -15,7 +15,7 @@ from papersift.store.merge import merge_papers
 from papersift.store.schema import counters, papers, store_info
 
 _SELECT_CHUNK = 500  # ids per IN (...) query; well under SQLite's variable limit
-_PAPER_COLUMNS = (
+PAPER_COLUMNS = (
     "id", "version", "title", "abstract", "authors", "categories", "submitted", "updated",
     "listed", "doi", "journal_ref", "comments", "license", "source", "versions",
 )  # fmt: skip
@@ -107,11 +107,11 @@ class PaperStore:
 
     def _get_many(self, connection: Connection, paper_ids: Sequence[str]) -> dict[str, Paper]:
         found: dict[str, Paper] = {}
-        columns = [papers.c[name] for name in _PAPER_COLUMNS]
+        columns = [papers.c[name] for name in PAPER_COLUMNS]
         for start in range(0, len(paper_ids), _SELECT_CHUNK):
             chunk = paper_ids[start : start + _SELECT_CHUNK]
             rows = connection.execute(sa.select(*columns).where(papers.c.id.in_(chunk)))
-            found.update((row.id, _from_row(row._mapping)) for row in rows)
+            found.update((row.id, paper_from_row(row._mapping)) for row in rows)
         return found
 
     def count(self) -> int:
@@ -135,7 +135,7 @@ class PaperStore:
 
     def changed_since(self, rev: int, *, chunk_size: int = 5000) -> Iterator[tuple[int, Paper]]:
         """Papers whose revision is above ``rev``, in revision order, read in chunks."""
-        columns = [papers.c[name] for name in _PAPER_COLUMNS]
+        columns = [papers.c[name] for name in PAPER_COLUMNS]
         after = papers.c.rev > rev
         while True:
             with self.engine.connect() as connection:
@@ -148,7 +148,7 @@ class PaperStore:
             if not rows:
                 return
             for row in rows:
-                yield int(row.rev), _from_row(row._mapping)
+                yield int(row.rev), paper_from_row(row._mapping)
             last_rev, last_id = int(rows[-1].rev), str(rows[-1].id)
             after = sa.or_(
                 papers.c.rev > last_rev, sa.and_(papers.c.rev == last_rev, papers.c.id > last_id)
@@ -189,7 +189,7 @@ def _to_row(paper: Paper) -> dict[str, Any]:
     }
 
 
-def _from_row(row: Any) -> Paper:
+def paper_from_row(row: Any) -> Paper:
     return Paper(
         id=row["id"],
         version=row["version"],

@@ -1,7 +1,7 @@
 """Table definitions used by queries. The Alembic migrations create the same schema.
 
-Only ``papers`` and its bookkeeping are used so far; the user tables exist so later features
-(accounts, votes, collections, subscriptions, digests) extend the schema instead of reshaping it.
+Papers and their bookkeeping; the website's users, sessions, votes, collections and
+submissions; and the tables later features (subscriptions, digests) extend.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -91,7 +92,7 @@ votes = Table(
     metadata,
     Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("paper_id", String(64), ForeignKey("papers.id"), primary_key=True, index=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
 )
 
 collections = Table(
@@ -167,4 +168,36 @@ paper_embeddings = Table(
     Column("text_hash", String(32), nullable=False),
     Column("vector", LargeBinary, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# A login session: the cookie holds a random token, the database only its SHA-256.
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column(
+        "user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+# Failed logins by key ("email:..." and "ip:..."), counted over a window to rate-limit logins.
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(400), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index("ix_login_failures_key_at", "key", "at"),
+)
+
+# A paper a user brought to the community feed of ``feed_date``.
+submissions = Table(
+    "submissions",
+    metadata,
+    Column("paper_id", String(64), ForeignKey("papers.id"), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("feed_date", Date, nullable=False, index=True),
+    Column("submitted_at", DateTime(timezone=True), nullable=False),
 )

@@ -1,0 +1,53 @@
+"""Fetching single papers from the arXiv API (``/api/query?id_list=...``, an Atom feed)."""
+
+from __future__ import annotations
+
+import requests
+
+from papersift.errors import HarvestError
+from papersift.model import Paper
+from papersift.sources import Malformed
+from papersift.sources.atom import parse_atom
+
+_TIMEOUT_SECONDS = 20.0
+_MAX_BYTES = 5_000_000
+
+
+class ArxivClient:
+    """A client for the arXiv API endpoint (a setting, so tests can point it at a local server)."""
+
+    def __init__(self, endpoint: str, *, session: requests.Session | None = None) -> None:
+        self.endpoint = endpoint
+        self.session = session or requests.Session()
+        self.session.headers.setdefault("User-Agent", "papersift (+https://github.com/papersift)")
+
+    def fetch(self, paper_id: str) -> Paper | None:
+        """The paper with this arXiv id (no version), or None when arXiv does not know it.
+
+        Raises HarvestError when the API cannot be reached or answers with something unusable.
+        """
+        try:
+            response = self.session.get(
+                self.endpoint,
+                params={"id_list": paper_id, "max_results": "1"},
+                timeout=_TIMEOUT_SECONDS,
+            )
+        except requests.RequestException as exc:
+            raise HarvestError(f"cannot reach the arXiv API at {self.endpoint}: {exc}") from exc
+        if response.status_code != 200:
+            raise HarvestError(
+                f"the arXiv API answered HTTP {response.status_code} for {paper_id!r}"
+            )
+        if len(response.content) > _MAX_BYTES:
+            raise HarvestError("the arXiv API answer is too large")
+        records = parse_atom(response.content, f"arXiv API answer for {paper_id}")
+        papers = [r for r in records if isinstance(r, Paper) and r.id == paper_id]
+        if papers:
+            return papers[0]
+        problems = [r for r in records if isinstance(r, Malformed)]
+        if problems and "not found" not in problems[0].reason.lower():
+            raise HarvestError(f"unusable arXiv API answer: {problems[0].reason}")
+        return None
+
+    def close(self) -> None:
+        self.session.close()

@@ -1,0 +1,1 @@
+"""The website and JSON API: a thin front over ``papersift.engine.Engine``."""

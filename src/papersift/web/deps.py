@@ -1,0 +1,78 @@
+"""Request dependencies shared by pages and API: the engine, the visitor, CSRF, strict params."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.routing import APIRoute
+
+from papersift.engine import Engine
+from papersift.errors import AuthenticationError, InvalidInputError, PermissionDeniedError
+from papersift.store.users import User
+from papersift.web.security import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, csrf_valid
+from papersift.web.views import Visitor
+
+_ALLOWED_PARAMS: dict[int, frozenset[str]] = {}
+
+
+def engine_of(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def current_user(request: Request) -> User | None:
+    if not hasattr(request.state, "user"):
+        token = request.cookies.get(SESSION_COOKIE, "")
+        request.state.user = engine_of(request).accounts.session_user(token) if token else None
+    user: User | None = request.state.user
+    return user
+
+
+def visitor(request: Request) -> Visitor:
+    return Visitor(engine_of(request), current_user(request))
+
+
+def logged_in_user(request: Request) -> User:
+    user = current_user(request)
+    if user is None:
+        raise AuthenticationError("log in first")
+    return user
+
+
+async def checked_csrf(request: Request) -> None:
+    """Refuse a state-changing request without this visitor's CSRF token."""
+    submitted = request.headers.get(CSRF_HEADER)
+    if submitted is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        value = (await request.form()).get(CSRF_FIELD)
+        submitted = value if isinstance(value, str) else None
+    if not csrf_valid(request, engine_of(request).secret_key(), submitted):
+        raise PermissionDeniedError(
+            "the form's security token is missing or out of date: reload the page and try again"
+        )
+
+
+def known_params_only(request: Request) -> None:
+    """Answer 400 when the query string names a parameter the route does not take."""
+    route: Any = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    allowed = _ALLOWED_PARAMS.get(id(route))
+    if allowed is None:
+        allowed = frozenset(_query_names(route.dependant))
+        _ALLOWED_PARAMS[id(route)] = allowed
+    unknown = sorted(set(request.query_params) - allowed)
+    if unknown:
+        accepted = ", ".join(sorted(allowed)) or "none"
+        raise InvalidInputError(
+            f"unknown parameter(s): {', '.join(unknown)[:200]}; this address accepts: {accepted}"
+        )
+
+
+def _query_names(dependant: Any) -> set[str]:
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names

@@ -1,0 +1,117 @@
+"""RSS 2.0 and Atom feeds: the daily feed (per category too), trending, a search, a collection."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from papersift.features.feed import FeedRequest
+from papersift.features.syndication import MEDIA_TYPES, render_feed
+from papersift.filters import Filters
+from papersift.model import Paper
+from papersift.web import views
+from papersift.web.deps import engine_of, visitor
+from papersift.web.views import Visitor
+
+router = APIRouter(prefix="/feeds", tags=["feeds"])
+Kind = Literal["rss", "atom"]
+FEED_SIZE = 100
+VisitorDep = Annotated[Visitor, Depends(visitor)]
+
+
+def _respond(
+    request: Request,
+    papers: list[Paper],
+    kind: Kind,
+    *,
+    title: str,
+    description: str,
+    page: str,
+) -> Response:
+    base = str(request.base_url).rstrip("/")
+    body = render_feed(
+        papers,
+        title=title,
+        description=description,
+        page_url=base + page,
+        feed_url=str(request.url),
+        paper_url=base + "/papers/{id}",
+        kind=kind,
+        updated=engine_of(request).clock(),
+    )
+    return Response(body, media_type=MEDIA_TYPES[kind])
+
+
+@router.get("/daily.{kind}", summary="The newest day's papers (optionally one category)")
+def daily(
+    request: Request,
+    kind: Kind,
+    category: Annotated[str | None, Query(max_length=40)] = None,
+) -> Response:
+    engine = engine_of(request)
+    checked = views.check_category(category)
+    result = engine.feed.page(
+        FeedRequest(category=checked, order="date", page_size=FEED_SIZE)
+    )
+    scope = f" in {checked}" if checked else ""
+    return _respond(
+        request,
+        [entry.paper for entry in result.entries],
+        kind,
+        title=f"papersift: new papers{scope}",
+        description=f"Papers listed on {result.first.isoformat()}{scope}",
+        page=f"/feed?category={checked}" if checked else "/feed",
+    )
+
+
+@router.get("/trending.{kind}", summary="Trending papers")
+def trending(request: Request, kind: Kind) -> Response:
+    ranked = engine_of(request).trending(limit=FEED_SIZE)
+    return _respond(
+        request,
+        [item.paper for item in ranked],
+        kind,
+        title="papersift: trending papers",
+        description="Papers ranked by recent upvotes",
+        page="/trending",
+    )
+
+
+@router.get("/search.{kind}", summary="The newest papers matching a search")
+def search(
+    request: Request,
+    kind: Kind,
+    q: Annotated[str, Query(min_length=1, max_length=500)],
+    mode: Annotated[str, Query(max_length=20)] = "bm25",
+    category: Annotated[str | None, Query(max_length=40)] = None,
+    since: date | None = None,
+) -> Response:
+    engine = engine_of(request)
+    checked = views.check_category(category)
+    filters = Filters(categories=(checked,) if checked else (), since=since)
+    found = [result.paper for result in engine.search(q, k=FEED_SIZE, filters=filters, mode=mode)]
+    found.sort(key=lambda p: (p.display_date or date.min, p.id), reverse=True)
+    return _respond(
+        request,
+        found,
+        kind,
+        title=f"papersift: {q[:80]}",
+        description=f"Newest papers matching the search {q[:200]!r}",
+        page=str(request.url.replace(path="/search")).removeprefix(str(request.base_url)[:-1]),
+    )
+
+
+@router.get("/collections/{collection_id}.{kind}", summary="A public collection")
+def collection(request: Request, who: VisitorDep, collection_id: int, kind: Kind) -> Response:
+    view = who.engine.library.view(None, collection_id)  # feeds are anonymous: public only
+    return _respond(
+        request,
+        [paper for paper, _ in view.items],
+        kind,
+        title=f"papersift: {view.collection.name} ({view.owner_name})",
+        description=f"The collection {view.collection.name!r} by {view.owner_name}",
+        page=f"/collections/{collection_id}",
+    )

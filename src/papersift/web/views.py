@@ -1,0 +1,335 @@
+"""Views: each builds the object one page shows, and its JSON twin returns.
+
+Page routes render these with templates; API routes return them as JSON. So a page and its
+twin can never disagree.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+
+from papersift.engine import Engine
+from papersift.errors import InvalidInputError
+from papersift.features.bibtex import bibtex
+from papersift.features.feed import FeedRequest, Span
+from papersift.features.highlight import highlight, snippet
+from papersift.filters import Filters
+from papersift.model import Paper
+from papersift.store.collections import Collection
+from papersift.store.listings import Order
+from papersift.store.submissions import Submission
+from papersift.store.users import User
+from papersift.text import normalise_for_search
+from papersift.web import models
+
+SEARCH_PAGE_SIZE = 20
+SEARCH_DEPTH = 200  # results retrieved per query: 10 pages
+LIST_PAGE_SIZE = 50
+SIMILAR_COUNT = 8
+MAX_PAGE = 10_000
+_CATEGORY = re.compile(r"[a-z]+(?:-[a-z]+)*(?:\.[A-Za-z]+(?:-[a-z]+)?)?")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s")
+# The formula of papersift.features.trending, shown on the page and in the API.
+TRENDING_FORMULA = "score = sum over upvotes of 2^(-(now - upvote time) / half-life)"
+
+
+@dataclass(frozen=True, slots=True)
+class Visitor:
+    """Who is asking: views need the engine and the logged-in user (or None)."""
+
+    engine: Engine
+    user: User | None
+
+
+def check_category(category: str | None) -> str | None:
+    if category is None or category == "":
+        return None
+    if len(category) > 40 or not _CATEGORY.fullmatch(category):
+        raise InvalidInputError(f"not an arXiv category: {category[:40]!r}")
+    return category
+
+
+def check_page(page: int) -> int:
+    if not 1 <= page <= MAX_PAGE:
+        raise InvalidInputError(f"page must be between 1 and {MAX_PAGE}")
+    return page
+
+
+def preview(abstract: str, *, limit: int = 300) -> str:
+    """The abstract's first sentences, up to about ``limit`` characters."""
+    text = normalise_for_search(abstract)
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    sentences = _SENTENCE_END.split(cut)
+    if len(sentences) > 1:
+        return " ".join(sentences[:-1])
+    return cut[: cut.rfind(" ")] + " …"
+
+
+def summaries(
+    visitor: Visitor,
+    papers: Sequence[Paper],
+    *,
+    upvotes: dict[str, int] | None = None,
+    submissions: dict[str, Submission] | None = None,
+) -> list[models.PaperSummary]:
+    ids = [p.id for p in papers]
+    counts = upvotes if upvotes is not None else visitor.engine.votes.counts(ids)
+    voted = visitor.engine.votes.voted_by(visitor.user.id, ids) if visitor.user else set()
+    submitted = submissions or {}
+    return [
+        models.PaperSummary(
+            id=p.id,
+            title=normalise_for_search(p.title),
+            authors=list(p.authors),
+            categories=list(p.categories),
+            date=p.display_date,
+            abstract_preview=preview(p.abstract),
+            upvotes=counts.get(p.id, 0),
+            voted=p.id in voted,
+            submitted_by=submitted[p.id].submitter if p.id in submitted else None,
+            url=f"/papers/{p.id}",
+            arxiv_url=f"https://arxiv.org/abs/{p.id}" if p.source == "arxiv" else None,
+        )
+        for p in papers
+    ]
+
+
+# feed and trending -----------------------------------------------------------------------------
+
+
+def feed(
+    visitor: Visitor,
+    *,
+    day: date | None,
+    span: Span,
+    category: str | None,
+    sort: Order,
+    page: int,
+) -> models.FeedView:
+    request = FeedRequest(day, span, check_category(category), sort, check_page(page))
+    result = visitor.engine.feed.page(request)
+    papers = [entry.paper for entry in result.entries]
+    upvotes = {entry.paper.id: entry.upvotes for entry in result.entries}
+    submissions = {e.paper.id: e.submission for e in result.entries if e.submission}
+    return models.FeedView(
+        date=result.first,
+        span=span,
+        first=result.first,
+        last=result.last,
+        category=request.category,
+        sort=sort,
+        page=page,
+        pages=result.pages,
+        total=result.total,
+        previous=result.previous,
+        next=result.next,
+        papers=summaries(visitor, papers, upvotes=upvotes, submissions=submissions),
+    )
+
+
+def trending(visitor: Visitor, *, limit: int) -> models.TrendingView:
+    if not 1 <= limit <= 200:
+        raise InvalidInputError("limit must be between 1 and 200")
+    ranked = visitor.engine.trending(limit=limit)
+    papers = summaries(
+        visitor, [t.paper for t in ranked], upvotes={t.paper.id: t.upvotes for t in ranked}
+    )
+    return models.TrendingView(
+        half_life_hours=visitor.engine.settings.trending_half_life_hours,
+        formula=TRENDING_FORMULA,
+        papers=[
+            models.TrendingItem(paper=s, score=round(t.score, 4))
+            for s, t in zip(papers, ranked, strict=True)
+        ],
+    )
+
+
+# search ----------------------------------------------------------------------------------------
+
+
+def search(
+    visitor: Visitor,
+    *,
+    query: str,
+    mode: str,
+    category: str | None,
+    since: date | None,
+    until: date | None,
+    author: str | None,
+    page: int,
+) -> models.SearchView:
+    engine = visitor.engine
+    query = query.strip()
+    if mode not in engine.modes:
+        engine.retriever(mode)  # raises with the reason (unknown, or semantic search off)
+    try:
+        filters = Filters(
+            categories=(c,) if (c := check_category(category)) else (),
+            since=since,
+            until=until,
+            author=author.strip() or None if author else None,
+        )
+    except ValueError as exc:
+        raise InvalidInputError(str(exc)) from None
+    check_page(page)
+    if not query:
+        return models.SearchView(
+            query="", mode=mode, modes=engine.modes, category=filters.categories[0]
+            if filters.categories else None, since=since, until=until, author=filters.author,
+            page=1, pages=1, total=0, results=[],
+        )  # fmt: skip
+    hits = engine.search_hits(query, k=SEARCH_DEPTH, filters=filters, mode=mode)
+    total = engine.keyword_index.count(query, filters) if mode == "bm25" else len(hits)
+    pages = max(1, -(-len(hits) // SEARCH_PAGE_SIZE))
+    shown = hits[(page - 1) * SEARCH_PAGE_SIZE : page * SEARCH_PAGE_SIZE]
+    found = engine.papers.get_many([h.paper_id for h in shown])
+    papers = [found[h.paper_id] for h in shown if h.paper_id in found]
+    scores = {h.paper_id: h.score for h in shown}
+    results = [
+        models.SearchItem(
+            paper=summary,
+            score=round(scores[paper.id], 4),
+            title_html=str(highlight(normalise_for_search(paper.title), query)),
+            snippet_html=str(snippet(normalise_for_search(paper.abstract), query)),
+        )
+        for paper, summary in zip(papers, summaries(visitor, papers), strict=True)
+    ]
+    return models.SearchView(
+        query=query,
+        mode=mode,
+        modes=engine.modes,
+        category=filters.categories[0] if filters.categories else None,
+        since=since,
+        until=until,
+        author=filters.author,
+        page=page,
+        pages=pages,
+        total=total,
+        results=results,
+    )
+
+
+# papers, authors, categories -------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4096)
+def _similar_ids(engine: Engine, paper_id: str, generation: str) -> tuple[str, ...]:
+    return tuple(r.paper.id for r in engine.similar([paper_id], k=SIMILAR_COUNT))
+
+
+def paper(visitor: Visitor, paper_id: str) -> models.PaperDetail:
+    engine = visitor.engine
+    found = engine.paper(paper_id)
+    similar_ids = _similar_ids(engine, found.id, engine.index_generation())
+    similar_papers = engine.papers.get_many(list(similar_ids))
+    similar = [similar_papers[i] for i in similar_ids if i in similar_papers]
+    submissions = engine.submissions.submissions.of_papers([found.id])
+    summary = summaries(visitor, [found], submissions=submissions)[0]
+    holding = sorted(engine.library.holding(visitor.user, found.id)) if visitor.user else []
+    is_arxiv = found.source == "arxiv"
+    return models.PaperDetail(
+        **summary.model_dump(),
+        abstract=found.abstract,
+        primary_category=found.primary_category,
+        submitted=found.submitted,
+        updated=found.updated,
+        listed=found.listed,
+        version=found.version,
+        versions=[models.VersionOut(version=v.number, created=v.created) for v in found.versions],
+        doi=found.doi,
+        journal_ref=found.journal_ref,
+        comments=found.comments,
+        license=found.license,
+        pdf_url=f"https://arxiv.org/pdf/{found.id}" if is_arxiv else None,
+        bibtex=bibtex(found),
+        similar=summaries(visitor, similar),
+        in_collections=holding,
+    )
+
+
+def _papers_page(
+    visitor: Visitor, title: str, name: str, papers: list[Paper], total: int, page: int
+) -> models.PapersPage:
+    return models.PapersPage(
+        title=title,
+        name=name,
+        page=page,
+        pages=max(1, -(-total // LIST_PAGE_SIZE)),
+        total=total,
+        papers=summaries(visitor, papers),
+    )
+
+
+def author(visitor: Visitor, name: str, *, page: int) -> models.PapersPage:
+    name = " ".join(name.split())
+    if not 1 <= len(name) <= 200:
+        raise InvalidInputError("an author name must have 1 to 200 characters")
+    check_page(page)
+    papers = visitor.engine.author_papers(name)
+    shown = papers[(page - 1) * LIST_PAGE_SIZE : page * LIST_PAGE_SIZE]
+    return _papers_page(visitor, f"Papers by {name}", name, shown, len(papers), page)
+
+
+def category(visitor: Visitor, name: str, *, page: int) -> models.PapersPage:
+    checked = check_category(name)
+    assert checked is not None
+    check_page(page)
+    listed, total = visitor.engine.listings.page(
+        first=None,
+        last=None,
+        category=checked,
+        order="date",
+        limit=LIST_PAGE_SIZE,
+        offset=(page - 1) * LIST_PAGE_SIZE,
+    )
+    upvotes = {item.paper.id: item.upvotes for item in listed}
+    return models.PapersPage(
+        title=f"Papers in {checked}",
+        name=checked,
+        page=page,
+        pages=max(1, -(-total // LIST_PAGE_SIZE)),
+        total=total,
+        papers=summaries(visitor, [item.paper for item in listed], upvotes=upvotes),
+    )
+
+
+# collections -----------------------------------------------------------------------------------
+
+
+def collection_summary(collection: Collection) -> models.CollectionSummary:
+    return models.CollectionSummary(
+        id=collection.id,
+        name=collection.name,
+        public=collection.is_public,
+        size=collection.size,
+        created_at=collection.created_at,
+        url=f"/collections/{collection.id}",
+    )
+
+
+def collections(visitor: Visitor, user: User) -> models.CollectionsView:
+    return models.CollectionsView(
+        collections=[collection_summary(c) for c in visitor.engine.library.of_user(user)]
+    )
+
+
+def collection(visitor: Visitor, collection_id: int) -> models.CollectionDetail:
+    view = visitor.engine.library.view(visitor.user, collection_id)
+    papers = [p for p, _ in view.items]
+    items = [
+        models.CollectionItemOut(paper=summary, tags=list(item.tags), added_at=item.added_at)
+        for summary, (_, item) in zip(summaries(visitor, papers), view.items, strict=True)
+    ]
+    summary = collection_summary(view.collection)
+    return models.CollectionDetail(
+        **summary.model_dump(),
+        owner=view.owner_name,
+        mine=visitor.user is not None and visitor.user.id == view.collection.user_id,
+        items=items,
+    )
