@@ -29,7 +29,6 @@ from papersift.features.accounts import Accounts
 from papersift.features.feed import DailyFeed
 from papersift.features.library import Library
 from papersift.features.submissions import Submissions
-from papersift.features.timeutil import utc_now
 from papersift.features.trending import trending as rank_trending
 from papersift.filters import Filters
 from papersift.indexes.keyword import KeywordIndex
@@ -52,15 +51,18 @@ from papersift.sources.harvest import (
     OAIHarvester,
 )
 from papersift.store.collections import CollectionStore
+from papersift.store.counters import COMMUNITY_REV, current
 from papersift.store.database import migrate, open_database
 from papersift.store.embeddings import EmbeddingStore
 from papersift.store.harvests import HarvestCheckpoint, HarvestLog
 from papersift.store.listings import ListingStore
 from papersift.store.papers import PaperStore, UpsertCounts
+from papersift.store.schema import papers as papers_table
 from papersift.store.schema import store_info
 from papersift.store.submissions import SubmissionStore
 from papersift.store.users import User, UserStore
 from papersift.store.votes import VoteStore
+from papersift.timeutil import utc_now
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +112,7 @@ class Engine:
             on_new_paper=self._add_submitted_paper,
         )
         self._secret: bytes | None = None
+        self._index_generation: str | None = None
         self._refresh_lock = threading.Lock()
         self._refreshed_at = 0.0
         self.keyword_index = KeywordIndex(settings.index_dir / "keyword")
@@ -154,13 +157,32 @@ class Engine:
             self._refreshed_at = now
             self.keyword_index.refresh()
             self.vector_index.refresh()
+            self._index_generation = None
         except IndexError_:
             pass  # no index yet: searches report that themselves
         finally:
             self._refresh_lock.release()
 
+    def data_version(self) -> str:
+        """Changes whenever papers, upvotes or submissions change (in any process), or an index
+        does: a key for caching what pages show."""
+        with self.database.connect() as connection:
+            row = connection.execute(
+                sa.select(sa.func.max(papers_table.c.rev), current(COMMUNITY_REV))
+            ).one()
+        return f"{row[0]}/{row[1]}/{self.index_generation()}"
+
     def index_generation(self) -> str:
-        """Changes whenever either index changes: a key for caching derived results."""
+        """Changes whenever either index changes: a key for caching derived results.
+
+        Read from the index files at most once per ``refresh`` (and after this process's own
+        index updates).
+        """
+        if self._index_generation is None:
+            self._index_generation = self._read_index_generation()
+        return self._index_generation
+
+    def _read_index_generation(self) -> str:
         keyword = self.keyword_index.meta() or {}
         vector = self.vector_index.meta() or {}
         return f"{keyword.get('store_rev')}/{vector.get('generation')}/{vector.get('store_rev')}"
@@ -419,6 +441,7 @@ class Engine:
         )
         if semantic and self.semantic_backend is not None:
             report.vector = self.index_vectors(rebuild=rebuild, progress=progress)
+        self._index_generation = None
         return report
 
     def index_vectors(self, *, rebuild: bool = False, progress: bool = False) -> VectorReport:

@@ -145,6 +145,16 @@ class Settings(BaseSettings):
         ),
     )
 
+    page_cache_entries: int = Field(
+        default=2000,
+        ge=0,
+        le=1_000_000,
+        description=(
+            "Rendered pages each serve worker keeps for anonymous visitors (0 turns the cache "
+            "off); entries are dropped as soon as the data they show changes."
+        ),
+    )
+
     @field_validator("embedder_backend")
     @classmethod
     def _known_backend(cls, value: str) -> str:

@@ -10,6 +10,7 @@ from papersift.model import Paper
 from papersift.text import normalise_for_search
 
 _SPECIALS = re.compile(r"([&%$#_])")
+_DANGLING_BACKSLASH = re.compile(r"\\+(?=[{}]|$)")  # would escape a field's closing brace
 _KEY_WORD = re.compile(r"[A-Za-z]+")
 _STOP_WORDS = frozenset({"a", "an", "the", "on", "of", "for", "in", "to", "and", "with", "towards"})
 
@@ -21,7 +22,7 @@ def _ascii(text: str) -> str:
 
 def _escape(text: str) -> str:
     """Field text with BibTeX's special characters escaped and braces balanced."""
-    text = " ".join(text.split())
+    text = _DANGLING_BACKSLASH.sub("", " ".join(text.split()))
     if text.count("{") != text.count("}"):
         text = text.replace("{", "").replace("}", "")
     return _SPECIALS.sub(r"\\\1", text) if "\\" not in text else text

@@ -13,8 +13,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from papersift.features.timeutil import as_utc
 from papersift.store.votes import VoteStore
+from papersift.timeutil import as_utc
 
 HORIZON = 10
 

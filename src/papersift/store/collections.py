@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from papersift.store.schema import collection_items, collections
+from papersift.timeutil import as_utc
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +91,9 @@ class CollectionStore:
                 .where(condition)
                 .order_by(sa.func.lower(collections.c.name))
             )
-            return [Collection(**row._mapping) for row in rows]
+            return [
+                Collection(**{**row._mapping, "created_at": as_utc(row.created_at)}) for row in rows
+            ]
 
     def items(self, collection_id: int) -> list[CollectionItem]:
         with self.engine.connect() as connection:
@@ -99,7 +102,9 @@ class CollectionStore:
                 .where(collection_items.c.collection_id == collection_id)
                 .order_by(collection_items.c.added_at.desc(), collection_items.c.paper_id)
             )
-            return [CollectionItem(row.paper_id, tuple(row.tags), row.added_at) for row in rows]
+            return [
+                CollectionItem(row.paper_id, tuple(row.tags), as_utc(row.added_at)) for row in rows
+            ]
 
     def put_item(
         self, collection_id: int, paper_id: str, tags: tuple[str, ...], *, now: datetime

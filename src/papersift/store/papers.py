@@ -11,8 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from papersift.model import Paper, Version
+from papersift.store.counters import PAPER_REV, bump
 from papersift.store.merge import merge_papers
-from papersift.store.schema import counters, papers, store_info
+from papersift.store.schema import papers, store_info
 
 _SELECT_CHUNK = 500  # ids per IN (...) query; well under SQLite's variable limit
 PAPER_COLUMNS = (
@@ -84,16 +85,7 @@ class PaperStore:
         connection.execute(statement, params)
 
     def _next_rev(self, connection: Connection) -> int:
-        updated = connection.execute(
-            counters.update()
-            .where(counters.c.name == "paper_rev")
-            .values(value=counters.c.value + 1)
-            .returning(counters.c.value)
-        ).scalar()
-        if updated is not None:
-            return int(updated)
-        connection.execute(counters.insert().values(name="paper_rev", value=1))
-        return 1
+        return bump(connection, PAPER_REV)
 
     # reading -----------------------------------------------------------------------------------
 

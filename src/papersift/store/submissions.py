@@ -11,7 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from papersift.store.counters import COMMUNITY_REV, bump
 from papersift.store.schema import submissions, users
+from papersift.timeutil import as_utc
 
 _CHUNK = 500
 
@@ -41,6 +43,7 @@ class SubmissionStore:
                         paper_id=paper_id, user_id=user_id, feed_date=feed_date, submitted_at=now
                     )
                 )
+                bump(connection, COMMUNITY_REV)
         except IntegrityError as exc:
             raise AlreadySubmitted(paper_id) from exc
 
@@ -71,4 +74,4 @@ class SubmissionStore:
 
 
 def _submission(row: Any) -> Submission:
-    return Submission(str(row[0]), int(row[1]), str(row[2]), row[3], row[4])
+    return Submission(str(row[0]), int(row[1]), str(row[2]), row[3], as_utc(row[4]))

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from papersift.store.schema import login_failures, sessions, users
+from papersift.timeutil import as_utc
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +28,12 @@ class User:
 
 class EmailTaken(Exception):
     """A user with this email address already exists."""
+
+
+def _user(row: Any) -> User:
+    values = dict(row._mapping)
+    values["created_at"] = as_utc(values["created_at"])
+    return User(**values)
 
 
 def _token_hash(token: str) -> str:
@@ -80,7 +87,7 @@ class UserStore:
     def _one(self, condition: sa.ColumnElement[bool]) -> User | None:
         with self.engine.connect() as connection:
             row = connection.execute(sa.select(users).where(condition)).first()
-        return User(**row._mapping) if row else None
+        return _user(row) if row else None
 
     # sessions ----------------------------------------------------------------------------------
 
@@ -106,7 +113,7 @@ class UserStore:
                 .join(sessions, sessions.c.user_id == users.c.id)
                 .where(sessions.c.token_hash == _token_hash(token), sessions.c.expires_at > now)
             ).first()
-        return User(**row._mapping) if row else None
+        return _user(row) if row else None
 
     def end_session(self, token: str) -> None:
         with self.engine.begin() as connection:

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from papersift.store.counters import COMMUNITY_REV, bump
 from papersift.store.schema import votes
 
 _CHUNK = 500
@@ -35,6 +36,7 @@ class VoteStore:
                 connection.execute(
                     votes.delete().where(votes.c.user_id == user_id, votes.c.paper_id == paper_id)
                 )
+            bump(connection, COMMUNITY_REV)
             return int(
                 connection.execute(
                     sa.select(sa.func.count()).where(votes.c.paper_id == paper_id)

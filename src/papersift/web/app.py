@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,18 +10,22 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from papersift import __version__
 from papersift.engine import Engine
 from papersift.settings import load_settings
 from papersift.web import api, feeds, pages
+from papersift.web.cache import PageCache
 from papersift.web.deps import current_user, known_params_only
 from papersift.web.errors import error_response, install_error_handlers
-from papersift.web.security import CSRF_COOKIE, csrf_token, set_cookie
+from papersift.web.security import CSRF_COOKIE, cookie_header, csrf_token
 
 HERE = Path(__file__).parent
 MAX_BODY_BYTES = 1_000_000
 REFRESH_SECONDS = 2.0
+CSRF_MAX_AGE = 365 * 24 * 3600
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
@@ -51,6 +55,7 @@ def create_app(engine: Engine) -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     app.state.engine = engine
+    app.state.page_cache = PageCache(engine.settings.page_cache_entries)
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.globals["version"] = __version__
     app.state.templates = templates
@@ -61,24 +66,48 @@ def create_app(engine: Engine) -> FastAPI:
     app.include_router(feeds.router)
     app.include_router(pages.router)
 
-    @app.middleware("http")
-    async def _around(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        length = request.headers.get("content-length", "0")
+    app.add_middleware(SiteMiddleware, engine=engine)
+    return app
+
+
+class SiteMiddleware:
+    """Per request: refuse oversized bodies, let the engine see index updates, set the CSRF
+    cookie for new visitors, add security headers. Plain ASGI: no per-request task or copy."""
+
+    def __init__(self, app: ASGIApp, engine: Engine) -> None:
+        self.app = app
+        self.engine = engine
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = Headers(scope=scope).get("content-length", "0")
         if not length.isdigit() or int(length) > MAX_BODY_BYTES:
-            return error_response(
+            request = Request(scope, receive)
+            response = error_response(
                 request, 413, "too_large", f"request bodies are limited to {MAX_BODY_BYTES} bytes"
             )
-        engine.refresh(min_interval=REFRESH_SECONDS)
-        response = await call_next(request)
-        nonce = getattr(request.state, "new_csrf_nonce", None)
-        if nonce:
-            set_cookie(request, response, CSRF_COOKIE, nonce, max_age=365 * 24 * 3600)
-        response.headers.update(SECURITY_HEADERS)
-        return response
+            await response(scope, receive, send)
+            return
+        self.engine.refresh(min_interval=REFRESH_SECONDS)
+        state: dict[str, Any] = scope.setdefault("state", {})
 
-    return app
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers[name] = value
+                nonce = state.get("new_csrf_nonce")
+                if nonce:
+                    secure = scope.get("scheme") == "https"
+                    headers.append(
+                        "set-cookie",
+                        cookie_header(CSRF_COOKIE, nonce, max_age=CSRF_MAX_AGE, secure=secure),
+                    )
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def _error_renderer(templates: Jinja2Templates) -> Callable[..., Response]:

@@ -3,6 +3,7 @@ success (303) and show the form again with the problem otherwise."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
@@ -25,6 +26,7 @@ from papersift.features.bibtex import bibtex, bibtex_many
 from papersift.features.library import clean_tags
 from papersift.store.users import User
 from papersift.web import views
+from papersift.web.cache import CSRF_PLACEHOLDER, PageCache
 from papersift.web.deps import (
     checked_csrf,
     current_user,
@@ -52,13 +54,47 @@ CSRF = Depends(checked_csrf)
 def render(request: Request, template: str, status: int = 200, **context: Any) -> Response:
     engine = engine_of(request)
     context.setdefault("user", current_user(request))
-    context["csrf_token"] = csrf_token(request, engine.secret_key())
+    if getattr(request.state, "csrf_placeholder", False):
+        context["csrf_token"] = CSRF_PLACEHOLDER
+    else:
+        context["csrf_token"] = csrf_token(request, engine.secret_key())
     context["semantic"] = "dense" in engine.modes
     templates = request.app.state.templates
     response: Response = templates.TemplateResponse(
         request, template, context, status_code=status
     )
     return response
+
+
+def cached(
+    request: Request, who: Visitor, build: Callable[[], Response], *, period: int = 0
+) -> Response:
+    """``build()``'s page from the anonymous page cache (see ``papersift.web.cache``).
+
+    ``period`` (seconds) makes the page expire on its own, for pages that change with time.
+    """
+    cache: PageCache = request.app.state.page_cache
+    if who.user is not None or not cache.enabled:
+        return build()
+    engine = who.engine
+    now = engine.clock()
+    key = (
+        request.url.path,
+        "&".join(sorted(f"{k}={v}" for k, v in request.query_params.multi_items())),
+        engine.data_version(),
+        now.date().isoformat(),
+        str(int(now.timestamp()) // period) if period else "",
+    )
+    body = cache.get(key)
+    if body is None:
+        request.state.csrf_placeholder = True
+        response = build()
+        body = bytes(response.body)
+        if response.status_code != 200:
+            return response
+        cache.put(key, body)
+    token = csrf_token(request, engine.secret_key()).encode()
+    return HTMLResponse(body.replace(CSRF_PLACEHOLDER.encode(), token))
 
 
 def local_path(target: str | None, default: str = "/") -> str:
@@ -86,15 +122,21 @@ def feed_page(
     sort: Literal["upvotes", "date"] = "upvotes",
     page: Page = 1,
 ) -> Response:
-    view = views.feed(who, day=date, span=span, category=category, sort=sort, page=page)
-    return render(request, "feed.html", view=view)
+    def build() -> Response:
+        view = views.feed(who, day=date, span=span, category=category, sort=sort, page=page)
+        return render(request, "feed.html", view=view)
+
+    return cached(request, who, build)
 
 
 @router.get("/trending")
 def trending_page(
     request: Request, who: VisitorDep, limit: Annotated[int, Query(ge=1, le=200)] = 50
 ) -> Response:
-    return render(request, "trending.html", view=views.trending(who, limit=limit))
+    def build() -> Response:
+        return render(request, "trending.html", view=views.trending(who, limit=limit))
+
+    return cached(request, who, build, period=60)
 
 
 @router.get("/search")
@@ -109,12 +151,14 @@ def search_page(
     author: Annotated[str | None, Query(max_length=200)] = None,
     page: Page = 1,
 ) -> Response:
-    chosen = mode or default_mode(who)
-    view = views.search(
-        who, query=q, mode=chosen, category=category, since=since, until=until,
-        author=author, page=page,
-    )  # fmt: skip
-    return render(request, "search.html", view=view)
+    def build() -> Response:
+        view = views.search(
+            who, query=q, mode=mode or default_mode(who), category=category, since=since,
+            until=until, author=author, page=page,
+        )  # fmt: skip
+        return render(request, "search.html", view=view)
+
+    return cached(request, who, build)
 
 
 def default_mode(who: Visitor) -> str:
@@ -123,9 +167,12 @@ def default_mode(who: Visitor) -> str:
 
 @router.get("/papers/{paper_id:path}")
 def paper_page(request: Request, who: VisitorDep, paper_id: str) -> Response:
-    view = views.paper(who, paper_id)
-    collections = who.engine.library.of_user(who.user) if who.user else []
-    return render(request, "paper.html", view=view, collections=collections)
+    def build() -> Response:
+        view = views.paper(who, paper_id)
+        collections = who.engine.library.of_user(who.user) if who.user else []
+        return render(request, "paper.html", view=view, collections=collections)
+
+    return cached(request, who, build)
 
 
 @router.get("/bibtex/{paper_id:path}")
@@ -137,14 +184,20 @@ def paper_bibtex(request: Request, paper_id: str) -> Response:
 
 @router.get("/authors/{name}")
 def author_page(request: Request, who: VisitorDep, name: str, page: Page = 1) -> Response:
-    return render(request, "papers_list.html", view=views.author(who, name, page=page),
-                  kind="author")  # fmt: skip
+    def build() -> Response:
+        view = views.author(who, name, page=page)
+        return render(request, "papers_list.html", view=view, kind="author")
+
+    return cached(request, who, build)
 
 
 @router.get("/categories/{name}")
 def category_page(request: Request, who: VisitorDep, name: str, page: Page = 1) -> Response:
-    return render(request, "papers_list.html", view=views.category(who, name, page=page),
-                  kind="category")  # fmt: skip
+    def build() -> Response:
+        view = views.category(who, name, page=page)
+        return render(request, "papers_list.html", view=view, kind="category")
+
+    return cached(request, who, build)
 
 
 # accounts --------------------------------------------------------------------------------------

@@ -25,6 +25,12 @@ def is_https(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
+def cookie_header(name: str, value: str, *, max_age: int, secure: bool) -> str:
+    """A Set-Cookie value with the flags every papersift cookie has."""
+    flags = f"; Max-Age={max_age}; Path=/; HttpOnly; SameSite=Lax"
+    return f"{name}={value}{flags}{'; Secure' if secure else ''}"
+
+
 def set_cookie(
     request: Request, response: Response, name: str, value: str, *, max_age: int | None
 ) -> None:

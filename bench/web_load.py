@@ -1,0 +1,450 @@
+"""The website under load on loopback: wrk against a real ``papersift serve`` over the sample.
+
+Three endpoints, each for ``--duration`` seconds with ``--connections`` connections (2 wrk
+threads) after a short warm-up; a Lua script cycles through real request paths read from a file
+and reports latency percentiles, non-2xx responses and socket errors:
+
+  daily feed      ``/`` (half the requests) and ``/?date=D`` for 50 listing dates of the sample
+  paper page      ``/papers/{id}`` for 2,000 random papers of the store
+  keyword search  ``/search?q=...&mode=bm25`` for >= 500 distinct 2-6 word phrases of real titles
+
+The data dir gets the 74,728-paper sample (keyword index only) the first time; later runs reuse
+it. The server inherits the environment (e.g. PAPERSIFT_EMBEDDER_BACKEND=none) and is stopped at
+the end, also on Ctrl-C. Targets: p50 <= 30 ms, p99 <= 100 ms, no errors. Needs wrk
+(``apt-get install wrk``). Usage:
+python -m bench.web_load [--data-dir DIR] [--duration 30] [--connections 20] [--workers N]
+                         [--quick] [--json OUT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import platform
+import random
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, quote_plus
+
+from bench.common import SAMPLE, key_phrase_queries, require
+
+DEFAULT_DATA_DIR = Path(tempfile.gettempdir()) / "papersift-web-bench"
+TARGET_P50_MS = 30.0
+TARGET_P99_MS = 100.0
+WRK_THREADS = 2
+WRK_TIMEOUT = "10s"  # slow answers are measured, not dropped as timeouts
+FEED_DATES = 50
+PAPER_IDS = 2000
+SEARCH_QUERIES = 500
+SEED = 7
+READY_TIMEOUT_S = 180.0
+
+LUA_SCRIPT = r"""
+-- Cycles through the request paths of the file named after "--", one path per line; counts
+-- non-2xx answers; done() prints one parseable line (latencies in microseconds).
+local threads = {}
+local created = 0
+
+function setup(thread)
+  thread:set("id", created)
+  created = created + 1
+  table.insert(threads, thread)
+end
+
+function init(args)
+  paths = {}
+  for line in io.lines(args[1]) do
+    if #line > 0 then paths[#paths + 1] = line end
+  end
+  if #paths == 0 then error("no request paths in " .. args[1]) end
+  index = (id * math.floor(#paths / 2)) % #paths  -- threads start at different places
+  non2xx = 0
+end
+
+function request()
+  index = index % #paths + 1
+  return wrk.format("GET", paths[index])
+end
+
+function response(status, headers, body)
+  if status < 200 or status > 299 then non2xx = non2xx + 1 end
+end
+
+function done(summary, latency, requests)
+  local bad = 0
+  for _, thread in ipairs(threads) do bad = bad + thread:get("non2xx") end
+  local e = summary.errors
+  io.write(string.format(
+    "WRK_RESULT requests=%d duration_us=%d bytes=%d p50_us=%d p90_us=%d p99_us=%d " ..
+    "max_us=%d mean_us=%d non2xx=%d connect=%d read=%d write=%d timeout=%d\n",
+    summary.requests, summary.duration, summary.bytes, latency:percentile(50),
+    latency:percentile(90), latency:percentile(99), latency.max, latency.mean, bad,
+    e.connect, e.read, e.write, e.timeout))
+end
+"""
+_RESULT = re.compile(r"^WRK_RESULT (.*)$", re.MULTILINE)
+
+
+# the store -------------------------------------------------------------------------------------
+
+
+def papersift(data_dir: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "papersift", "--data-dir", str(data_dir), *args]
+
+
+def child_env(**overrides: str) -> dict[str, str]:
+    """The caller's environment, minus a database URL that would point away from the data dir."""
+    env = {k: v for k, v in os.environ.items() if k != "PAPERSIFT_DATABASE_URL"}
+    return {**env, **overrides}
+
+
+def database(data_dir: Path) -> Path:
+    return data_dir / "papersift.db"
+
+
+def sample_size() -> int:
+    with gzip.open(require(SAMPLE), "rb") as handle:
+        return sum(1 for _ in handle)
+
+
+def store_is_ready(data_dir: Path, expected: int) -> bool:
+    """True when the store holds the sample and the keyword index has caught up with it."""
+    if not database(data_dir).exists():
+        return False
+    out = subprocess.run(
+        papersift(data_dir, "stats"),
+        env=child_env(PAPERSIFT_EMBEDDER_BACKEND="none"),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    numbers = {
+        key: int(value.replace(",", ""))
+        for key, value in re.findall(r"^([a-z ]+):\s+([\d,]+)", out, re.MULTILINE)
+    }
+    papers = numbers.get("papers", 0)
+    return (
+        papers >= expected
+        and numbers.get("keyword index", 0) >= papers
+        and numbers.get("index behind", 1) == 0
+    )
+
+
+def ensure_store(data_dir: Path) -> None:
+    """Ingest the sample unless the store already holds it; ingest is idempotent, so an
+    interrupted run is completed by the next one."""
+    expected = sample_size()
+    if store_is_ready(data_dir, expected):
+        print(f"reusing the store in {data_dir}")
+        return
+    print(f"ingesting {SAMPLE.name} ({expected:,} papers) into {data_dir} (keyword index only) ...")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    subprocess.run(
+        papersift(data_dir, "ingest", str(SAMPLE)),
+        env=child_env(PAPERSIFT_EMBEDDER_BACKEND="none"),
+        check=True,
+    )
+    print(f"ingested in {time.perf_counter() - started:.0f} s")
+
+
+def store_rows(data_dir: Path, sql: str) -> list[str]:
+    uri = f"file:{database(data_dir)}?mode=ro"
+    with sqlite3.connect(uri, uri=True) as connection:
+        return [str(row[0]) for row in connection.execute(sql)]
+
+
+# request paths ---------------------------------------------------------------------------------
+
+
+def feed_paths(data_dir: Path, rng: random.Random) -> list[str]:
+    dates = store_rows(data_dir, "SELECT DISTINCT listed FROM papers WHERE listed IS NOT NULL")
+    chosen = rng.sample(sorted(dates), min(FEED_DATES, len(dates)))
+    paths = ["/"] * len(chosen) + [f"/?date={day}" for day in chosen]
+    rng.shuffle(paths)
+    return paths
+
+
+def paper_paths(data_dir: Path, rng: random.Random) -> list[str]:
+    ids = store_rows(data_dir, "SELECT id FROM papers ORDER BY id")
+    return [f"/papers/{quote(paper_id, safe='/:')}" for paper_id in rng.sample(ids, PAPER_IDS)]
+
+
+def search_paths(rng: random.Random) -> list[str]:
+    queries = list(dict.fromkeys(key_phrase_queries(SEARCH_QUERIES * 2, seed=SEED)))
+    if len(queries) < SEARCH_QUERIES:
+        sys.exit(f"only {len(queries)} distinct queries; need {SEARCH_QUERIES}")
+    rng.shuffle(queries)
+    return [f"/search?q={quote_plus(query)}&mode=bm25" for query in queries]
+
+
+def write_paths(folder: Path, name: str, paths: list[str]) -> Path:
+    target = folder / f"{name}.txt"
+    target.write_text("\n".join(paths) + "\n")
+    return target
+
+
+# the server ------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def get(url: str, timeout: float = 30.0) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as reply:
+            return reply.status, reply.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def wait_until_ready(server: subprocess.Popen[bytes], base: str, log: Path) -> dict[str, Any]:
+    """Poll the search API until it answers; return its JSON."""
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            sys.exit(f"the server exited with {server.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            status, body = get(f"{base}/api/search?q=x", timeout=5)
+        except OSError:
+            time.sleep(0.3)
+            continue
+        if status != 200:
+            sys.exit(f"GET /api/search?q=x answered {status}: {body[:500]!r}")
+        answer: dict[str, Any] = json.loads(body)
+        return answer
+    sys.exit(f"the server did not answer within {READY_TIMEOUT_S:.0f} s; see {log}")
+
+
+def stop(server: subprocess.Popen[bytes]) -> None:
+    """SIGINT, then SIGKILL, to the server's own process group (it and its workers only)."""
+    if server.poll() is not None:
+        return
+    for sig, grace in ((signal.SIGINT, 15.0), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(server.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            server.wait(timeout=grace)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+@contextmanager
+def running_server(data_dir: Path, workers: int, log: Path) -> Iterator[tuple[str, list[str]]]:
+    """Start ``papersift serve``; yield its base URL and search modes; always stop it."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    command = papersift(data_dir, "serve", "--port", str(port), "--workers", str(workers))
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            command, env=child_env(), stdout=output, stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own group: Ctrl-C reaches us, and we stop it
+        )  # fmt: skip
+    try:
+        answer = wait_until_ready(server, base, log)
+        yield base, list(answer.get("modes", []))
+    finally:
+        stop(server)
+
+
+# wrk -------------------------------------------------------------------------------------------
+
+
+def require_wrk() -> str:
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        sys.exit("this benchmark needs wrk: apt-get install wrk")
+    return wrk
+
+
+def run_wrk(
+    wrk: str, base: str, script: Path, paths: Path, seconds: float, connections: int
+) -> dict[str, float]:
+    command = [
+        wrk, "-t", str(min(WRK_THREADS, connections)), "-c", str(connections),
+        "-d", f"{seconds:g}s", "--timeout", WRK_TIMEOUT, "-s", str(script), f"{base}/",
+        "--", str(paths),
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    found = _RESULT.search(done.stdout)
+    if done.returncode != 0 or found is None:
+        sys.exit(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    return {key: float(value) for key, value in re.findall(r"(\w+)=(\S+)", found.group(1))}
+
+
+def summarise(endpoint: str, raw: dict[str, float]) -> dict[str, Any]:
+    socket_errors = raw["connect"] + raw["read"] + raw["write"] + raw["timeout"]
+    return {
+        "endpoint": endpoint,
+        "requests": int(raw["requests"]),
+        "rps": raw["requests"] / (raw["duration_us"] / 1e6),
+        "p50_ms": raw["p50_us"] / 1000,
+        "p90_ms": raw["p90_us"] / 1000,
+        "p99_ms": raw["p99_us"] / 1000,
+        "max_ms": raw["max_us"] / 1000,
+        "non2xx": int(raw["non2xx"]),
+        "socket_errors": int(socket_errors),
+        "errors": int(raw["non2xx"] + socket_errors),
+    }
+
+
+def check_paths(base: str, endpoint: str, paths: list[str]) -> None:
+    """Fetch a few paths once, so a broken path list shows before a whole run is spent on it."""
+    for path in paths[:3]:
+        status, _ = get(base + path)
+        if status != 200:
+            print(f"warning: {endpoint}: GET {path} answered {status}")
+
+
+# report ----------------------------------------------------------------------------------------
+
+
+def machine_info() -> dict[str, Any]:
+    model = ""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        found = re.search(r"^model name\s*:\s*(.+)$", cpuinfo.read_text(), re.MULTILINE)
+        model = found.group(1) if found else ""
+    return {
+        "cores": os.cpu_count(),
+        "cpu": model or platform.processor(),
+        "load_average": [round(load, 2) for load in os.getloadavg()],
+        "python": platform.python_version(),
+    }
+
+
+def verdict(row: dict[str, Any]) -> tuple[bool, str]:
+    problems = []
+    if row["p50_ms"] > TARGET_P50_MS:
+        problems.append(f"p50 {row['p50_ms']:.1f} > {TARGET_P50_MS:.0f} ms")
+    if row["p99_ms"] > TARGET_P99_MS:
+        problems.append(f"p99 {row['p99_ms']:.1f} > {TARGET_P99_MS:.0f} ms")
+    if row["errors"]:
+        problems.append(f"{row['non2xx']} non-2xx, {row['socket_errors']} socket errors")
+    return not problems, "; ".join(problems)
+
+
+def print_table(rows: list[dict[str, Any]]) -> None:
+    print(
+        f"{'endpoint':<16} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p90 ms':>8} "
+        f"{'p99 ms':>8} {'errors':>7}"
+    )
+    for row in rows:
+        print(
+            f"{row['endpoint']:<16} {row['requests']:>9,} {row['rps']:>8.1f} "
+            f"{row['p50_ms']:>8.1f} {row['p90_ms']:>8.1f} {row['p99_ms']:>8.1f} "
+            f"{row['errors']:>7,}"
+        )
+    for row in rows:
+        passed, why = verdict(row)
+        print(f"{'PASS' if passed else 'FAIL'} {row['endpoint']}" + (f": {why}" if why else ""))
+    print(f"targets: p50 <= {TARGET_P50_MS:.0f} ms, p99 <= {TARGET_P99_MS:.0f} ms, no errors")
+
+
+# main ------------------------------------------------------------------------------------------
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    parser.add_argument("--duration", type=float, default=30.0, help="seconds per endpoint")
+    parser.add_argument("--connections", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=1, help="server worker processes")
+    parser.add_argument("--quick", action="store_true", help="5 s per endpoint (a smoke run)")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args()
+    if args.quick:
+        args.duration = 5.0
+    if args.connections < 1 or args.workers < 1 or args.duration <= 0:
+        parser.error("--connections, --workers and --duration must be positive")
+    return args
+
+
+def endpoint_paths(data_dir: Path) -> dict[str, list[str]]:
+    rng = random.Random(SEED)
+    return {
+        "daily feed": feed_paths(data_dir, rng),
+        "paper page": paper_paths(data_dir, rng),
+        "keyword search": search_paths(rng),
+    }
+
+
+def measure(args: argparse.Namespace, wrk: str, folder: Path) -> dict[str, Any]:
+    endpoints = endpoint_paths(args.data_dir)
+    script = folder / "paths.lua"
+    script.write_text(LUA_SCRIPT)
+    warm_up = min(5.0, max(1.0, args.duration / 6))
+    log = folder / "server.log"
+    rows = []
+    with running_server(args.data_dir, args.workers, log) as (base, modes):
+        print(f"server: {base}, {args.workers} worker(s), search modes: {', '.join(modes)}")
+        for endpoint, paths in endpoints.items():
+            check_paths(base, endpoint, paths)
+            listed = write_paths(folder, endpoint.replace(" ", "-"), paths)
+            print(
+                f"{endpoint}: {len(set(paths)):,} distinct paths, warm-up {warm_up:g} s, "
+                f"then {args.duration:g} s ...",
+                flush=True,
+            )
+            run_wrk(wrk, base, script, listed, warm_up, args.connections)
+            raw = run_wrk(wrk, base, script, listed, args.duration, args.connections)
+            rows.append(summarise(endpoint, raw))
+    return {"modes": modes, "results": rows}
+
+
+def main() -> None:
+    args = parse_args()
+    wrk = require_wrk()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the clean-up on kill too
+    ensure_store(args.data_dir)
+    machine = machine_info()
+    print(
+        f"machine: {machine['cores']} cores ({machine['cpu']}), load average "
+        f"{' '.join(map(str, machine['load_average']))}; wrk {args.connections} connections, "
+        f"{min(WRK_THREADS, args.connections)} threads, {args.duration:g} s per endpoint"
+    )
+    with tempfile.TemporaryDirectory(prefix="papersift-web-load-") as folder:
+        measured = measure(args, wrk, Path(folder))
+    print()
+    print(f"server workers: {args.workers}; search modes: {', '.join(measured['modes'])}")
+    print_table(measured["results"])
+    if args.json:
+        report = {
+            "machine": machine,
+            "workers": args.workers,
+            "connections": args.connections,
+            "threads": min(WRK_THREADS, args.connections),
+            "duration_s": args.duration,
+            "data_dir": str(args.data_dir),
+            **measured,
+        }
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+        print(f"wrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()
