@@ -74,6 +74,33 @@ def normalise_for_search(s: str) -> str:
     return " ".join(s.split())
 
 
+_MATH = re.compile(r"(\$\$.+?\$\$|\$[^$]+?\$|\\\(.+?\\\)|\\\[.+?\\\])", re.DOTALL)
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n|\n(?=[ \t]+\S)")
+
+
+def readable(s: str) -> str:
+    """Text for reading on a page: LaTeX accents, escapes and dashes as characters, one line.
+
+    Maths (``$...$``, ``$$...$$``, ``\\(...\\)``, ``\\[...\\]``) is kept exactly as written, for
+    KaTeX to render; everything around it is normalised like ``normalise_for_search``.
+    """
+    pieces: list[str] = []
+    for index, part in enumerate(_MATH.split(s)):
+        if index % 2:  # maths
+            pieces.append(" ".join(part.split()))
+            continue
+        core = normalise_for_search(part)
+        before = " " if part[:1].isspace() else ""
+        after = " " if part[-1:].isspace() and core else ""
+        pieces.append(f"{before}{core}{after}" if core else before)
+    return " ".join("".join(pieces).split())
+
+
+def paragraphs(s: str) -> list[str]:
+    """``readable`` paragraphs: arXiv abstracts mark them by a blank line or an indented line."""
+    return [readable(block) for block in _PARAGRAPH_BREAK.split(s) if block.strip()]
+
+
 def normalise_display(s: str) -> str:
     """Light cleanup for display: unified newlines, single spaces, no surrounding whitespace.
 

@@ -63,3 +63,8 @@ def test_any_text_gives_balanced_braces(title: str, authors: list[str]) -> None:
             depth -= 1
         assert depth >= 0
     assert depth == 0
+
+
+def test_maths_in_titles_keeps_its_braces() -> None:
+    entry = bibtex(make_paper(title=r"A $\frac{1}{2}$-approximation for Schr\"odinger"))
+    assert r"title = {{A $\frac{1}{2}$-approximation for Schrödinger}}" in entry

@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import Iterable
 
 from papersift.model import Paper
-from papersift.text import normalise_for_search
+from papersift.text import normalise_for_search, readable
 
 _SPECIALS = re.compile(r"([&%$#_])")
 _DANGLING_BACKSLASH = re.compile(r"\\+(?=[{}]|$)")  # would escape a field's closing brace
@@ -46,7 +46,7 @@ def citation_key(paper: Paper) -> str:
 
 def bibtex(paper: Paper) -> str:
     fields: list[tuple[str, str]] = [
-        ("title", "{" + _escape(normalise_for_search(paper.title)) + "}"),
+        ("title", "{" + _escape(readable(paper.title)) + "}"),
         ("author", " and ".join(_escape(a) for a in paper.authors) or "Anonymous"),
     ]
     day = paper.submitted or paper.display_date

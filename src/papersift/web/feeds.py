@@ -13,7 +13,7 @@ from papersift.features.syndication import MEDIA_TYPES, render_feed
 from papersift.filters import Filters
 from papersift.model import Paper
 from papersift.web import views
-from papersift.web.deps import engine_of, visitor
+from papersift.web.deps import SearchMode, engine_of, visitor
 from papersift.web.views import Visitor
 
 router = APIRouter(prefix="/feeds", tags=["feeds"])
@@ -85,12 +85,13 @@ def search(
     request: Request,
     kind: Kind,
     q: Annotated[str, Query(min_length=1, max_length=500)],
-    mode: Annotated[str, Query(max_length=20)] = "bm25",
+    mode: SearchMode = "bm25",
     category: Annotated[str | None, Query(max_length=40)] = None,
     since: date | None = None,
 ) -> Response:
     engine = engine_of(request)
     checked = views.check_category(category)
+    views.check_mode(engine, mode)
     filters = Filters(categories=(checked,) if checked else (), since=since)
     found = [result.paper for result in engine.search(q, k=FEED_SIZE, filters=filters, mode=mode)]
     found.sort(key=lambda p: (p.display_date or date.min, p.id), reverse=True)

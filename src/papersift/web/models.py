@@ -29,7 +29,10 @@ class VersionOut(BaseModel):
 
 
 class PaperDetail(PaperSummary):
-    abstract: str
+    abstract: str = Field(description="The abstract as stored (LaTeX and line breaks kept).")
+    abstract_paragraphs: list[str] = Field(
+        description="The abstract for reading: LaTeX accents as characters, maths kept for KaTeX."
+    )
     primary_category: str | None
     submitted: dt.date | None
     updated: dt.date | None

@@ -23,7 +23,7 @@ from papersift.store.collections import Collection
 from papersift.store.listings import Order
 from papersift.store.submissions import Submission
 from papersift.store.users import User
-from papersift.text import normalise_for_search
+from papersift.text import paragraphs, readable
 from papersift.web import models
 
 SEARCH_PAGE_SIZE = 20
@@ -53,6 +53,16 @@ def check_category(category: str | None) -> str | None:
     return category
 
 
+def check_mode(engine: Engine, mode: str) -> str:
+    """``mode`` if this deployment offers it, else an error saying why (unknown or switched off)."""
+    if mode not in engine.modes:
+        try:
+            engine.retriever(mode)
+        except ValueError as exc:
+            raise InvalidInputError(str(exc)) from None
+    return mode
+
+
 def check_page(page: int) -> int:
     if not 1 <= page <= MAX_PAGE:
         raise InvalidInputError(f"page must be between 1 and {MAX_PAGE}")
@@ -61,7 +71,7 @@ def check_page(page: int) -> int:
 
 def preview(abstract: str, *, limit: int = 300) -> str:
     """The abstract's first sentences, up to about ``limit`` characters."""
-    text = normalise_for_search(abstract)
+    text = readable(abstract)
     if len(text) <= limit:
         return text
     cut = text[:limit]
@@ -85,7 +95,7 @@ def summaries(
     return [
         models.PaperSummary(
             id=p.id,
-            title=normalise_for_search(p.title),
+            title=readable(p.title),
             authors=list(p.authors),
             categories=list(p.categories),
             date=p.display_date,
@@ -166,8 +176,7 @@ def search(
 ) -> models.SearchView:
     engine = visitor.engine
     query = query.strip()
-    if mode not in engine.modes:
-        engine.retriever(mode)  # raises with the reason (unknown, or semantic search off)
+    check_mode(engine, mode)
     try:
         filters = Filters(
             categories=(c,) if (c := check_category(category)) else (),
@@ -195,8 +204,8 @@ def search(
         models.SearchItem(
             paper=summary,
             score=round(scores[paper.id], 4),
-            title_html=str(highlight(normalise_for_search(paper.title), query)),
-            snippet_html=str(snippet(normalise_for_search(paper.abstract), query)),
+            title_html=str(highlight(readable(paper.title), query)),
+            snippet_html=str(snippet(readable(paper.abstract), query)),
         )
         for paper, summary in zip(papers, summaries(visitor, papers), strict=True)
     ]
@@ -236,6 +245,7 @@ def paper(visitor: Visitor, paper_id: str) -> models.PaperDetail:
     return models.PaperDetail(
         **summary.model_dump(),
         abstract=found.abstract,
+        abstract_paragraphs=paragraphs(found.abstract),
         primary_category=found.primary_category,
         submitted=found.submitted,
         updated=found.updated,
