@@ -5,8 +5,14 @@ threads) after a short warm-up; a Lua script cycles through real request paths r
 and reports latency percentiles, non-2xx responses and socket errors:
 
   daily feed      ``/`` (half the requests) and ``/?date=D`` for 50 listing dates of the sample
-  paper page      ``/papers/{id}`` for 2,000 random papers of the store
+  paper page      ``/papers/{id}`` for the papers of the 5 newest listing days (what the morning's
+                  readers open from the feed: about 1,300 papers)
   keyword search  ``/search?q=...&mode=bm25`` for >= 500 distinct 2-6 word phrases of real titles
+
+Before the load, every distinct path is requested once by one client: those first requests miss
+the page cache (``PAPERSIFT_PAGE_CACHE_ENTRIES``), and their latencies are printed as the
+"first visit" table. The load itself then mostly hits the cache; run with
+PAPERSIFT_PAGE_CACHE_ENTRIES=0 to measure the load without it.
 
 The data dir gets the 74,728-paper sample (keyword index only) the first time; later runs reuse
 it. The server inherits the environment (e.g. PAPERSIFT_EMBEDDER_BACKEND=none) and is stopped at
@@ -49,7 +55,7 @@ TARGET_P99_MS = 100.0
 WRK_THREADS = 2
 WRK_TIMEOUT = "10s"  # slow answers are measured, not dropped as timeouts
 FEED_DATES = 50
-PAPER_IDS = 2000
+PAPER_DAYS = 5
 SEARCH_QUERIES = 500
 SEED = 7
 READY_TIMEOUT_S = 180.0
@@ -181,8 +187,13 @@ def feed_paths(data_dir: Path, rng: random.Random) -> list[str]:
 
 
 def paper_paths(data_dir: Path, rng: random.Random) -> list[str]:
-    ids = store_rows(data_dir, "SELECT id FROM papers ORDER BY id")
-    return [f"/papers/{quote(paper_id, safe='/:')}" for paper_id in rng.sample(ids, PAPER_IDS)]
+    ids = store_rows(
+        data_dir,
+        "SELECT id FROM papers WHERE listed IN (SELECT DISTINCT listed FROM papers "
+        f"WHERE listed IS NOT NULL ORDER BY listed DESC LIMIT {PAPER_DAYS}) ORDER BY id",
+    )
+    rng.shuffle(ids)
+    return [f"/papers/{quote(paper_id, safe='/:')}" for paper_id in ids]
 
 
 def search_paths(rng: random.Random) -> list[str]:
@@ -310,12 +321,26 @@ def summarise(endpoint: str, raw: dict[str, float]) -> dict[str, Any]:
     }
 
 
-def check_paths(base: str, endpoint: str, paths: list[str]) -> None:
-    """Fetch a few paths once, so a broken path list shows before a whole run is spent on it."""
-    for path in paths[:3]:
+def first_visits(base: str, endpoint: str, paths: list[str]) -> dict[str, Any]:
+    """Request every distinct path once, one at a time: latency of pages not yet cached."""
+    latencies = []
+    failures = 0
+    for path in dict.fromkeys(paths):
+        started = time.perf_counter()
         status, _ = get(base + path)
+        latencies.append((time.perf_counter() - started) * 1000)
         if status != 200:
-            print(f"warning: {endpoint}: GET {path} answered {status}")
+            failures += 1
+            if failures <= 3:
+                print(f"warning: {endpoint}: GET {path} answered {status}")
+    latencies.sort()
+    return {
+        "endpoint": endpoint,
+        "requests": len(latencies),
+        "p50_ms": latencies[len(latencies) // 2],
+        "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+        "errors": failures,
+    }
 
 
 # report ----------------------------------------------------------------------------------------
@@ -400,10 +425,12 @@ def measure(args: argparse.Namespace, wrk: str, folder: Path) -> dict[str, Any]:
     warm_up = min(5.0, max(1.0, args.duration / 6))
     log = folder / "server.log"
     rows = []
+    first = []
     with running_server(args.data_dir, args.workers, log) as (base, modes):
         print(f"server: {base}, {args.workers} worker(s), search modes: {', '.join(modes)}")
         for endpoint, paths in endpoints.items():
-            check_paths(base, endpoint, paths)
+            print(f"{endpoint}: first visit of each path ...", flush=True)
+            first.append(first_visits(base, endpoint, paths))
             listed = write_paths(folder, endpoint.replace(" ", "-"), paths)
             print(
                 f"{endpoint}: {len(set(paths)):,} distinct paths, warm-up {warm_up:g} s, "
@@ -412,8 +439,8 @@ def measure(args: argparse.Namespace, wrk: str, folder: Path) -> dict[str, Any]:
             )
             run_wrk(wrk, base, script, listed, warm_up, args.connections)
             raw = run_wrk(wrk, base, script, listed, args.duration, args.connections)
-            rows.append(summarise(endpoint, raw))
-    return {"modes": modes, "results": rows}
+            rows.append({**summarise(endpoint, raw), "distinct_paths": len(set(paths))})
+    return {"modes": modes, "results": rows, "first_visits": first}
 
 
 def main() -> None:
@@ -429,8 +456,23 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory(prefix="papersift-web-load-") as folder:
         measured = measure(args, wrk, Path(folder))
+    machine["load_average_after"] = [round(load, 2) for load in os.getloadavg()]
     print()
+    print(
+        f"machine: {machine['cores']} cores; load average before "
+        f"{machine['load_average'][0]}, after {machine['load_average_after'][0]} (1 min)"
+    )
     print(f"server workers: {args.workers}; search modes: {', '.join(measured['modes'])}")
+    cache = os.environ.get("PAPERSIFT_PAGE_CACHE_ENTRIES", "default (2000)")
+    print(f"page cache entries per worker: {cache}")
+    print("\nfirst visit of each distinct path (one client, page not cached yet):")
+    print(f"{'endpoint':<16} {'requests':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    for row in measured["first_visits"]:
+        print(
+            f"{row['endpoint']:<16} {row['requests']:>9,} {row['p50_ms']:>8.1f} "
+            f"{row['p99_ms']:>8.1f} {row['errors']:>7,}"
+        )
+    print(f"\nunder load ({args.connections} connections):")
     print_table(measured["results"])
     if args.json:
         report = {
@@ -447,4 +489,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:
+        print("interrupted (the server, if started, was stopped)", file=sys.stderr)
+        sys.exit(130)

@@ -74,7 +74,7 @@ def normalise_for_search(s: str) -> str:
     return " ".join(s.split())
 
 
-_MATH = re.compile(r"(\$\$.+?\$\$|\$[^$]+?\$|\\\(.+?\\\)|\\\[.+?\\\])", re.DOTALL)
+MATH = re.compile(r"(\$\$.+?\$\$|\$[^$]+?\$|\\\(.+?\\\)|\\\[.+?\\\])", re.DOTALL)
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n|\n(?=[ \t]+\S)")
 
 
@@ -85,7 +85,7 @@ def readable(s: str) -> str:
     KaTeX to render; everything around it is normalised like ``normalise_for_search``.
     """
     pieces: list[str] = []
-    for index, part in enumerate(_MATH.split(s)):
+    for index, part in enumerate(MATH.split(s)):
         if index % 2:  # maths
             pieces.append(" ".join(part.split()))
             continue
@@ -94,6 +94,19 @@ def readable(s: str) -> str:
         after = " " if part[-1:].isspace() and core else ""
         pieces.append(f"{before}{core}{after}" if core else before)
     return " ".join("".join(pieces).split())
+
+
+def math_spans(s: str) -> list[tuple[int, int]]:
+    """(start, end) of every maths segment in ``s`` (text that must not be cut or marked up)."""
+    return [match.span() for match in MATH.finditer(s)]
+
+
+def cut_outside_math(s: str, position: int) -> int:
+    """``position``, moved back to the start of the maths segment it falls inside, if any."""
+    for start, end in math_spans(s):
+        if start < position < end:
+            return start
+    return position
 
 
 def paragraphs(s: str) -> list[str]:

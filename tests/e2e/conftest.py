@@ -48,6 +48,10 @@ PHONE: dict[str, Any] = {
 }
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+# The machine may be busy: give pages and assertions time (these are waits, not time limits
+# under test).
+TIMEOUT_MS = 20_000
+sync_api.expect.set_options(timeout=TIMEOUT_MS)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -473,7 +477,7 @@ class Contexts:
             **device,
             **options,
         )
-        context.set_default_timeout(15_000)
+        context.set_default_timeout(TIMEOUT_MS)
         self.watch.attach(context)
         self.opened.append(context)
         return context

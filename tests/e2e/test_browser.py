@@ -199,10 +199,29 @@ def test_daily_rss_feed_lists_the_newest_papers(page: Any, site: Site) -> None:
     links = {item.findtext("link") for item in items}
     assert links == {f"{site.base_url}/papers/{p.id}" for p in newest}
     titles = {item.findtext("title") for item in items}
-    # (titles with braces are left out: display titles lose the braces of their maths)
-    assert titles >= {p.title for p in newest if "{" not in p.title}
+    # (titles with maths are left out: see test_rss_titles_keep_their_maths)
+    assert titles >= {p.title for p in newest if "$" not in p.title}
     # the page advertises it
     expect(page.locator('link[rel=alternate][type="application/rss+xml"]')).to_have_count(1)
+
+
+def rss_channel(page: Any, path: str) -> ET.Element:
+    response = page.request.get(path)
+    assert response.ok
+    channel = ET.fromstring(response.body()).find("channel")
+    assert channel is not None
+    return channel
+
+
+def test_rss_titles_keep_their_maths(page: Any, site: Site) -> None:
+    channel = rss_channel(page, "/feeds/daily.rss")
+    titles = {item.findtext("title") for item in channel.findall("item")}
+    assert titles == {p.title for p in site.on(site.days[0])}
+
+
+def test_rss_channel_links_to_the_page(page: Any, site: Site) -> None:
+    channel = rss_channel(page, "/feeds/daily.rss")
+    assert channel.findtext("link") == f"{site.base_url}/feed"
 
 
 def test_maths_renders_with_katex(page: Any, site: Site) -> None:
@@ -215,6 +234,13 @@ def test_maths_renders_with_katex(page: Any, site: Site) -> None:
     expect(page.locator("h1 .katex").first).to_be_visible()
     expect(page.locator(".abstract-full .katex").first).to_be_visible()
     assert "$" not in page.locator(".abstract-full").inner_text()
+
+
+def test_search_highlights_leave_maths_intact(page: Any, site: Site) -> None:
+    page.goto("/search?q=log")
+    found = card(page, site.paper("Kaleidoscopic Attention").title)
+    expect(found.locator(".abstract .katex").first).to_be_attached()
+    assert "$" not in found.locator(".abstract").inner_text()
 
 
 def test_upvote_when_logged_out_leads_to_login(contexts: Contexts, site: Site) -> None:
@@ -263,6 +289,7 @@ def test_screenshots(contexts: Contexts, site: Site, screenshots: Path, device: 
     page = context.new_page()
     paper = site.paper("Kaleidoscopic Attention")
     overflowing: list[str] = []
+    broken_maths: list[str] = []
 
     def shoot(name: str, path: str, status: int = 200) -> None:
         response = page.goto(path)
@@ -274,6 +301,8 @@ def test_screenshots(contexts: Contexts, site: Site, screenshots: Path, device: 
         )
         if wide > 0:
             overflowing.append(f"{name} ({wide}px too wide)")
+        if page.locator(".katex-error").count():
+            broken_maths.append(name)
         page.screenshot(path=str(screenshots / f"{name}-{device}.png"), full_page=True)
 
     shoot("login", "/login")
@@ -301,3 +330,4 @@ def test_screenshots(contexts: Contexts, site: Site, screenshots: Path, device: 
     shoot("author", "/authors/Ada%20Lovelace")
     shoot("error-404", "/no/such/page", status=404)
     assert not overflowing, f"pages wider than the {device} viewport: {overflowing}"
+    assert not broken_maths, f"KaTeX could not render maths on: {broken_maths}"

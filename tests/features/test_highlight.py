@@ -32,3 +32,13 @@ def test_highlight_never_leaks_markup(text: str, query: str) -> None:
     result = str(highlight(text, query))
     stripped = result.replace("<mark>", "").replace("</mark>", "")
     assert "<" not in stripped and ">" not in stripped
+
+
+def test_maths_is_never_marked_or_cut() -> None:
+    text = r"We get $O(n \log n)$ time and log-linear memory."
+    assert str(highlight(text, "log")) == (
+        r"We get $O(n \log n)$ time and <mark>log</mark>-linear memory."
+    )
+    long = "x " * 200 + r"the bound $\sqrt{\log T}$ holds " + "y " * 200
+    result = str(snippet(long, "bound", length=60))
+    assert result.count("$") in (0, 2)

@@ -6,11 +6,13 @@ Matching is by word prefix on a crude stem of each query word (``networks`` mark
 
 from __future__ import annotations
 
+import html
 import re
+from functools import lru_cache
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
-from papersift.text import normalise_for_search
+from papersift.text import cut_outside_math, math_spans, normalise_for_search
 
 _WORD = re.compile(r"\w+")
 _IGNORED = frozenset(
@@ -34,6 +36,11 @@ def query_terms(query: str) -> list[str]:
     return terms[:MAX_TERMS]
 
 
+@lru_cache(maxsize=1024)
+def _query_pattern(query: str) -> re.Pattern[str] | None:
+    return _pattern(query_terms(query))
+
+
 def _pattern(terms: list[str]) -> re.Pattern[str] | None:
     if not terms:
         return None
@@ -42,18 +49,34 @@ def _pattern(terms: list[str]) -> re.Pattern[str] | None:
 
 
 def highlight(text: str, query: str) -> Markup:
-    """``text`` escaped for HTML, with the query's terms wrapped in ``<mark>``."""
-    pattern = _pattern(query_terms(query))
+    """``text`` escaped for HTML, with the query's terms wrapped in ``<mark>`` (never inside
+    maths, which KaTeX must see whole)."""
+    pattern = _query_pattern(query)
     if pattern is None:
-        return Markup(escape(text))
+        return Markup(html.escape(text))
+    maths = math_spans(text) if "$" in text or "\\" in text else []
     parts: list[str] = []
     position = 0
     for match in pattern.finditer(text):
-        parts.append(escape(text[position : match.start()]))
-        parts.append(Markup("<mark>") + escape(match.group(0)) + Markup("</mark>"))
-        position = match.end()
-    parts.append(escape(text[position:]))
-    return Markup("").join(parts)
+        start, end = match.span()
+        if maths and any(low < end and start < high for low, high in maths):
+            continue
+        parts.append(html.escape(text[position:start]))
+        parts.append(f"<mark>{html.escape(match.group(0))}</mark>")
+        position = end
+    parts.append(html.escape(text[position:]))
+    return Markup("".join(parts))
+
+
+def _densest_window(starts: list[int], length: int) -> int:
+    """The match position that begins the ``length`` window holding the most matches."""
+    best, best_count, last = starts[0], 0, 0
+    for first, start in enumerate(starts):
+        while last < len(starts) and starts[last] < start + length:
+            last += 1
+        if last - first > best_count:
+            best, best_count = start, last - first
+    return best
 
 
 def snippet(text: str, query: str, *, length: int = 320) -> Markup:
@@ -61,17 +84,18 @@ def snippet(text: str, query: str, *, length: int = 320) -> Markup:
     text = " ".join(text.split())
     if len(text) <= length:
         return highlight(text, query)
-    pattern = _pattern(query_terms(query))
+    pattern = _query_pattern(query)
     starts = [m.start() for m in pattern.finditer(text)] if pattern else []
     best = 0
     if starts:
-        best = max(starts, key=lambda s: sum(1 for t in starts if s <= t < s + length))
-        best = max(0, best - length // 5)
+        best = max(0, _densest_window(starts, length) - length // 5)
         best = text.rfind(" ", 0, best) + 1 if best else 0
+    best = cut_outside_math(text, best)
     end = best + length
     if end < len(text):
         end = text.rfind(" ", best, end) if text.rfind(" ", best, end) > best else end
+        end = cut_outside_math(text, end)
     window = text[best:end]
     prefix = "… " if best else ""
     suffix = " …" if end < len(text) else ""
-    return Markup(escape(prefix)) + highlight(window, query) + Markup(escape(suffix))
+    return Markup(prefix) + highlight(window, query) + Markup(suffix)

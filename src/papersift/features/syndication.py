@@ -10,7 +10,7 @@ from typing import Literal
 from feedgen.feed import FeedGenerator
 
 from papersift.model import Paper
-from papersift.text import normalise_for_search
+from papersift.text import readable
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 FeedFormat = Literal["rss", "atom"]
@@ -33,8 +33,9 @@ def render_feed(
     generator.id(feed_url)
     generator.title(title)
     generator.subtitle(description)
-    generator.link(href=page_url, rel="alternate")
+    # RSS takes the last link as the channel's <link>: the page, not the feed itself.
     generator.link(href=feed_url, rel="self")
+    generator.link(href=page_url, rel="alternate")
     generator.language("en")
     generator.generator("papersift")
     generator.author({"name": "papersift"})
@@ -63,4 +64,4 @@ def render_feed(
 
 def _text(value: str) -> str:
     """Plain one-line text, without the control characters XML cannot carry."""
-    return _CONTROL.sub("", normalise_for_search(value))
+    return _CONTROL.sub("", readable(value))

@@ -19,15 +19,22 @@ from papersift.errors import StoreError
 from papersift.store.schema import store_info
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+POOL_SIZE = 24
 
 
 def open_database(url: str) -> Engine:
     """Create an engine for ``url``; SQLite files get WAL mode, foreign keys and a busy timeout."""
+    options: dict[str, Any] = {}
+    if url.startswith("sqlite") and ":memory:" not in url:
+        # Enough pooled connections for a web server's worker threads: opening one (and running
+        # its PRAGMAs) on every request costs more than the query.
+        options.update(pool_size=POOL_SIZE, max_overflow=POOL_SIZE)
     try:
         engine = sa.create_engine(
             url,
             json_serializer=lambda value: orjson.dumps(value).decode(),
             json_deserializer=orjson.loads,
+            **options,
         )
     except (SQLAlchemyError, ValueError) as exc:
         raise StoreError(f"cannot open database {url!r}: {exc}") from exc

@@ -23,7 +23,7 @@ from papersift.store.collections import Collection
 from papersift.store.listings import Order
 from papersift.store.submissions import Submission
 from papersift.store.users import User
-from papersift.text import paragraphs, readable
+from papersift.text import cut_outside_math, paragraphs, readable
 from papersift.web import models
 
 SEARCH_PAGE_SIZE = 20
@@ -74,7 +74,7 @@ def preview(abstract: str, *, limit: int = 300) -> str:
     text = readable(abstract)
     if len(text) <= limit:
         return text
-    cut = text[:limit]
+    cut = text[: cut_outside_math(text, limit)]
     sentences = _SENTENCE_END.split(cut)
     if len(sentences) > 1:
         return " ".join(sentences[:-1])
@@ -193,9 +193,14 @@ def search(
             if filters.categories else None, since=since, until=until, author=filters.author,
             page=1, pages=1, total=0, results=[],
         )  # fmt: skip
-    hits = engine.search_hits(query, k=SEARCH_DEPTH, filters=filters, mode=mode)
-    total = engine.keyword_index.count(query, filters) if mode == "bm25" else len(hits)
-    pages = max(1, -(-len(hits) // SEARCH_PAGE_SIZE))
+    if mode == "bm25":  # the index counts every match, so fetch only up to this page
+        total = engine.keyword_index.count(query, filters)
+        hits = engine.search_hits(query, k=page * SEARCH_PAGE_SIZE, filters=filters, mode=mode)
+        retrieved = min(total, SEARCH_DEPTH)
+    else:
+        hits = engine.search_hits(query, k=SEARCH_DEPTH, filters=filters, mode=mode)
+        total = retrieved = len(hits)
+    pages = max(1, -(-retrieved // SEARCH_PAGE_SIZE))
     shown = hits[(page - 1) * SEARCH_PAGE_SIZE : page * SEARCH_PAGE_SIZE]
     found = engine.papers.get_many([h.paper_id for h in shown])
     papers = [found[h.paper_id] for h in shown if h.paper_id in found]
