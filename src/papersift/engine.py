@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -111,6 +112,8 @@ class Engine:
             clock=clock,
             on_new_paper=self._add_submitted_paper,
         )
+        # Similar papers of one paper, by index generation: paper pages ask for them every time.
+        self.similar_ids = lru_cache(maxsize=4096)(self._similar_ids)
         self._secret: bytes | None = None
         self._index_generation: str | None = None
         self._refresh_lock = threading.Lock()
@@ -511,6 +514,10 @@ class Engine:
         hits = self.similar_papers.find(seeds, k, filters=filters, sort=sort)
         found = self.papers.get_many([hit.paper_id for hit in hits])
         return [SearchResult(found[h.paper_id], h.score) for h in hits if h.paper_id in found]
+
+    def _similar_ids(self, paper_id: str, k: int, generation: str) -> tuple[str, ...]:
+        """Ids of ``similar([paper_id], k)``; ``generation`` (index_generation()) keys caching."""
+        return tuple(result.paper.id for result in self.similar([paper_id], k=k))
 
     # community ---------------------------------------------------------------------------------
 

@@ -1,8 +1,12 @@
 """Fixtures of the web tests: a small corpus, a fixed clock, a fake arXiv API, logged-in clients.
 
-The corpus is ingested once per session into a template data directory; each test gets a copy,
-so tests may change the store freely. Password hashing uses cheap argon2 parameters here (the
-production parameters cost a noticeable fraction of a second per hash on a busy machine).
+The corpus is ingested once per session into a template data directory; each test gets a copy
+and its own engine, so tests may change the store freely. Building a FastAPI app's routes costs
+a good part of a second (FastAPI validates every route's parameters on the first request), so
+one app, created by ``create_app`` over an ``EngineSwitch``, serves every test: the switch
+stands for the current test's engine, and the app's per-engine state (page cache) is renewed
+per test. Password hashing uses cheap argon2 parameters here (the production parameters cost a
+noticeable fraction of a second per hash on a busy machine).
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
@@ -26,7 +31,9 @@ from papersift.engine import Engine
 from papersift.features import accounts as accounts_module
 from papersift.model import Paper
 from papersift.settings import Settings
+from papersift.store.page_cache import PageCacheStore
 from papersift.web.app import create_app
+from papersift.web.cache import PageCache
 from tests.conftest import make_paper, write_jsonl
 from tests.oai_server import Reply, ScriptedServer, serve
 
@@ -197,16 +204,22 @@ def atom_entry(paper_id: str, title: str, published: str, category: str = "cs.LG
 
 
 ARXIV_ENTRIES = {
-    "2603.12345": atom_entry("2603.12345", "A fresh paper on sparse autoencoders",
-                             "2026-03-10T17:00:00Z"),
-    "2603.12346": atom_entry("2603.12346", "Another fresh paper on kernels",
-                             "2026-03-11T09:30:00Z", "stat.ML"),
+    "2603.12345": atom_entry(
+        "2603.12345", "A fresh paper on sparse autoencoders", "2026-03-10T17:00:00Z"
+    ),
+    "2603.12346": atom_entry(
+        "2603.12346", "Another fresh paper on kernels", "2026-03-11T09:30:00Z", "stat.ML"
+    ),
     "2501.00042": atom_entry("2501.00042", "An old paper from last year", "2025-01-15T10:00:00Z"),
-}  # fmt: skip
+}
+ARXIV_DOWN = "2603.50000"
 
 
 def arxiv_reply(query: dict[str, str]) -> Reply:
-    """The arXiv API: one entry per known id, an empty feed for an unknown one."""
+    """The arXiv API: one entry per known id, an empty feed for an unknown one; 2603.50000 is
+    the id for which it is down."""
+    if query.get("id_list") == ARXIV_DOWN:
+        return Reply(503, b"Service Unavailable", {"Content-Type": "text/plain"})
     entry = ARXIV_ENTRIES.get(query.get("id_list", ""), "")
     body = (ATOM_HEAD + entry + "</feed>\n").encode()
     return Reply(200, body, {"Content-Type": "application/atom+xml; charset=utf-8"})
@@ -274,14 +287,55 @@ def engine(settings: Settings, clock: Clock) -> Iterator[Engine]:
     instance.close()
 
 
-@pytest.fixture
-def app(engine: Engine) -> FastAPI:
-    return create_app(engine)
+class EngineSwitch:
+    """Stands for the engine of the test that is running (attribute access is forwarded)."""
+
+    def __init__(self) -> None:
+        self.current: Engine | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self.current is None:
+            raise RuntimeError("no test engine is active")
+        return getattr(self.current, name)
+
+
+@pytest.fixture(scope="session")
+def shared_app() -> tuple[EngineSwitch, list[FastAPI]]:
+    return EngineSwitch(), []
 
 
 @pytest.fixture
-def client(app: FastAPI) -> TestClient:
-    return TestClient(app)
+def app(engine: Engine, shared_app: tuple[EngineSwitch, list[FastAPI]]) -> Iterator[FastAPI]:
+    """The site over this test's engine (one app for the session, see the module docstring)."""
+    switch, made = shared_app
+    switch.current = engine
+    if not made:
+        made.append(create_app(switch))  # type: ignore[arg-type]
+    site = made[0]
+    site.state.page_cache = PageCache(
+        PageCacheStore(engine.database),
+        max_entries=engine.settings.page_cache_entries,
+        clock=engine.clock,
+    )
+    yield site
+    switch.current = None
+
+
+@pytest.fixture
+def clients(app: FastAPI) -> Iterator[Callable[..., TestClient]]:
+    """Makes TestClients; each keeps one event loop for all its requests (faster)."""
+    with ExitStack() as stack:
+
+        def make(base_url: str = "http://testserver", *, raise_errors: bool = True) -> TestClient:
+            client = TestClient(app, base_url=base_url, raise_server_exceptions=raise_errors)
+            return stack.enter_context(client)
+
+        yield make
+
+
+@pytest.fixture
+def client(clients: Callable[..., TestClient]) -> TestClient:
+    return clients()
 
 
 # accounts ------------------------------------------------------------------------------------
@@ -320,12 +374,14 @@ class Visitor:
         return self.client.request(method, path, json=json, headers=headers, **kwargs)
 
     def form(self, path: str, data: dict[str, str], *, page: str = "/") -> Any:
-        return self.client.post(path, data={**data, "csrf_token": self.form_token(page)},
-                                follow_redirects=False)  # fmt: skip
+        return self.client.post(
+            path, data={**data, "csrf_token": self.form_token(page)}, follow_redirects=False
+        )
 
     def log_in(self, account: Account) -> None:
-        response = self.api("POST", "/api/auth/login",
-                            {"email": account.email, "password": account.password})  # fmt: skip
+        response = self.api(
+            "POST", "/api/auth/login", {"email": account.email, "password": account.password}
+        )
         assert response.status_code == 200, response.text
         self.account = account
 
@@ -353,9 +409,9 @@ def make_account(engine: Engine) -> Callable[..., Account]:
 
 
 @pytest.fixture
-def new_visitor(app: FastAPI) -> Callable[..., Visitor]:
+def new_visitor(clients: Callable[..., TestClient]) -> Callable[..., Visitor]:
     def make(account: Account | None = None, *, base_url: str = "http://testserver") -> Visitor:
-        visitor = Visitor(TestClient(app, base_url=base_url))
+        visitor = Visitor(clients(base_url))
         if account is not None:
             visitor.log_in(account)
         return visitor
@@ -423,9 +479,7 @@ def cards(page: str) -> list[Card]:
 
 def api_cards(papers: list[dict[str, Any]]) -> list[Card]:
     """The same information from the API's paper summaries."""
-    return [
-        Card(p["url"], p["title"], p["upvotes"], p["voted"], p["submitted_by"]) for p in papers
-    ]
+    return [Card(p["url"], p["title"], p["upvotes"], p["voted"], p["submitted_by"]) for p in papers]
 
 
 def assert_json_error(response: Any, status: int, code: str | None = None) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -25,10 +26,13 @@ def listed_between(first: date, last: date, category: str | None = None) -> set[
     return {
         p.id
         for p in corpus()
-        if p.listed and first <= p.listed <= last
-        and (category is None or any(c == category or c.startswith(category + ".")
-                                     for c in p.categories))
-    }  # fmt: skip
+        if p.listed
+        and first <= p.listed <= last
+        and (
+            category is None
+            or any(c == category or c.startswith(category + ".") for c in p.categories)
+        )
+    }
 
 
 def page_and_api(client: TestClient, page: str, api: str) -> tuple[str, dict[str, Any]]:
@@ -93,7 +97,9 @@ def test_feed_opens_on_today_with_its_papers(client: TestClient) -> None:
         "authors": ["Ada Lovelace", "Alan Turing"],
         "categories": ["cs.LG", "q-bio.BM"],
         "date": TODAY.isoformat(),
-        "abstract_preview": "We fold proteins with graph neural networks. Networks of residues help.",
+        "abstract_preview": (
+            "We fold proteins with graph neural networks. Networks of residues help."
+        ),
         "upvotes": 0,
         "voted": False,
         "submitted_by": None,
@@ -112,7 +118,7 @@ def test_feed_opens_on_today_with_its_papers(client: TestClient) -> None:
         ("date=2026-03-10&category=cs.CL", "2026-03-10", "2026-03-09", "2026-03-11"),
         ("date=2026-03-11&category=math.PR", "2026-03-11", "2026-03-10", "2026-03-12"),
         ("category=hep-th", "2026-03-11", "1999-01-04", None),  # newest hep-th day
-        ("date=2026-02-20", "2026-02-20", None, "2026-03-06"),
+        ("date=2026-02-20", "2026-02-20", "1999-01-04", "2026-03-06"),
     ],
 )
 def test_feed_day_navigation_skips_empty_days(
@@ -123,7 +129,9 @@ def test_feed_day_navigation_skips_empty_days(
     day = date.fromisoformat(first)
     expected = listed_between(day, day, data["category"])
     assert data["total"] == len(expected)
-    assert {p["id"] for p in data["papers"]} <= expected and len(data["papers"]) == min(50, len(expected))
+    assert {p["id"] for p in data["papers"]} <= expected and len(data["papers"]) == min(
+        50, len(expected)
+    )
 
 
 def test_empty_day_page_says_so_and_links_the_previous_day(client: TestClient) -> None:
@@ -199,9 +207,14 @@ def test_feed_sorts_by_upvotes_or_by_date(
 
 
 def test_trending_page_and_api_rank_recent_upvotes_first(
-    client: TestClient, engine: Engine, clock: Any, as_alice: Visitor, as_bob: Visitor,
-    anon: Visitor, make_account: Any,
-) -> None:  # fmt: skip
+    client: TestClient,
+    engine: Engine,
+    clock: Any,
+    as_alice: Visitor,
+    as_bob: Visitor,
+    anon: Visitor,
+    make_account: Any,
+) -> None:
     empty_page, empty = page_and_api(client, "/trending", "/api/trending")
     assert empty["papers"] == [] and "Nothing is trending yet" in empty_page
     now = clock.now
@@ -238,7 +251,7 @@ SEARCH_QUERIES = [
     "q=translation&since=2026-03-10",
     "q=translation&until=2026-03-10",
     "q=random&author=Erdos",
-    'q=%22machine+translation%22',
+    "q=%22machine+translation%22",
     "q=title:percolation",
 ]
 
@@ -422,7 +435,7 @@ def test_category_page_shows_what_the_api_returns(client: TestClient, name: str)
     assert cards(page) == api_cards(data["papers"])
     dates = [p["date"] for p in data["papers"]]
     assert dates == sorted(dates, reverse=True)
-    assert f'/feeds/daily.rss?category={name}' in page
+    assert f"/feeds/daily.rss?category={name}" in page
 
 
 def test_category_pagination_and_invalid_names(client: TestClient) -> None:
@@ -455,4 +468,27 @@ def test_static_files_are_served(client: TestClient) -> None:
 def test_api_docs_are_served(client: TestClient) -> None:
     docs = client.get("/api/docs")
     assert docs.status_code == 200 and "/api/openapi.json" in docs.text
-    assert client.get("/docs/oauth2-redirect").status_code == 200
+
+
+def test_api_docs_can_run_under_the_content_security_policy(client: TestClient) -> None:
+    """The footer links /api/docs: its scripts must be allowed by the CSP it is served with."""
+    docs = client.get("/api/docs")
+    policy = docs.headers.get("content-security-policy", "")
+    directives = {}
+    for part in policy.split(";"):
+        name, _, value = part.strip().partition(" ")
+        directives[name] = value
+    sources = (directives.get("script-src") or directives.get("default-src") or "*").split()
+    for src in re.findall(r'<script src="([^"]+)"', docs.text):
+        allowed = (
+            "*" in sources
+            or any(src.startswith(s) for s in sources if s.startswith("http"))
+            or (src.startswith("/") and "'self'" in sources)
+        )
+        assert allowed, f"the CSP ({policy}) blocks the docs' script {src}"
+    if re.search(r"<script>", docs.text):
+        assert (
+            "*" in sources
+            or "'unsafe-inline'" in sources
+            or any(s.startswith(("'nonce-", "'sha")) for s in sources)
+        ), f"the CSP ({policy}) blocks the docs' inline script"

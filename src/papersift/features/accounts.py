@@ -54,6 +54,10 @@ class Accounts:
         self.hasher = hasher or PasswordHasher()
         self._dummy_hash = self.hasher.hash("papersift: equal work for unknown addresses")
 
+    def start_session(self, user: User) -> str:
+        """A new session for ``user`` (just signed up, or just authenticated)."""
+        return self.users.start_session(user.id, now=self.clock(), lifetime=self.session_lifetime)
+
     def sign_up(self, email: str, password: str, display_name: str) -> User:
         email = normalise_email(email)
         name = " ".join(display_name.split())
@@ -89,8 +93,7 @@ class Accounts:
         if self.hasher.check_needs_rehash(user.password_hash):
             self.users.set_password_hash(user.id, self.hasher.hash(password))
         self.users.clear_failures(keys[0], before=now - FAILURE_WINDOW)
-        token = self.users.start_session(user.id, now=now, lifetime=self.session_lifetime)
-        return user, token
+        return user, self.start_session(user)
 
     def _verify(self, stored_hash: str | None, password: str) -> bool:
         try:

@@ -201,3 +201,14 @@ submissions = Table(
     Column("feed_date", Date, nullable=False, index=True),
     Column("submitted_at", DateTime(timezone=True), nullable=False),
 )
+
+# Rendered pages for anonymous visitors, keyed by a digest of what they depend on; ``version`` is
+# the store's data version they were rendered from (older versions are deleted as stale).
+page_cache = Table(
+    "page_cache",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("version", String(200), nullable=False, index=True),
+    Column("body", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+)

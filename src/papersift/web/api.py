@@ -10,11 +10,19 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
 
 from papersift.features.library import clean_tags
 from papersift.store.users import User
 from papersift.web import models, views
-from papersift.web.deps import checked_csrf, engine_of, logged_in_user, visitor
+from papersift.web.deps import (
+    CollectionId,
+    SearchMode,
+    checked_csrf,
+    engine_of,
+    logged_in_user,
+    visitor,
+)
 from papersift.web.pages import default_mode
 from papersift.web.security import SESSION_COOKIE, client_address, csrf_token, set_cookie
 from papersift.web.views import Visitor
@@ -56,7 +64,7 @@ def trending(
 def search(
     who: VisitorDep,
     q: Annotated[str, Query(max_length=500)] = "",
-    mode: Annotated[str | None, Query(max_length=20)] = None,
+    mode: SearchMode | None = None,
     category: Annotated[str | None, Query(max_length=40)] = None,
     since: date | None = None,
     until: date | None = None,
@@ -95,9 +103,8 @@ def csrf(request: Request) -> models.CsrfOut:
 @router.post("/auth/signup", tags=["accounts"], status_code=201, dependencies=[CSRF])
 def signup(request: Request, body: models.SignUpIn) -> JSONResponse:
     engine = engine_of(request)
-    engine.accounts.sign_up(body.email, body.password, body.display_name)
-    user, token = engine.accounts.log_in(body.email, body.password, client=client_address(request))
-    return _with_session(request, user, token, status=201)
+    user = engine.accounts.sign_up(body.email, body.password, body.display_name)
+    return _with_session(request, user, engine.accounts.start_session(user), status=201)
 
 
 @router.post("/auth/login", tags=["accounts"], dependencies=[CSRF])
@@ -175,22 +182,33 @@ def create_collection(
 
 
 @router.get("/collections/{collection_id}", tags=["collections"], summary="A collection")
-def collection(who: VisitorDep, collection_id: int) -> models.CollectionDetail:
+def collection(who: VisitorDep, collection_id: CollectionId) -> models.CollectionDetail:
     return views.collection(who, collection_id)
+
+
+class CollectionPatch(BaseModel):
+    """The fields to change; those left out keep their value."""
+
+    name: str | None = Field(default=None, max_length=200)
+    public: bool | None = None
 
 
 @router.patch("/collections/{collection_id}", tags=["collections"], dependencies=[CSRF])
 def update_collection(
-    who: VisitorDep, user: UserDep, collection_id: int, body: models.CollectionIn
+    who: VisitorDep, user: UserDep, collection_id: CollectionId, body: CollectionPatch
 ) -> models.CollectionSummary:
-    updated = who.engine.library.update(user, collection_id, name=body.name, public=body.public)
+    library = who.engine.library
+    current = library.collections.get(collection_id)  # missing: update() says so
+    name = body.name if body.name is not None else current.name if current else ""
+    public = body.public if body.public is not None else bool(current and current.is_public)
+    updated = library.update(user, collection_id, name=name, public=public)
     return views.collection_summary(updated)
 
 
 @router.delete(
     "/collections/{collection_id}", tags=["collections"], status_code=204, dependencies=[CSRF]
 )
-def delete_collection(who: VisitorDep, user: UserDep, collection_id: int) -> Response:
+def delete_collection(who: VisitorDep, user: UserDep, collection_id: CollectionId) -> Response:
     who.engine.library.delete(user, collection_id)
     return Response(status_code=204)
 
@@ -203,7 +221,7 @@ def delete_collection(who: VisitorDep, user: UserDep, collection_id: int) -> Res
 def put_collection_item(
     who: VisitorDep,
     user: UserDep,
-    collection_id: int,
+    collection_id: CollectionId,
     paper_id: str,
     body: models.CollectionItemIn,
 ) -> models.CollectionDetail:
@@ -217,7 +235,7 @@ def put_collection_item(
     dependencies=[CSRF],
 )
 def delete_collection_item(
-    who: VisitorDep, user: UserDep, collection_id: int, paper_id: str
+    who: VisitorDep, user: UserDep, collection_id: CollectionId, paper_id: str
 ) -> models.CollectionDetail:
     who.engine.library.remove(user, collection_id, paper_id)
     return views.collection(who, collection_id)

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from papersift import __version__
 from papersift.engine import Engine
 from papersift.settings import load_settings
+from papersift.store.page_cache import PageCacheStore
 from papersift.web import api, feeds, pages
 from papersift.web.cache import PageCache
 from papersift.web.deps import current_user, known_params_only
@@ -50,12 +51,16 @@ def create_app(engine: Engine) -> FastAPI:
             "session cookie and the X-CSRF-Token header (GET /api/auth/csrf)."
         ),
         dependencies=[Depends(known_params_only)],
-        docs_url="/api/docs",
+        docs_url=None,  # Swagger UI comes from a CDN; /api/docs is rendered here instead
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
     app.state.engine = engine
-    app.state.page_cache = PageCache(engine.settings.page_cache_entries)
+    app.state.page_cache = PageCache(
+        PageCacheStore(engine.database),
+        max_entries=engine.settings.page_cache_entries,
+        clock=engine.clock,
+    )
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.globals["version"] = __version__
     app.state.templates = templates
@@ -65,6 +70,11 @@ def create_app(engine: Engine) -> FastAPI:
     app.include_router(api.router)
     app.include_router(feeds.router)
     app.include_router(pages.router)
+
+    @app.get("/api/docs", include_in_schema=False, response_class=HTMLResponse)
+    def api_docs(request: Request) -> Response:
+        """The API reference, rendered from the OpenAPI schema (no scripts, works offline)."""
+        return pages.render(request, "api_docs.html", schema=app.openapi())
 
     app.add_middleware(SiteMiddleware, engine=engine)
     return app
@@ -84,16 +94,27 @@ class SiteMiddleware:
             return
         length = Headers(scope=scope).get("content-length", "0")
         if not length.isdigit() or int(length) > MAX_BODY_BYTES:
-            request = Request(scope, receive)
-            response = error_response(
-                request, 413, "too_large", f"request bodies are limited to {MAX_BODY_BYTES} bytes"
-            )
-            await response(scope, receive, send)
+            await self._too_large(scope, receive, send)
             return
         self.engine.refresh(min_interval=REFRESH_SECONDS)
         state: dict[str, Any] = scope.setdefault("state", {})
+        received = 0
+        too_large = False
+
+        async def counted_receive() -> Message:  # bodies sent without a Content-Length
+            nonlocal received, too_large
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > MAX_BODY_BYTES:
+                too_large = True
+                raise _BodyTooLarge
+            return message
 
         async def send_with_headers(message: Message) -> None:
+            if too_large:  # the framework answered the aborted read; answer 413 instead
+                if message["type"] == "http.response.start":
+                    await self._too_large(scope, receive, send)
+                return
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in SECURITY_HEADERS.items():
@@ -107,7 +128,23 @@ class SiteMiddleware:
                     )
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, counted_receive, send_with_headers)
+        except _BodyTooLarge:
+            await self._too_large(scope, receive, send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = error_response(
+            Request(scope, receive),
+            413,
+            "too_large",
+            f"request bodies are limited to {MAX_BODY_BYTES} bytes",
+        )
+        await response(scope, receive, send)
+
+
+class _BodyTooLarge(Exception):
+    pass
 
 
 def _error_renderer(templates: Jinja2Templates) -> Callable[..., Response]:

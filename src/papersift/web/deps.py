@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import Request
+from fastapi import Path, Request
 from fastapi.routing import APIRoute
 
 from papersift.engine import Engine
@@ -14,6 +14,12 @@ from papersift.web.security import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, csrf
 from papersift.web.views import Visitor
 
 _ALLOWED_PARAMS: dict[int, frozenset[str]] = {}
+# Every search mode there is; those the engine does not offer (semantic search off) are refused
+# with the reason by the engine, anything else by validation (never a 500).
+SearchMode = Literal["bm25", "dense", "hybrid"]
+# Ids are 64-bit integers in the store: a larger number is refused here (it would overflow there).
+MAX_ID = 2**63 - 1
+CollectionId = Annotated[int, Path(ge=-MAX_ID, le=MAX_ID)]
 
 
 def engine_of(request: Request) -> Engine:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Literal
 
@@ -13,13 +14,15 @@ from papersift.features.syndication import MEDIA_TYPES, render_feed
 from papersift.filters import Filters
 from papersift.model import Paper
 from papersift.web import views
-from papersift.web.deps import SearchMode, engine_of, visitor
+from papersift.web.deps import CollectionId, SearchMode, engine_of, visitor
 from papersift.web.views import Visitor
 
 router = APIRouter(prefix="/feeds", tags=["feeds"])
 Kind = Literal["rss", "atom"]
 FEED_SIZE = 100
 VisitorDep = Annotated[Visitor, Depends(visitor)]
+# Characters XML cannot carry, which queries and collection names may contain.
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def _respond(
@@ -34,8 +37,8 @@ def _respond(
     base = str(request.base_url).rstrip("/")
     body = render_feed(
         papers,
-        title=title,
-        description=description,
+        title=_NOT_XML.sub("", title),
+        description=_NOT_XML.sub("", description),
         page_url=base + page,
         feed_url=str(request.url),
         paper_url=base + "/papers/{id}",
@@ -92,6 +95,7 @@ def search(
     engine = engine_of(request)
     checked = views.check_category(category)
     views.check_mode(engine, mode)
+    views.check_day(since, "since")
     filters = Filters(categories=(checked,) if checked else (), since=since)
     found = [result.paper for result in engine.search(q, k=FEED_SIZE, filters=filters, mode=mode)]
     found.sort(key=lambda p: (p.display_date or date.min, p.id), reverse=True)
@@ -106,7 +110,9 @@ def search(
 
 
 @router.get("/collections/{collection_id}.{kind}", summary="A public collection")
-def collection(request: Request, who: VisitorDep, collection_id: int, kind: Kind) -> Response:
+def collection(
+    request: Request, who: VisitorDep, collection_id: CollectionId, kind: Kind
+) -> Response:
     view = who.engine.library.view(None, collection_id)  # feeds are anonymous: public only
     return _respond(
         request,

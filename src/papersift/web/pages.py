@@ -28,6 +28,9 @@ from papersift.store.users import User
 from papersift.web import views
 from papersift.web.cache import CSRF_PLACEHOLDER, PageCache
 from papersift.web.deps import (
+    MAX_ID,
+    CollectionId,
+    SearchMode,
     checked_csrf,
     current_user,
     engine_of,
@@ -78,12 +81,15 @@ def cached(
         return build()
     engine = who.engine
     now = engine.clock()
-    key = (
-        request.url.path,
-        "&".join(sorted(f"{k}={v}" for k, v in request.query_params.multi_items())),
-        engine.data_version(),
-        now.date().isoformat(),
-        str(int(now.timestamp()) // period) if period else "",
+    version = engine.data_version()
+    key = cache.key(
+        (
+            request.url.path,
+            "&".join(sorted(f"{k}={v}" for k, v in request.query_params.multi_items())),
+            version,
+            now.date().isoformat(),
+            str(int(now.timestamp()) // period) if period else "",
+        )
     )
     body = cache.get(key)
     if body is None:
@@ -92,7 +98,7 @@ def cached(
         body = bytes(response.body)
         if response.status_code != 200:
             return response
-        cache.put(key, body)
+        cache.put(key, version, body)
     token = csrf_token(request, engine.secret_key()).encode()
     return HTMLResponse(body.replace(CSRF_PLACEHOLDER.encode(), token))
 
@@ -144,7 +150,7 @@ def search_page(
     request: Request,
     who: VisitorDep,
     q: Annotated[str, Query(max_length=500)] = "",
-    mode: Annotated[str | None, Query(max_length=20)] = None,
+    mode: SearchMode | None = None,
     category: Annotated[str | None, Query(max_length=40)] = None,
     since: date | None = None,
     until: date | None = None,
@@ -219,9 +225,9 @@ def signup(
     engine = engine_of(request)
     values = {"email": email, "display_name": display_name}
     try:
-        engine.accounts.sign_up(email, password, display_name)
-        _user, token = engine.accounts.log_in(email, password, client=client_address(request))
-    except (InvalidInputError, ConflictError, RateLimitedError) as error:
+        user = engine.accounts.sign_up(email, password, display_name)
+        token = engine.accounts.start_session(user)
+    except (InvalidInputError, ConflictError) as error:
         status = 409 if isinstance(error, ConflictError) else 400
         return render(request, "signup.html", status, next=local_path(next), error=str(error),
                       values=values)  # fmt: skip
@@ -346,7 +352,7 @@ def save_to_collection(
     tag_list = clean_tags(tags)
     if new_name.strip():
         target = library.create(user, new_name).id
-    elif collection_id.isdigit():
+    elif collection_id.isdigit() and int(collection_id) <= MAX_ID:
         target = int(collection_id)
     else:
         raise InvalidInputError("choose a collection or name a new one")
@@ -355,7 +361,7 @@ def save_to_collection(
 
 
 @router.get("/collections/{collection_id}")
-def collection_page(request: Request, who: VisitorDep, collection_id: int) -> Response:
+def collection_page(request: Request, who: VisitorDep, collection_id: CollectionId) -> Response:
     return render(request, "collection.html", view=views.collection(who, collection_id))
 
 
@@ -363,7 +369,7 @@ def collection_page(request: Request, who: VisitorDep, collection_id: int) -> Re
 def edit_collection(
     who: VisitorDep,
     user: UserDep,
-    collection_id: int,
+    collection_id: CollectionId,
     name: Annotated[str, Form(max_length=400)],
     public: Annotated[str | None, Form(max_length=10)] = None,
 ) -> Response:
@@ -372,7 +378,7 @@ def edit_collection(
 
 
 @router.post("/collections/{collection_id}/delete", dependencies=[CSRF])
-def delete_collection(who: VisitorDep, user: UserDep, collection_id: int) -> Response:
+def delete_collection(who: VisitorDep, user: UserDep, collection_id: CollectionId) -> Response:
     who.engine.library.delete(user, collection_id)
     return redirect("/collections")
 
@@ -381,7 +387,7 @@ def delete_collection(who: VisitorDep, user: UserDep, collection_id: int) -> Res
 def remove_from_collection(
     who: VisitorDep,
     user: UserDep,
-    collection_id: int,
+    collection_id: CollectionId,
     paper_id: Annotated[str, Form(max_length=100)],
 ) -> Response:
     who.engine.library.remove(user, collection_id, paper_id)
@@ -389,7 +395,7 @@ def remove_from_collection(
 
 
 @router.get("/collections/{collection_id}/export.bib")
-def export_bibtex(who: VisitorDep, collection_id: int) -> Response:
+def export_bibtex(who: VisitorDep, collection_id: CollectionId) -> Response:
     view = who.engine.library.view(who.user, collection_id)
     name = quote(view.collection.name[:80])
     return PlainTextResponse(
@@ -400,7 +406,7 @@ def export_bibtex(who: VisitorDep, collection_id: int) -> Response:
 
 
 @router.get("/collections/{collection_id}/export.json")
-def export_json(who: VisitorDep, collection_id: int) -> Response:
+def export_json(who: VisitorDep, collection_id: CollectionId) -> Response:
     view = who.engine.library.view(who.user, collection_id)
     body = {
         "collection": {

@@ -10,7 +10,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 
 from papersift.engine import Engine
 from papersift.errors import InvalidInputError
@@ -61,6 +60,17 @@ def check_mode(engine: Engine, mode: str) -> str:
         except ValueError as exc:
             raise InvalidInputError(str(exc)) from None
     return mode
+
+
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(2200, 12, 31)
+
+
+def check_day(day: date | None, name: str) -> date | None:
+    """Dates from outside must lie in a range every index and calendar computation handles."""
+    if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise InvalidInputError(f"{name} must lie between {EARLIEST_DAY} and {LATEST_DAY}")
+    return day
 
 
 def check_page(page: int) -> int:
@@ -122,7 +132,9 @@ def feed(
     sort: Order,
     page: int,
 ) -> models.FeedView:
-    request = FeedRequest(day, span, check_category(category), sort, check_page(page))
+    request = FeedRequest(
+        check_day(day, "date"), span, check_category(category), sort, check_page(page)
+    )
     result = visitor.engine.feed.page(request)
     papers = [entry.paper for entry in result.entries]
     upvotes = {entry.paper.id: entry.upvotes for entry in result.entries}
@@ -177,6 +189,8 @@ def search(
     engine = visitor.engine
     query = query.strip()
     check_mode(engine, mode)
+    check_day(since, "since")
+    check_day(until, "until")
     try:
         filters = Filters(
             categories=(c,) if (c := check_category(category)) else (),
@@ -232,15 +246,10 @@ def search(
 # papers, authors, categories -------------------------------------------------------------------
 
 
-@lru_cache(maxsize=4096)
-def _similar_ids(engine: Engine, paper_id: str, generation: str) -> tuple[str, ...]:
-    return tuple(r.paper.id for r in engine.similar([paper_id], k=SIMILAR_COUNT))
-
-
 def paper(visitor: Visitor, paper_id: str) -> models.PaperDetail:
     engine = visitor.engine
     found = engine.paper(paper_id)
-    similar_ids = _similar_ids(engine, found.id, engine.index_generation())
+    similar_ids = engine.similar_ids(found.id, SIMILAR_COUNT, engine.index_generation())
     similar_papers = engine.papers.get_many(list(similar_ids))
     similar = [similar_papers[i] for i in similar_ids if i in similar_papers]
     submissions = engine.submissions.submissions.of_papers([found.id])

@@ -1,0 +1,156 @@
+"""Every route of the app has a test: a new route without one makes this test fail.
+
+``COVERED`` names, for each (method, path) of the app, the test that exercises it; the test
+checks that the app has exactly these routes and that every named test exists.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import fastapi.routing
+from fastapi import FastAPI
+from starlette.routing import Mount
+
+COVERED: dict[tuple[str, str], str] = {
+    # pages
+    ("GET", "/"): "test_pages::test_feed_page_shows_what_the_api_returns",
+    ("GET", "/feed"): "test_pages::test_feed_page_shows_what_the_api_returns",
+    ("GET", "/trending"): "test_pages::test_trending_page_and_api_rank_recent_upvotes_first",
+    ("GET", "/search"): "test_pages::test_search_page_shows_what_the_api_returns",
+    ("GET", "/papers/{paper_id:path}"): "test_pages::test_paper_page_shows_what_the_api_returns",
+    ("GET", "/bibtex/{paper_id:path}"): "test_pages::test_paper_bibtex_file",
+    ("GET", "/authors/{name}"): "test_pages::test_author_page_shows_what_the_api_returns",
+    ("GET", "/categories/{name}"): "test_pages::test_category_page_shows_what_the_api_returns",
+    ("GET", "/signup"): "test_accounts::test_sign_up_with_the_form_logs_in",
+    ("POST", "/signup"): "test_accounts::test_sign_up_with_the_form_logs_in",
+    ("GET", "/login"): "test_accounts::test_log_in_and_out_with_the_forms",
+    ("POST", "/login"): "test_accounts::test_log_in_and_out_with_the_forms",
+    ("POST", "/logout"): "test_accounts::test_log_in_and_out_with_the_forms",
+    ("POST", "/votes/{paper_id:path}"): "test_votes::test_upvote_toggle_form",
+    ("GET", "/submit"): "test_submissions::test_the_submit_form",
+    ("POST", "/submit"): "test_submissions::test_the_submit_form",
+    (
+        "GET",
+        "/collections",
+    ): "test_collections::test_create_edit_save_remove_and_delete_with_the_forms",
+    (
+        "POST",
+        "/collections",
+    ): "test_collections::test_create_edit_save_remove_and_delete_with_the_forms",
+    (
+        "POST",
+        "/collections/add",
+    ): "test_collections::test_create_edit_save_remove_and_delete_with_the_forms",
+    (
+        "GET",
+        "/collections/{collection_id}",
+    ): "test_collections::test_collection_page_shows_what_the_api_returns",
+    (
+        "POST",
+        "/collections/{collection_id}/edit",
+    ): "test_collections::test_create_edit_save_remove_and_delete_with_the_forms",
+    (
+        "POST",
+        "/collections/{collection_id}/delete",
+    ): "test_collections::test_create_edit_save_remove_and_delete_with_the_forms",
+    (
+        "POST",
+        "/collections/{collection_id}/remove",
+    ): "test_collections::test_create_edit_save_remove_and_delete_with_the_forms",
+    (
+        "GET",
+        "/collections/{collection_id}/export.bib",
+    ): "test_collections::test_export_bibtex_and_json",
+    (
+        "GET",
+        "/collections/{collection_id}/export.json",
+    ): "test_collections::test_export_bibtex_and_json",
+    # the API
+    ("GET", "/api/feed"): "test_pages::test_feed_page_shows_what_the_api_returns",
+    ("GET", "/api/trending"): "test_pages::test_trending_page_and_api_rank_recent_upvotes_first",
+    ("GET", "/api/search"): "test_pages::test_search_page_shows_what_the_api_returns",
+    (
+        "GET",
+        "/api/papers/{paper_id:path}",
+    ): "test_pages::test_paper_page_shows_what_the_api_returns",
+    ("GET", "/api/authors/{name}"): "test_pages::test_author_page_shows_what_the_api_returns",
+    ("GET", "/api/categories/{name}"): "test_pages::test_category_page_shows_what_the_api_returns",
+    ("GET", "/api/auth/csrf"): "test_csrf::test_the_token_changes_at_login_and_logout",
+    ("POST", "/api/auth/signup"): "test_accounts::test_sign_up_with_the_api_logs_in",
+    ("POST", "/api/auth/login"): "test_accounts::test_log_in_and_out_with_the_api",
+    ("POST", "/api/auth/logout"): "test_accounts::test_log_in_and_out_with_the_api",
+    ("GET", "/api/me"): "test_accounts::test_log_in_and_out_with_the_api",
+    ("PUT", "/api/votes/{paper_id:path}"): "test_votes::test_upvotes_through_the_api",
+    ("DELETE", "/api/votes/{paper_id:path}"): "test_votes::test_upvotes_through_the_api",
+    (
+        "POST",
+        "/api/submissions",
+    ): "test_submissions::test_a_new_paper_is_fetched_and_added_to_todays_feed",
+    (
+        "GET",
+        "/api/collections",
+    ): "test_collections::test_create_list_rename_and_delete_with_the_api",
+    (
+        "POST",
+        "/api/collections",
+    ): "test_collections::test_create_list_rename_and_delete_with_the_api",
+    (
+        "GET",
+        "/api/collections/{collection_id}",
+    ): "test_collections::test_collection_page_shows_what_the_api_returns",
+    (
+        "PATCH",
+        "/api/collections/{collection_id}",
+    ): "test_collections::test_create_list_rename_and_delete_with_the_api",
+    (
+        "DELETE",
+        "/api/collections/{collection_id}",
+    ): "test_collections::test_create_list_rename_and_delete_with_the_api",
+    (
+        "PUT",
+        "/api/collections/{collection_id}/papers/{paper_id:path}",
+    ): "test_collections::test_papers_and_tags_with_the_api",
+    (
+        "DELETE",
+        "/api/collections/{collection_id}/papers/{paper_id:path}",
+    ): "test_collections::test_papers_and_tags_with_the_api",
+    ("GET", "/api/openapi.json"): "test_errors::test_openapi_lists_the_api",
+    ("GET", "/api/docs"): "test_pages::test_api_docs_are_served",
+    # feeds and static files
+    ("GET", "/feeds/daily.{kind}"): "test_feeds::test_daily_feeds_list_the_newest_days_papers",
+    ("GET", "/feeds/trending.{kind}"): "test_feeds::test_trending_feeds",
+    ("GET", "/feeds/search.{kind}"): "test_feeds::test_search_feeds_list_matches_newest_first",
+    ("GET", "/feeds/collections/{collection_id}.{kind}"): "test_feeds::test_collection_atom_feed",
+    ("GET", "/static"): "test_pages::test_static_files_are_served",
+}
+
+
+def all_routes(app: FastAPI) -> list[tuple[str, str]]:
+    """Every (method, path) the app answers; HEAD, which Starlette adds to GET, left out."""
+    # FastAPI 0.16x keeps included routers as units; iter_route_contexts flattens them.
+    flatten = getattr(fastapi.routing, "iter_route_contexts", None)
+    routes: list[Any] = list(flatten(app.routes)) if flatten else list(app.routes)
+    found: list[tuple[str, str]] = []
+    for route in routes:
+        if isinstance(getattr(route, "route", route), Mount):
+            found.append(("GET", route.path))
+            continue
+        for method in sorted(route.methods or ()):
+            if method != "HEAD":
+                found.append((method, route.path))
+    return found
+
+
+def test_every_route_has_a_test(app: FastAPI) -> None:
+    routes = all_routes(app)
+    assert len(routes) == len(set(routes)), "a (method, path) is declared twice"
+    untested = sorted(set(routes) - set(COVERED))
+    assert not untested, f"routes without a test (add one, then list it in COVERED): {untested}"
+    gone = sorted(set(COVERED) - set(routes))
+    assert not gone, f"COVERED lists routes the app no longer has: {gone}"
+    for test in set(COVERED.values()):
+        module_name, function = test.split("::")
+        module = importlib.import_module(f"tests.web.{module_name}")
+        assert callable(getattr(module, function, None)), f"no test {test}"
