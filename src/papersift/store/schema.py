@@ -138,6 +138,9 @@ saved_searches = Table(
     Column("mode", String(16), nullable=False),
     Column("filters", JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("name", String(200)),
+    # Papers up to this revision have been checked against the search (alerts).
+    Column("checked_rev", BigInteger, nullable=False, server_default="0"),
 )
 
 follows = Table(
@@ -211,4 +214,38 @@ page_cache = Table(
     Column("version", String(200), nullable=False, index=True),
     Column("body", LargeBinary, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+# "Not interested" marks: explicit negatives for recommendations.
+dismissals = Table(
+    "dismissals",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("paper_id", String(64), ForeignKey("papers.id"), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# New papers that matched a saved search (its RSS feed and the digest read them).
+alert_matches = Table(
+    "alert_matches",
+    metadata,
+    Column(
+        "saved_search_id",
+        Integer,
+        ForeignKey("saved_searches.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("paper_id", String(64), ForeignKey("papers.id"), primary_key=True),
+    Column("found_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+# A user's trained recommendation model, reused while ``signals_key`` (a digest of the user's
+# positives and negatives) is unchanged.
+user_models = Table(
+    "user_models",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("signals_key", String(64), nullable=False),
+    Column("model", LargeBinary, nullable=False),
+    Column("trained_at", DateTime(timezone=True), nullable=False),
 )
