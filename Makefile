@@ -7,7 +7,7 @@ CORPUS ?= ../shared/data/arxiv-sample.jsonl.gz
 .PHONY: install demo test lint bench clean
 
 $(BIN)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -e '.[dev,semantic,bench]'
 	touch $@
 

@@ -27,8 +27,10 @@ from papersift.errors import (
     SettingsError,
 )
 from papersift.features.accounts import Accounts
+from papersift.features.alerts import Alerts
 from papersift.features.feed import DailyFeed
 from papersift.features.library import Library
+from papersift.features.recommendations import Recommendation, Recommender, Sources
 from papersift.features.submissions import Submissions
 from papersift.features.trending import trending as rank_trending
 from papersift.filters import Filters
@@ -56,6 +58,7 @@ from papersift.store.counters import COMMUNITY_REV, current
 from papersift.store.database import migrate, open_database
 from papersift.store.embeddings import EmbeddingStore
 from papersift.store.harvests import HarvestCheckpoint, HarvestLog
+from papersift.store.interests import InterestStore
 from papersift.store.listings import ListingStore
 from papersift.store.papers import PaperStore, UpsertCounts
 from papersift.store.schema import papers as papers_table
@@ -101,6 +104,24 @@ class Engine:
         )
         self.library = Library(
             CollectionStore(self.database), self.papers, self.users.names, clock=clock
+        )
+        self.interests = InterestStore(self.database)
+        self.alerts = Alerts(self.interests, self.papers, self._alert_search, clock=clock)
+        collection_store = self.library.collections
+        self.recommender = Recommender(
+            self.interests,
+            self.votes,
+            collection_store,
+            self.listings,
+            Sources(
+                vectors=self._stored_vectors,
+                papers=self.papers.get_many,
+                more_like=self._more_like_ids,
+                trending=lambda limit: [item.paper for item in self.trending(limit=limit)],
+                embedder_identity=lambda: str((self.vector_index.meta() or {}).get("identity")),
+            ),
+            window_days=settings.recommendation_window_days,
+            clock=clock,
         )
         submission_store = SubmissionStore(self.database)
         self.feed = DailyFeed(self.listings, submission_store, today=lambda: clock().date())
@@ -547,6 +568,27 @@ class Engine:
         papers = list(self.papers.get_many(sorted(ids)).values())
         papers.sort(key=lambda p: (p.display_date or date.min, p.id), reverse=True)
         return papers
+
+    def recommendations(self, user: User, *, limit: int = 20) -> list[Recommendation]:
+        """Recent papers for ``user``, each with its reasons (see features.recommendations)."""
+        return self.recommender.for_user(user, limit=limit)
+
+    def _stored_vectors(self, paper_ids: Sequence[str]) -> dict[str, Vectors]:
+        if self.semantic_backend is None:
+            return {}
+        try:
+            return self.vector_index.vectors_of(paper_ids)
+        except IndexError_:
+            return {}  # not built yet: recommendations fall back to lexical similarity
+
+    def _more_like_ids(self, seeds: Sequence[str], k: int, filters: Filters) -> list[str]:
+        papers = list(self.papers.get_many(list(seeds)).values())
+        if not papers:
+            return []
+        return [hit.paper_id for hit in self.similar_papers.find(papers, k, filters=filters)]
+
+    def _alert_search(self, query: str, k: int, filters: Filters, mode: str) -> list[Hit]:
+        return self.search_hits(query, k=k, filters=filters, mode=mode)
 
     def _add_submitted_paper(self, paper: Paper) -> None:
         with self.database.begin() as connection:

@@ -86,3 +86,17 @@ class RateLimitedError(PapersiftError):
 
 class SubmissionRefusedError(PapersiftError):
     """A community submission cannot be accepted (too old, already submitted)."""
+
+
+class MailError(PapersiftError):
+    """Sending an email failed.
+
+    ``temporary`` is True when trying again later may work (a 4xx reply, a refused or dropped
+    connection, a timeout) and False when it will not (a 5xx reply: wrong credentials, a refused
+    recipient or message). ``code`` is the SMTP reply code, when the server gave one.
+    """
+
+    def __init__(self, message: str, *, temporary: bool, code: int | None = None) -> None:
+        super().__init__(message)
+        self.temporary = temporary
+        self.code = code

@@ -6,10 +6,12 @@ Every field's ``description`` is its documentation; a test checks that README.md
 from __future__ import annotations
 
 import os
+from email.policy import default as email_policy
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from papersift.errors import SettingsError
@@ -155,6 +157,61 @@ class Settings(BaseSettings):
         ),
     )
 
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description=(
+            "The site's public base URL (http or https), used for links in emails; one-click "
+            "unsubscribe headers are only added when it is https."
+        ),
+    )
+    smtp_host: str = Field(
+        default="localhost", min_length=1, description="SMTP server that sends the emails."
+    )
+    smtp_port: int = Field(
+        default=587, ge=1, le=65535, description="Port of the SMTP server (587: submission)."
+    )
+    smtp_username: str | None = Field(
+        default=None,
+        description="User name for SMTP AUTH; unset: send without logging in.",
+    )
+    smtp_password: SecretStr | None = Field(
+        default=None,
+        validate_default=True,
+        description="Password for SMTP AUTH (needed when smtp_username is set).",
+    )
+    smtp_starttls: bool = Field(
+        default=True,
+        description="Upgrade the SMTP connection with STARTTLS before logging in and sending.",
+    )
+    smtp_tls_verify: bool = Field(
+        default=True,
+        description=(
+            "Verify the SMTP server's TLS certificate and host name (turn off only for a "
+            "development server with a self-signed certificate)."
+        ),
+    )
+    smtp_timeout: float = Field(
+        default=30.0,
+        gt=0.0,
+        le=600.0,
+        description=(
+            "Seconds to wait for the SMTP server before the attempt fails (a temporary failure)."
+        ),
+    )
+    mail_from: str = Field(
+        default="papersift <papersift@localhost>",
+        description="Sender of the emails (From header and envelope sender), name <address>.",
+    )
+
+    recommendation_window_days: int = Field(
+        default=7,
+        ge=1,
+        le=365,
+        description=(
+            "Recommendations rank the papers of this many days, ending at the newest listing day."
+        ),
+    )
+
     @field_validator("embedder_backend")
     @classmethod
     def _known_backend(cls, value: str) -> str:
@@ -182,6 +239,41 @@ class Settings(BaseSettings):
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an http:// or https:// URL")
+        if parts.query or parts.fragment or any(c.isspace() for c in value):
+            raise ValueError("must be a base URL, without spaces, query or fragment")
+        return value.rstrip("/")
+
+    @field_validator("smtp_host")
+    @classmethod
+    def _host_name(cls, value: str) -> str:
+        if any(c.isspace() for c in value) or "/" in value:
+            raise ValueError("must be a host name or address")
+        return value
+
+    @field_validator("smtp_password")
+    @classmethod
+    def _password_with_username(
+        cls, value: SecretStr | None, info: ValidationInfo
+    ) -> SecretStr | None:
+        if info.data.get("smtp_username") and value is None:
+            raise ValueError("must be set when PAPERSIFT_SMTP_USERNAME is set")
+        return value
+
+    @field_validator("mail_from")
+    @classmethod
+    def _mail_address(cls, value: str) -> str:
+        header = email_policy.header_factory("From", value)
+        addresses = header.addresses
+        if header.defects or len(addresses) != 1 or not addresses[0].domain:
+            raise ValueError("must be one email address, optionally with a name: name <a@b.c>")
         return value
 
     @property

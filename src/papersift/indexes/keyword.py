@@ -19,7 +19,7 @@ import tantivy
 
 from papersift.errors import IndexError_
 from papersift.filters import Filters
-from papersift.indexes.meta import read_meta, write_meta
+from papersift.indexes.meta import meta_stamp, read_meta, write_meta
 from papersift.model import Paper
 from papersift.text import fold_name, normalise_for_search
 
@@ -100,6 +100,7 @@ class KeywordIndex:
         self.path = path
         self.boosts = dict(boosts or DEFAULT_BOOSTS)
         self._index: Any = None
+        self._meta_stamp: int | None = None
 
     # state -------------------------------------------------------------------------------------
 
@@ -139,9 +140,14 @@ class KeywordIndex:
         return self._index
 
     def refresh(self) -> None:
-        """See commits made since opening, also by other processes (servers call this)."""
-        if self._index is not None:
+        """See commits made since opening, also by other processes (servers call this often:
+        it only reloads when the metadata file, written after every commit, has changed)."""
+        if self._index is None:
+            return
+        stamp = meta_stamp(self.path)
+        if stamp != self._meta_stamp:
             self._index.reload()
+            self._meta_stamp = stamp
 
     # writing -----------------------------------------------------------------------------------
 

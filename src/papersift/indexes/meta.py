@@ -13,6 +13,14 @@ from papersift.errors import IndexError_
 META_FILE = "papersift.json"
 
 
+def meta_stamp(directory: Path) -> int | None:
+    """When the metadata file last changed (ns), or None without one: a cheap change check."""
+    try:
+        return (directory / META_FILE).stat().st_mtime_ns
+    except FileNotFoundError:
+        return None
+
+
 def read_meta(directory: Path) -> dict[str, Any] | None:
     """The index metadata in ``directory``, or None when there is no index there."""
     path = directory / META_FILE

@@ -46,7 +46,7 @@ import numpy.typing as npt
 from tqdm import tqdm
 
 from papersift.errors import IndexError_, MissingDependencyError
-from papersift.indexes.meta import read_meta, write_meta
+from papersift.indexes.meta import meta_stamp, read_meta, write_meta
 
 FORMAT_VERSION = 1
 KIND_EXACT = "exact"
@@ -139,6 +139,7 @@ class VectorIndex:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._generation: _Generation | None = None
+        self._meta_stamp: int | None = None
 
     # state -------------------------------------------------------------------------------------
 
@@ -189,6 +190,15 @@ class VectorIndex:
         if len(positions) == 0:
             return None
         return np.asarray(generation.vectors[positions[0]], dtype=np.float32)
+
+    def vectors_of(self, paper_ids: Sequence[str]) -> dict[str, npt.NDArray[np.float32]]:
+        """The stored unit vectors (float32) of those ``paper_ids`` that are indexed."""
+        generation = self._loaded()
+        positions = generation.positions_of(list(dict.fromkeys(paper_ids)))
+        return {
+            generation.paper_id(int(p)): np.asarray(generation.vectors[p], dtype=np.float32)
+            for p in positions
+        }
 
     def clear(self) -> None:
         """Delete the whole index directory."""
@@ -338,9 +348,12 @@ class VectorIndex:
     # loading -----------------------------------------------------------------------------------
 
     def refresh(self) -> None:
-        """Pick up a generation another process wrote (long-running processes call this)."""
-        if self._generation is not None:
+        """Pick up a generation another process wrote (long-running processes call this; it
+        reads the metadata only when its file has changed)."""
+        stamp = meta_stamp(self.path)
+        if self._generation is not None and stamp != self._meta_stamp:
             self._loaded(fresh=True)
+        self._meta_stamp = stamp
 
     def _loaded(self, *, fresh: bool = False) -> _Generation:
         """The current generation; ``fresh`` first checks that no other process replaced it."""

@@ -1,0 +1,280 @@
+"""Recommendations: a per-user linear model over paper embeddings, its explanations, baselines.
+
+Pure functions over numpy matrices; the engine fetches the vectors and stores the trained model.
+
+* ``train_user_model`` fits a class-balanced, L2-regularised logistic regression separating the
+  user's positives (library papers, upvotes) from negatives (explicit dislikes plus recent papers
+  sampled with ``sample_negatives``), on L2-normalised embeddings. With fewer than
+  ``MIN_NEGATIVES`` negatives it falls back to the direction of the positives' mean. The model
+  is one weight vector and a bias: ``UserModel.score`` is a dot product, ``to_bytes`` a few KB.
+* ``signals_key`` digests the user's signals: store it with the model's bytes and retrain only
+  when the key changes.
+* ``explain`` names the one to three library papers most similar (cosine) to a recommendation.
+* ``nearest_neighbour_scores`` and ``popularity_scores`` are the baselines of the offline
+  evaluation (``python -m bench.recommend_eval``), which also chose the constants below on its
+  validation users only (earlier cut-off dates than the users it reports).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import struct
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+Matrix = npt.NDArray[np.float32]
+Scores = npt.NDArray[np.float32]
+Reduce = Literal["max", "mean", "top3"]
+
+# Bumped whenever training changes, so models stored under an older key are retrained.
+MODEL_VERSION = 1
+# Inverse regularisation strength of the logistic regression (see bench.recommend_eval).
+DEFAULT_C = 1.0
+# Below this many negatives a discriminative model is not trusted: mean-of-positives direction.
+MIN_NEGATIVES = 5
+# Recent papers sampled as negatives per user (besides explicit dislikes).
+DEFAULT_SAMPLED_NEGATIVES = 300
+# An explanation lists the most similar library paper, then up to two more at least this similar.
+DEFAULT_MIN_SIMILARITY = 0.5
+KIND_LOGISTIC = "logistic"
+KIND_CENTROID = "centroid"
+_KINDS = (KIND_LOGISTIC, KIND_CENTROID)
+_MAGIC = b"PSUM"
+_HEADER = struct.Struct("<4sHBxIIId")  # magic, version, kind, pad, dim, n_pos, n_neg, bias
+
+
+def normalise_rows(matrix: npt.ArrayLike) -> Matrix:
+    """``matrix`` as float32 rows of unit length (zero rows stay zero); a vector becomes 1 row."""
+    rows = np.atleast_2d(np.asarray(matrix, dtype=np.float32))
+    if rows.ndim != 2:
+        raise ValueError(f"expected a vector or a matrix, got {rows.ndim} dimensions")
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    return (rows / np.where(norms > 0, norms, 1.0)).astype(np.float32, copy=False)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class UserModel:
+    """A linear scorer over unit-normalised embeddings: ``score = normalise(x) . weights + bias``.
+
+    Scores rank candidates for one user; they are logits for ``kind == "logistic"`` and cosines
+    to the positives' mean direction for ``kind == "centroid"``, so do not compare them across
+    users or kinds.
+    """
+
+    weights: Matrix
+    bias: float
+    kind: str
+    positives: int
+    negatives: int
+
+    def __post_init__(self) -> None:
+        if self.kind not in _KINDS:
+            raise ValueError(f"unknown model kind {self.kind!r}")
+        if self.weights.ndim != 1 or self.weights.dtype != np.float32:
+            raise ValueError("weights must be a float32 vector")
+
+    @property
+    def dimension(self) -> int:
+        return int(self.weights.shape[0])
+
+    def score(self, candidates: npt.ArrayLike) -> Scores:
+        """One float32 score per row of ``candidates`` (n, dimension); higher is better."""
+        rows = normalise_rows(candidates)
+        if rows.shape[1] != self.dimension:
+            raise ValueError(f"candidates have {rows.shape[1]} columns, model {self.dimension}")
+        return (rows @ self.weights + np.float32(self.bias)).astype(np.float32, copy=False)
+
+    def to_bytes(self) -> bytes:
+        """A stable little-endian encoding: header, then the float32 weights."""
+        header = _HEADER.pack(
+            _MAGIC,
+            MODEL_VERSION,
+            _KINDS.index(self.kind),
+            self.dimension,
+            self.positives,
+            self.negatives,
+            self.bias,
+        )
+        return header + self.weights.astype("<f4").tobytes()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> UserModel:
+        """Inverse of ``to_bytes``; ValueError on anything else (or another model version)."""
+        if len(data) < _HEADER.size:
+            raise ValueError("not a papersift user model: too short")
+        magic, version, kind, dimension, positives, negatives, bias = _HEADER.unpack_from(data)
+        if magic != _MAGIC:
+            raise ValueError("not a papersift user model: bad magic")
+        if version != MODEL_VERSION:
+            raise ValueError(f"user model version {version}, expected {MODEL_VERSION}")
+        if kind >= len(_KINDS) or len(data) != _HEADER.size + 4 * dimension:
+            raise ValueError("corrupt papersift user model")
+        weights = np.frombuffer(data, dtype="<f4", offset=_HEADER.size).astype(np.float32)
+        return cls(weights, float(bias), _KINDS[kind], positives, negatives)
+
+
+def train_user_model(
+    positives: npt.ArrayLike,
+    negatives: npt.ArrayLike,
+    *,
+    seed: int = 0,
+    c: float = DEFAULT_C,
+) -> UserModel:
+    """Fit the user's model on positive and negative embeddings (rows; any norm, same width).
+
+    Logistic regression, classes weighted to balance, so a library of 5 against 300 sampled
+    papers still counts. Fewer than ``MIN_NEGATIVES`` negatives: the positives' mean direction.
+    Deterministic for given inputs and ``seed``.
+    """
+    good = normalise_rows(positives)
+    if good.shape[0] == 0 or not np.any(good):
+        raise ValueError("a user model needs at least one positive embedding")
+    bad = np.asarray(negatives, dtype=np.float32)
+    bad = np.empty((0, good.shape[1]), dtype=np.float32) if bad.size == 0 else normalise_rows(bad)
+    if bad.shape[1] != good.shape[1]:
+        raise ValueError(f"positives have {good.shape[1]} columns, negatives {bad.shape[1]}")
+    if bad.shape[0] < MIN_NEGATIVES:
+        return _centroid_model(good, bad.shape[0])
+    from sklearn.linear_model import LogisticRegression  # imported on first training only
+
+    features = np.vstack([good, bad])
+    labels = np.concatenate([np.ones(len(good), np.int8), np.zeros(len(bad), np.int8)])
+    classifier = LogisticRegression(
+        C=c, class_weight="balanced", solver="lbfgs", max_iter=1000, random_state=seed
+    )
+    classifier.fit(features, labels)
+    weights = np.asarray(classifier.coef_[0], dtype=np.float32)
+    return UserModel(
+        weights, float(classifier.intercept_[0]), KIND_LOGISTIC, len(good), len(bad)
+    )
+
+
+def _centroid_model(positives: Matrix, negatives: int) -> UserModel:
+    direction = normalise_rows(positives.mean(axis=0))[0]
+    return UserModel(direction, 0.0, KIND_CENTROID, len(positives), negatives)
+
+
+def signals_key(
+    positive_ids: Iterable[str], negative_ids: Iterable[str], *, salt: str = ""
+) -> str:
+    """A digest of a user's signals (order and duplicates ignored) and ``MODEL_VERSION``.
+
+    ``salt`` is whatever else the model depends on, such as the embedder identity. Sampled
+    negatives are not signals: seed their sample with this key so a retrain is reproducible.
+    """
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"papersift-user-model:{MODEL_VERSION}:{salt}".encode())
+    for label, ids in ((b"+", positive_ids), (b"-", negative_ids)):
+        for paper_id in sorted(set(ids)):
+            digest.update(b"\n" + label + paper_id.encode("utf-8"))
+    return digest.hexdigest()
+
+
+def explain(
+    candidate: npt.ArrayLike,
+    library: npt.ArrayLike,
+    library_ids: Sequence[str],
+    *,
+    top: int = 3,
+    min_similarity: float = DEFAULT_MIN_SIMILARITY,
+) -> list[tuple[str, float]]:
+    """The library papers that most support recommending ``candidate``, most similar first.
+
+    The most similar library paper always (unless the library is empty), then up to ``top - 1``
+    more whose cosine similarity is at least ``min_similarity``. Ties keep library order.
+    """
+    return explain_many(
+        normalise_rows(candidate), library, library_ids, top=top, min_similarity=min_similarity
+    )[0]
+
+
+def explain_many(
+    candidates: npt.ArrayLike,
+    library: npt.ArrayLike,
+    library_ids: Sequence[str],
+    *,
+    top: int = 3,
+    min_similarity: float = DEFAULT_MIN_SIMILARITY,
+) -> list[list[tuple[str, float]]]:
+    """``explain`` for each row of ``candidates`` (n, d), with one matrix product."""
+    rows = normalise_rows(candidates)
+    shelf = np.asarray(library, dtype=np.float32)
+    if shelf.size == 0:
+        return [[] for _ in range(rows.shape[0])]
+    shelf = normalise_rows(shelf)
+    if shelf.shape[0] != len(library_ids):
+        raise ValueError(f"{shelf.shape[0]} library vectors but {len(library_ids)} ids")
+    if top < 1:
+        raise ValueError("top must be at least 1")
+    similarities = rows @ shelf.T
+    explanations = []
+    for row in similarities:
+        order = np.argsort(-row, kind="stable")[:top]
+        chosen = [order[0]] + [j for j in order[1:] if row[j] >= min_similarity]
+        explanations.append([(library_ids[j], float(row[j])) for j in chosen])
+    return explanations
+
+
+def sample_negatives(
+    candidate_ids: Iterable[str], exclude: Collection[str], count: int, seed: int | str
+) -> list[str]:
+    """Up to ``count`` distinct ids from ``candidate_ids`` not in ``exclude``, sorted.
+
+    The same set of candidates (in any order) and seed give the same sample. A string seed
+    (such as ``signals_key``'s digest) is hashed deterministically, not with ``hash()``.
+    """
+    pool = sorted(set(candidate_ids).difference(exclude))
+    if count >= len(pool):
+        return pool
+    return sorted(random.Random(seed).sample(pool, max(0, count)))
+
+
+def nearest_neighbour_scores(
+    candidates: npt.ArrayLike, library: npt.ArrayLike, *, reduce: Reduce = "max"
+) -> Scores:
+    """Baseline: each candidate's cosine similarity to the library, reduced over its papers.
+
+    ``max`` (the nearest library paper), ``mean`` (equivalent in ranking to the cosine with the
+    library's mean vector, up to its norm) or ``top3`` (the mean of the three nearest).
+    """
+    rows = normalise_rows(candidates)
+    shelf = normalise_rows(library)
+    if shelf.shape[0] == 0 or not np.any(shelf):
+        raise ValueError("nearest-neighbour scores need a non-empty library")
+    similarities = rows @ shelf.T
+    if reduce == "max":
+        result = similarities.max(axis=1)
+    elif reduce == "mean":
+        result = similarities.mean(axis=1)
+    elif reduce == "top3":
+        k = min(3, similarities.shape[1])
+        result = -np.partition(-similarities, k - 1, axis=1)[:, :k].mean(axis=1)
+    else:
+        raise ValueError(f"unknown reduction {reduce!r}")
+    return result.astype(np.float32, copy=False)
+
+
+def popularity_scores(
+    candidate_ids: Sequence[str],
+    votes: Mapping[str, float],
+    *,
+    tie_break: Mapping[str, float] | None = None,
+) -> Scores:
+    """Baseline: candidates ranked by votes (0 if none), then by ``tie_break`` (0 if none).
+
+    Scores are ranks turned around (the best of n candidates scores n, the worst 1), so that
+    ties of any size are broken exactly; equal on both keys, the earlier candidate wins.
+    """
+    extra = tie_break or {}
+    primary = np.array([votes.get(i, 0.0) for i in candidate_ids], dtype=np.float64)
+    secondary = np.array([extra.get(i, 0.0) for i in candidate_ids], dtype=np.float64)
+    position = np.arange(len(candidate_ids))
+    order = np.lexsort((position, -secondary, -primary))  # best first
+    scores = np.empty(len(candidate_ids), dtype=np.float32)
+    scores[order] = np.arange(len(candidate_ids), 0, -1, dtype=np.float32)
+    return scores
