@@ -66,6 +66,9 @@ class SMTPTestServer:
         self._failures: deque[tuple[Stage, Failure]] = deque()
         self._live: set[SMTP] = set()
         self._lock = threading.Lock()
+        self._hold_after: int | None = None
+        self.holding = threading.Event()  # set while a message waits, unanswered, in DATA
+        self._released = threading.Event()
         tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ca.issue_cert("127.0.0.1", "localhost").configure_cert(tls)
         self._controller = _Controller(
@@ -105,6 +108,18 @@ class SMTPTestServer:
         self._controller.stop()
 
     # scripting ---------------------------------------------------------------------------------
+
+    def hold_after(self, count: int | None) -> None:
+        """Once ``count`` messages were accepted, keep the next one waiting in DATA without a
+        reply (``holding`` is set) until ``release()``; it is then refused with a 451. A client
+        killed meanwhile has handed over a message the server never accepted."""
+        self._hold_after = count
+        self.holding.clear()
+        self._released.clear()
+
+    def release(self) -> None:
+        self._hold_after = None
+        self._released.set()
 
     def fail_next(self, count: int, how: Failure, *, at: Stage = "data") -> None:
         """Make the next ``count`` transactions fail at ``at`` in the way ``how``."""
@@ -158,6 +173,11 @@ class SMTPTestServer:
         failed = self._scripted(server, "data")
         if failed:
             return failed
+        if self._hold_after is not None and len(self.received) >= self._hold_after:
+            self.holding.set()
+            while not self._released.is_set():
+                await asyncio.sleep(0.01)
+            return REPLIES["451"]
         data = bytes(envelope.original_content or b"")
         message = email.message_from_bytes(data, policy=email.policy.default)
         assert isinstance(message, EmailMessage)

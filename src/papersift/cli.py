@@ -366,3 +366,107 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
         access_log=False,
         log_level="warning",
     )
+
+
+EXIT_FAILED = 1
+EXIT_TEMPORARY = 75  # EX_TEMPFAIL: try again later (lock held, mail server unavailable)
+
+
+def _locked(settings: Settings) -> Any:
+    from papersift.runlock import run_lock
+
+    return run_lock(settings.data_dir / "daily.lock")
+
+
+@main.command()
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="Digest day (today).")
+@click.option("--dry-run", is_flag=True, help="Compose and print; send and record nothing.")
+@click.option("--user", "email", help="Only this subscriber (email address).")
+@click.pass_context
+@_handle_errors
+def digest(ctx: click.Context, day: Any, dry_run: bool, email: str | None) -> None:
+    """Send each subscriber's digest of the day (once: re-runs skip what was sent)."""
+    from papersift.runlock import LockHeld
+
+    settings: Settings = ctx.obj["settings"]
+    try:
+        with _locked(settings), _engine(ctx) as engine:
+            code = _send_digests(engine, day.date() if day else None, dry_run, email)
+    except LockHeld:
+        click.echo("another papersift daily or digest run is in progress", err=True)
+        sys.exit(EXIT_TEMPORARY)
+    sys.exit(code)
+
+
+def _send_digests(engine: Engine, day: Any, dry_run: bool, email: str | None) -> int:
+    from papersift.features.mailer import SMTPMailer
+
+    target = day or engine.clock().date()
+    if dry_run:
+        report = engine.digests.run(target, None, only_email=email)
+        _print_dry_run(engine, target, email)
+    else:
+        with SMTPMailer.from_settings(engine.settings).session() as session:
+            report = engine.digests.run(target, session.send, only_email=email)
+    click.echo(
+        f"digest {target}: {report.sent} {'would be sent' if dry_run else 'sent'}, "
+        f"{report.empty} with nothing new, {report.already_done} already done, "
+        f"{report.not_due} not due, {report.failed} failed"
+    )
+    for problem in report.problems[:20]:
+        click.echo(f"  {problem}", err=True)
+    return EXIT_TEMPORARY if report.failed else 0
+
+
+def _print_dry_run(engine: Engine, day: Any, email: str | None) -> None:
+    shared = engine.digests.prepare(day)
+    for user, subscription in engine.digests.subscribers(email):
+        if not engine.digests.due(subscription, day):
+            continue
+        composed = engine.digests.compose(user, subscription, shared)
+        sizes = ", ".join(f"{s.key} {len(s.items)}" for s in composed.sections)
+        click.echo(f"{user.email}: {'nothing new' if composed.is_empty else sizes}")
+
+
+@main.command()
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="Day to run for (today).")
+@click.option("--no-harvest", is_flag=True, help="Skip harvesting (use what is in the store).")
+@click.option("--dry-run", is_flag=True, help="Compose the digests without sending them.")
+@click.pass_context
+@_handle_errors
+def daily(ctx: click.Context, day: Any, no_harvest: bool, dry_run: bool) -> None:
+    """The morning job: harvest, index, alerts, digest. Safe for cron: one run at a time.
+
+    Exit codes: 0 done; 1 a step failed (later steps skipped); 75 try again later (another run
+    holds the lock, or the mail server refused some digests for now).
+    """
+    from datetime import timedelta
+
+    from papersift.runlock import LockHeld
+
+    settings: Settings = ctx.obj["settings"]
+    try:
+        with _locked(settings), _engine(ctx) as engine:
+            target = day.date() if day else engine.clock().date()
+            sets = [s.strip() for s in settings.daily_sets.split(",") if s.strip()]
+            for set_spec in [] if no_harvest else sets:
+                click.echo(f"harvesting {set_spec} ...", err=True)
+                engine.harvest(
+                    set_spec=set_spec,
+                    from_date=target - timedelta(days=3),
+                    until_date=target,
+                    update_index=False,
+                    progress=_progress(),
+                )
+            report = engine.index(progress=_progress())
+            click.echo(f"indexed {report.written} papers", err=True)
+            alerts = engine.alerts.run()
+            click.echo(
+                f"alerts: {alerts.searches} saved searches, {alerts.new_matches} new matches",
+                err=True,
+            )
+            code = _send_digests(engine, target, dry_run, None)
+    except LockHeld:
+        click.echo("another papersift daily or digest run is in progress", err=True)
+        sys.exit(EXIT_TEMPORARY)
+    sys.exit(code)

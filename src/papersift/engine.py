@@ -28,6 +28,7 @@ from papersift.errors import (
 )
 from papersift.features.accounts import Accounts
 from papersift.features.alerts import Alerts
+from papersift.features.digest import DigestService
 from papersift.features.feed import DailyFeed
 from papersift.features.library import Library
 from papersift.features.recommendations import Recommendation, Recommender, Sources
@@ -56,6 +57,7 @@ from papersift.sources.harvest import (
 from papersift.store.collections import CollectionStore
 from papersift.store.counters import COMMUNITY_REV, current
 from papersift.store.database import migrate, open_database
+from papersift.store.digests import DigestLog
 from papersift.store.embeddings import EmbeddingStore
 from papersift.store.harvests import HarvestCheckpoint, HarvestLog
 from papersift.store.interests import InterestStore
@@ -121,6 +123,17 @@ class Engine:
                 embedder_identity=lambda: str((self.vector_index.meta() or {}).get("identity")),
             ),
             window_days=settings.recommendation_window_days,
+            clock=clock,
+        )
+        self.digests = DigestService(
+            self.users,
+            self.interests,
+            self.listings,
+            self.recommender,
+            DigestLog(self.database),
+            secret=self.secret_key,
+            site_url=settings.public_url,
+            sender=settings.mail_from,
             clock=clock,
         )
         submission_store = SubmissionStore(self.database)

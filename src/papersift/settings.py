@@ -203,6 +203,13 @@ class Settings(BaseSettings):
         description="Sender of the emails (From header and envelope sender), name <address>.",
     )
 
+    daily_sets: str = Field(
+        default="cs",
+        description=(
+            "OAI sets `papersift daily` harvests, comma-separated (e.g. cs,stat or "
+            "physics:hep-th); empty: no harvest."
+        ),
+    )
     recommendation_window_days: int = Field(
         default=7,
         ge=1,

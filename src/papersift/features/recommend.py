@@ -37,6 +37,8 @@ MODEL_VERSION = 1
 DEFAULT_C = 1.0
 # Below this many negatives a discriminative model is not trusted: mean-of-positives direction.
 MIN_NEGATIVES = 5
+# Positives or negatives beyond this many are subsampled for training (cost ~ rows x d^2).
+MAX_TRAINING_ROWS = 5000
 # Recent papers sampled as negatives per user (besides explicit dislikes).
 DEFAULT_SAMPLED_NEGATIVES = 300
 # An explanation lists the most similar library paper, then up to two more at least this similar.
@@ -44,6 +46,8 @@ DEFAULT_MIN_SIMILARITY = 0.5
 KIND_LOGISTIC = "logistic"
 KIND_CENTROID = "centroid"
 _KINDS = (KIND_LOGISTIC, KIND_CENTROID)
+_MAX_NEWTON_STEPS = 100
+_RIDGE = 1e-9  # keeps the Newton system solvable when every example is far from the boundary
 _MAGIC = b"PSUM"
 _HEADER = struct.Struct("<4sHBxIIId")  # magic, version, kind, pad, dim, n_pos, n_neg, bias
 
@@ -127,9 +131,10 @@ def train_user_model(
 ) -> UserModel:
     """Fit the user's model on positive and negative embeddings (rows; any norm, same width).
 
-    Logistic regression, classes weighted to balance, so a library of 5 against 300 sampled
-    papers still counts. Fewer than ``MIN_NEGATIVES`` negatives: the positives' mean direction.
-    Deterministic for given inputs and ``seed``.
+    Logistic regression (``fit_logistic``), classes weighted to balance, so a library of 5
+    against 300 sampled papers still counts. Fewer than ``MIN_NEGATIVES`` negatives: the
+    positives' mean direction. Each side is capped at ``MAX_TRAINING_ROWS`` rows, sampled with
+    ``seed``, which bounds the cost of a retrain; otherwise training is deterministic.
     """
     good = normalise_rows(positives)
     if good.shape[0] == 0 or not np.any(good):
@@ -140,18 +145,75 @@ def train_user_model(
         raise ValueError(f"positives have {good.shape[1]} columns, negatives {bad.shape[1]}")
     if bad.shape[0] < MIN_NEGATIVES:
         return _centroid_model(good, bad.shape[0])
-    from sklearn.linear_model import LogisticRegression  # imported on first training only
+    generator = np.random.default_rng(seed)
+    good, bad = (_at_most(side, MAX_TRAINING_ROWS, generator) for side in (good, bad))
+    weights, bias = fit_logistic(good, bad, c=c)
+    return UserModel(weights, bias, KIND_LOGISTIC, len(good), len(bad))
 
-    features = np.vstack([good, bad])
-    labels = np.concatenate([np.ones(len(good), np.int8), np.zeros(len(bad), np.int8)])
-    classifier = LogisticRegression(
-        C=c, class_weight="balanced", solver="lbfgs", max_iter=1000, random_state=seed
+
+def fit_logistic(
+    positives: Matrix, negatives: Matrix, *, c: float = DEFAULT_C, tolerance: float = 1e-6
+) -> tuple[Matrix, float]:
+    """Class-balanced L2-regularised logistic regression, by Newton's method with line search.
+
+    Minimises ``sum_i s_i * log(1 + exp(-y_i (x_i . w + b))) + |w|^2 / (2 c)`` with each class's
+    weights ``s_i`` summing to half the examples (scikit-learn's ``class_weight="balanced"``; the
+    intercept is not penalised), the same objective as scikit-learn's LogisticRegression. The
+    objective is strictly convex in ``w``, so the solution is unique and deterministic.
+    """
+    features = np.hstack(
+        [
+            np.vstack([positives, negatives]).astype(np.float64),
+            np.ones((len(positives) + len(negatives), 1)),
+        ]
     )
-    classifier.fit(features, labels)
-    weights = np.asarray(classifier.coef_[0], dtype=np.float32)
-    return UserModel(
-        weights, float(classifier.intercept_[0]), KIND_LOGISTIC, len(good), len(bad)
+    total = len(positives) + len(negatives)
+    targets = np.concatenate([np.ones(len(positives)), np.zeros(len(negatives))])
+    sample = np.concatenate(
+        [
+            np.full(len(positives), total / (2 * len(positives))),
+            np.full(len(negatives), total / (2 * len(negatives))),
+        ]
     )
+    penalty = np.full(features.shape[1], 1.0 / c)
+    penalty[-1] = 0.0
+    signs = 2 * targets - 1
+
+    def objective(theta: npt.NDArray[np.float64]) -> float:
+        margins = signs * (features @ theta)
+        return float(sample @ np.logaddexp(0.0, -margins) + 0.5 * (penalty * theta) @ theta)
+
+    theta = np.zeros(features.shape[1])
+    value = objective(theta)
+    for _ in range(_MAX_NEWTON_STEPS):
+        probabilities = _sigmoid(features @ theta)
+        gradient = features.T @ (sample * (probabilities - targets)) + penalty * theta
+        if np.max(np.abs(gradient)) <= tolerance * total:
+            break
+        curvature = sample * probabilities * (1 - probabilities)
+        hessian = (features.T * curvature) @ features + np.diag(penalty + _RIDGE)
+        step = np.linalg.solve(hessian, gradient)
+        size = 1.0
+        while size > 1e-10:
+            candidate = theta - size * step
+            candidate_value = objective(candidate)
+            if candidate_value <= value - 1e-4 * size * float(gradient @ step):
+                break
+            size /= 2
+        else:
+            break  # no decrease along the Newton direction: at the optimum up to rounding
+        theta, value = candidate, candidate_value
+    return theta[:-1].astype(np.float32), float(theta[-1])
+
+
+def _sigmoid(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    return np.exp(-np.logaddexp(0.0, -values))
+
+
+def _at_most(rows: Matrix, count: int, generator: np.random.Generator) -> Matrix:
+    if len(rows) <= count:
+        return rows
+    return rows[np.sort(generator.choice(len(rows), size=count, replace=False))]
 
 
 def _centroid_model(positives: Matrix, negatives: int) -> UserModel:
@@ -159,9 +221,7 @@ def _centroid_model(positives: Matrix, negatives: int) -> UserModel:
     return UserModel(direction, 0.0, KIND_CENTROID, len(positives), negatives)
 
 
-def signals_key(
-    positive_ids: Iterable[str], negative_ids: Iterable[str], *, salt: str = ""
-) -> str:
+def signals_key(positive_ids: Iterable[str], negative_ids: Iterable[str], *, salt: str = "") -> str:
     """A digest of a user's signals (order and duplicates ignored) and ``MODEL_VERSION``.
 
     ``salt`` is whatever else the model depends on, such as the embedder identity. Sampled
@@ -256,7 +316,7 @@ def nearest_neighbour_scores(
         result = -np.partition(-similarities, k - 1, axis=1)[:, :k].mean(axis=1)
     else:
         raise ValueError(f"unknown reduction {reduce!r}")
-    return result.astype(np.float32, copy=False)
+    return np.asarray(result, dtype=np.float32)
 
 
 def popularity_scores(

@@ -44,6 +44,16 @@ class Recommendation:
 
 
 @dataclass(frozen=True, slots=True)
+class Candidates:
+    """The window's papers (most upvoted first) and their vectors: shared by many readers."""
+
+    first: date
+    last: date
+    papers: tuple[Paper, ...]
+    vectors: dict[str, npt.NDArray[np.float32]]
+
+
+@dataclass(frozen=True, slots=True)
 class Sources:
     """What the recommender reads, as functions of the engine (keeps this module testable)."""
 
@@ -85,36 +95,37 @@ class Recommender:
         ]
         return list(dict.fromkeys([*self.votes.papers_voted_by(user.id), *saved]))[:MAX_LIBRARY]
 
-    def window(self) -> tuple[date, date] | None:
-        last = self.listings.latest_day(on_or_before=self.clock().date(), category=None)
+    def candidates(self, as_of: date | None = None) -> Candidates | None:
+        """The papers of the window ending at the newest listing day on or before ``as_of``
+        (today by default), with their vectors. Compute once, use for many readers."""
+        last = self.listings.latest_day(on_or_before=as_of or self.clock().date(), category=None)
         if last is None:
             return None
-        return last - timedelta(days=self.window_days - 1), last
+        first = last - timedelta(days=self.window_days - 1)
+        listed, _ = self.listings.page(
+            first=first, last=last, category=None, order="upvotes", limit=MAX_CANDIDATES, offset=0
+        )
+        papers = tuple(item.paper for item in listed)
+        return Candidates(first, last, papers, self.sources.vectors([p.id for p in papers]))
 
     # recommending ------------------------------------------------------------------------------
 
-    def for_user(self, user: User, *, limit: int = 20) -> list[Recommendation]:
-        window = self.window()
+    def for_user(
+        self, user: User, *, limit: int = 20, candidates: Candidates | None = None
+    ) -> list[Recommendation]:
+        window = candidates or self.candidates()
         if window is None:
             return []
         library = self.library(user)
         dismissed = set(self.interests.dismissed(user.id))
-        listed, _ = self.listings.page(
-            first=window[0],
-            last=window[1],
-            category=None,
-            order="upvotes",
-            limit=MAX_CANDIDATES,
-            offset=0,
-        )
         seen = set(library) | dismissed
-        candidates = [item.paper for item in listed if item.paper.id not in seen]
+        unseen = [paper for paper in window.papers if paper.id not in seen]
         follows = self.interests.follows_of(user.id)
         if not library:
-            return self._cold_start(candidates, follows, seen, limit)
-        ranked = self._by_model(user, library, sorted(dismissed), candidates, limit)
+            return self._cold_start(unseen, follows, seen, limit)
+        ranked = self._by_model(user, library, sorted(dismissed), unseen, window, limit)
         if ranked is None:
-            ranked = self._by_similarity(library, candidates, window, limit)
+            ranked = self._by_similarity(library, unseen, window.first, limit)
         return [_with_follow_reasons(r, follows) for r in ranked]
 
     def _by_model(
@@ -123,9 +134,10 @@ class Recommender:
         library: list[str],
         dismissed: list[str],
         candidates: list[Paper],
+        window: Candidates,
         limit: int,
     ) -> list[Recommendation] | None:
-        vectors = self.sources.vectors([*library, *dismissed, *(p.id for p in candidates)])
+        vectors = {**window.vectors, **self.sources.vectors([*library, *dismissed])}
         positives = [i for i in library if i in vectors]
         scored = [p for p in candidates if p.id in vectors]
         if not positives or not scored:
@@ -172,10 +184,10 @@ class Recommender:
         return model
 
     def _by_similarity(
-        self, library: list[str], candidates: list[Paper], window: tuple[date, date], limit: int
+        self, library: list[str], candidates: list[Paper], since: date, limit: int
     ) -> list[Recommendation]:
         allowed = {p.id: p for p in candidates}
-        ids = self.sources.more_like(library[:50], 5 * limit, Filters(since=window[0]))
+        ids = self.sources.more_like(library[:50], 5 * limit, Filters(since=since))
         return [
             Recommendation(allowed[i], 1.0 / (rank + 1), (), ("Like the papers in your library",))
             for rank, i in enumerate(i for i in ids if i in allowed)

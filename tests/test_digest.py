@@ -1,0 +1,171 @@
+"""The digest end to end: composition, a real SMTP server, re-runs, failures and a killed run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+import trustme
+
+from papersift.engine import Engine
+from papersift.features.mailer import SMTPMailer
+from papersift.features.tokens import read_token
+from papersift.settings import Settings
+from tests.conftest import make_paper
+from tests.smtp_server import SMTPTestServer
+
+DAY = date(2026, 3, 12)  # a Thursday
+NOW = datetime(2026, 3, 12, 7, 0, tzinfo=UTC)
+SUBSCRIBERS = 8
+
+
+@pytest.fixture
+def smtp() -> Iterator[SMTPTestServer]:
+    with SMTPTestServer(trustme.CA(), username="mailer", password="secret") as server:
+        yield server
+
+
+@pytest.fixture
+def mail_settings(tmp_path: Path, smtp: SMTPTestServer) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data",
+        embedder_backend="none",
+        smtp_host=smtp.host,
+        smtp_port=smtp.port,
+        smtp_username="mailer",
+        smtp_password="secret",
+        smtp_tls_verify=False,
+        public_url="https://papers.example.org",
+        mail_from="papersift <digest@papers.example.org>",
+        secret_key="k" * 40,
+    )
+
+
+@pytest.fixture
+def site(mail_settings: Settings) -> Iterator[Engine]:
+    engine = Engine(mail_settings, clock=lambda: NOW)
+    papers = [
+        make_paper("2503.00001", title="Diffusion models", listed=DAY, authors=("Ada Lovelace",)),
+        make_paper("2503.00002", title="Graph transformers", listed=DAY, authors=("Bo Li",)),
+        make_paper("2503.00003", title="Yesterday's paper", listed=date(2026, 3, 11)),
+    ]
+    with engine.database.begin() as connection:
+        engine.papers.upsert(connection, papers)
+    engine.index(semantic=False)
+    users = [
+        engine.users.create(f"reader{n}@example.org", f"Reader {n}", "x", now=NOW)
+        for n in range(SUBSCRIBERS)
+    ]
+    engine.vote(users[0], "2503.00002", True)
+    for user in users:
+        engine.interests.subscribe(
+            user.id, "daily", ["trending", "for_you", "saved_searches", "followed_authors"], now=NOW
+        )
+    engine.interests.follow(users[1].id, "author", "Ada Lovelace")
+    yield engine
+    engine.close()
+
+
+def _send(engine: Engine, day: date = DAY) -> object:
+    with SMTPMailer.from_settings(engine.settings).session() as session:
+        return engine.digests.run(day, session.send)
+
+
+def test_one_multipart_digest_per_subscriber_with_its_sections(
+    site: Engine, smtp: SMTPTestServer
+) -> None:
+    report = _send(site)
+    assert (report.sent, report.failed) == (SUBSCRIBERS, 0)  # type: ignore[attr-defined]
+    by_recipient = {r.rcpt_tos[0]: r.message for r in smtp.received}
+    assert len(by_recipient) == SUBSCRIBERS
+    message = by_recipient["reader1@example.org"]
+    assert message.get_content_type() == "multipart/alternative"
+    text, html = (part.get_content() for part in message.iter_parts())
+    assert "TRENDING" in text and "Graph transformers" in text and "1 upvote" in text
+    assert "AUTHORS YOU FOLLOW" in text and "By Ada Lovelace, whom you follow" in text
+    assert "Yesterday's paper" not in text  # only what is new since the last digest
+    assert "Graph transformers" in html and "https://papers.example.org/papers/2503.00002" in html
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    token = message["List-Unsubscribe"].strip("<>").rsplit("/", 1)[1]
+    assert read_token(site.secret_key(), "unsubscribe", token) == 2  # reader1 has user id 2
+
+
+def test_a_rerun_sends_nothing_and_nothing_new_sends_no_email(
+    site: Engine, smtp: SMTPTestServer
+) -> None:
+    _send(site)
+    again = _send(site)
+    assert again.already_done == SUBSCRIBERS and len(smtp.received) == SUBSCRIBERS  # type: ignore[attr-defined]
+    next_day = _send(site, date(2026, 3, 13))  # Friday: nothing was listed
+    assert next_day.empty == SUBSCRIBERS and len(smtp.received) == SUBSCRIBERS  # type: ignore[attr-defined]
+
+
+def test_smtp_failures_are_retried_by_the_next_run_without_duplicates(
+    site: Engine, smtp: SMTPTestServer
+) -> None:
+    smtp.fail_next(2, "451")
+    first = _send(site)
+    assert (first.sent, first.failed) == (SUBSCRIBERS - 2, 2)  # type: ignore[attr-defined]
+    second = _send(site)
+    assert (second.sent, second.already_done) == (2, SUBSCRIBERS - 2)  # type: ignore[attr-defined]
+    assert Counter(r.rcpt_tos[0] for r in smtp.received) == {
+        f"reader{n}@example.org": 1 for n in range(SUBSCRIBERS)
+    }
+
+
+@pytest.mark.slow
+def test_a_run_killed_mid_way_is_completed_by_the_next_without_duplicates(
+    site: Engine, smtp: SMTPTestServer, mail_settings: Settings
+) -> None:
+    env = {
+        **os.environ,
+        "PAPERSIFT_DATA_DIR": str(mail_settings.data_dir),
+        "PAPERSIFT_EMBEDDER_BACKEND": "none",
+        "PAPERSIFT_SMTP_HOST": smtp.host,
+        "PAPERSIFT_SMTP_PORT": str(smtp.port),
+        "PAPERSIFT_SMTP_USERNAME": "mailer",
+        "PAPERSIFT_SMTP_PASSWORD": "secret",
+        "PAPERSIFT_SMTP_TLS_VERIFY": "false",
+        "PAPERSIFT_PUBLIC_URL": "https://papers.example.org",
+        "PAPERSIFT_SECRET_KEY": "k" * 40,
+    }
+    env.pop("PAPERSIFT_DATABASE_URL", None)
+    command = [sys.executable, "-m", "papersift", "digest", "--date", DAY.isoformat()]
+    smtp.hold_after(3)
+    run = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert smtp.holding.wait(60), "the digest run never reached its fourth message"
+        run.send_signal(signal.SIGKILL)
+        run.wait(30)
+    finally:
+        smtp.release()
+    assert len(smtp.received) == 3
+    finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert finished.returncode == 0, finished.stderr
+    assert "5 sent" in finished.stdout and "3 already done" in finished.stdout
+    per_reader = Counter(r.rcpt_tos[0] for r in smtp.received)
+    assert per_reader == {f"reader{n}@example.org": 1 for n in range(SUBSCRIBERS)}
+    assert len({r.message["Message-ID"] for r in smtp.received}) == SUBSCRIBERS
+
+
+def test_a_second_run_while_one_holds_the_lock_exits_75(mail_settings: Settings) -> None:
+    from papersift.runlock import run_lock
+
+    env = {**os.environ, "PAPERSIFT_DATA_DIR": str(mail_settings.data_dir)}
+    env.pop("PAPERSIFT_DATABASE_URL", None)
+    with run_lock(mail_settings.data_dir / "daily.lock"):
+        result = subprocess.run(
+            [sys.executable, "-m", "papersift", "daily", "--no-harvest", "--dry-run"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert result.returncode == 75 and "in progress" in result.stderr
