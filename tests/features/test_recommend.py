@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 
 import numpy as np
 import numpy.typing as npt
@@ -217,7 +218,7 @@ def test_explain_names_the_closest_library_papers() -> None:
     found = explain(candidate, library, ids, top=3, min_similarity=0.0)
     assert [paper_id for paper_id, _ in found] == ["p1", "p2", "p0"]
     assert found[0][1] == pytest.approx(0.8 / np.linalg.norm(candidate), abs=1e-6)
-    assert all(a[1] >= b[1] for a, b in zip(found, found[1:], strict=False))
+    assert all(a[1] >= b[1] for a, b in itertools.pairwise(found))
 
 
 def test_explain_keeps_the_best_and_drops_weak_support() -> None:

@@ -44,6 +44,17 @@ GET_ADDRESSES: dict[str, list[str]] = {
     "/feeds/trending.atom": [],
     "/feeds/search.rss": ["q", "mode", "category", "since"],
     "/feeds/collections/{}.rss": [],
+    "/for-you": ["limit", "hidden"],
+    "/api/for-you": ["limit"],
+    "/saved-searches": [],
+    "/api/saved-searches": [],
+    "/saved-searches/{}": [],
+    "/api/saved-searches/{}": [],
+    "/settings/digest": [],
+    "/api/settings/digest": [],
+    "/unsubscribe/{}": [],
+    "/feeds/for-you/{}.rss": [],
+    "/feeds/saved-searches/{}.atom": [],
 }
 # (Dates at the ends of the calendar have tests of their own below.)
 HOSTILE = [

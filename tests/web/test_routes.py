@@ -124,6 +124,58 @@ COVERED: dict[tuple[str, str], str] = {
     ("GET", "/feeds/search.{kind}"): "test_feeds::test_search_feeds_list_matches_newest_first",
     ("GET", "/feeds/collections/{collection_id}.{kind}"): "test_feeds::test_collection_atom_feed",
     ("GET", "/static"): "test_pages::test_static_files_are_served",
+    # following papers: For you, follows, not interested, saved searches, digest
+    ("GET", "/for-you"): "test_interests::test_for_you_page_shows_what_the_api_returns",
+    ("GET", "/api/for-you"): "test_interests::test_for_you_page_shows_what_the_api_returns",
+    (
+        "POST",
+        "/dismissals/{paper_id:path}",
+    ): "test_interests::test_not_interested_with_the_form_and_the_api",
+    (
+        "PUT",
+        "/api/dismissals/{paper_id:path}",
+    ): "test_interests::test_not_interested_with_the_form_and_the_api",
+    (
+        "DELETE",
+        "/api/dismissals/{paper_id:path}",
+    ): "test_interests::test_not_interested_with_the_form_and_the_api",
+    (
+        "POST",
+        "/follows/{kind}/{value:path}",
+    ): "test_interests::test_follow_and_unfollow_authors_and_categories_with_the_forms",
+    ("PUT", "/api/follows/{kind}/{value:path}"): "test_interests::test_follows_with_the_api",
+    ("DELETE", "/api/follows/{kind}/{value:path}"): "test_interests::test_follows_with_the_api",
+    ("GET", "/saved-searches"): "test_interests::test_save_search_with_the_form",
+    ("POST", "/saved-searches"): "test_interests::test_save_search_with_the_form",
+    (
+        "GET",
+        "/saved-searches/{search_id}",
+    ): "test_interests::test_saved_search_matches_show_on_page_api_and_feed",
+    (
+        "POST",
+        "/saved-searches/{search_id}/delete",
+    ): "test_interests::test_save_search_with_the_form",
+    ("GET", "/api/saved-searches"): "test_interests::test_saved_searches_with_the_api",
+    ("POST", "/api/saved-searches"): "test_interests::test_saved_searches_with_the_api",
+    (
+        "GET",
+        "/api/saved-searches/{search_id}",
+    ): "test_interests::test_saved_searches_with_the_api",
+    (
+        "DELETE",
+        "/api/saved-searches/{search_id}",
+    ): "test_interests::test_saved_searches_with_the_api",
+    ("GET", "/settings/digest"): "test_interests::test_digest_settings_page_and_api",
+    ("POST", "/settings/digest"): "test_interests::test_digest_settings_page_and_api",
+    ("GET", "/api/settings/digest"): "test_interests::test_digest_settings_page_and_api",
+    ("PUT", "/api/settings/digest"): "test_interests::test_digest_settings_page_and_api",
+    ("GET", "/unsubscribe/{token}"): "test_interests::test_unsubscribe_end_to_end",
+    ("POST", "/unsubscribe/{token}"): "test_interests::test_unsubscribe_end_to_end",
+    ("GET", "/feeds/for-you/{token}.{kind}"): "test_interests::test_feed_tokens_are_checked",
+    (
+        "GET",
+        "/feeds/saved-searches/{token}.{kind}",
+    ): "test_interests::test_saved_search_matches_show_on_page_api_and_feed",
 }
 
 

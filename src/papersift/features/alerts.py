@@ -17,6 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 from papersift.filters import Filters
+from papersift.model import Paper
 from papersift.retrieval.base import Hit
 from papersift.store.interests import InterestStore, SavedSearch
 from papersift.store.papers import PaperStore
@@ -77,8 +78,11 @@ class Alerts:
         """Check every saved search against the papers added since its last check."""
         newest = self.papers.max_rev()
         report = AlertReport()
-        for search in self.interests.all_searches():
-            checked, found = self.run_one(search, newest)
+        fresh_since: dict[int, dict[str, Paper]] = {}  # searches checked up to the same revision
+        for search in sorted(self.interests.all_searches(), key=lambda s: s.checked_rev):
+            if search.checked_rev not in fresh_since and search.checked_rev < newest:
+                fresh_since = {search.checked_rev: self._fresh(search.checked_rev)}
+            checked, found = self.run_one(search, newest, fresh_since.get(search.checked_rev))
             report = AlertReport(
                 report.searches + 1, report.papers_checked + checked, report.new_matches + found
             )
@@ -86,11 +90,17 @@ class Alerts:
                 progress(1)
         return report
 
-    def run_one(self, search: SavedSearch, newest_rev: int) -> tuple[int, int]:
+    def _fresh(self, rev: int) -> dict[str, Paper]:
+        return {paper.id: paper for _rev, paper in self.papers.changed_since(rev)}
+
+    def run_one(
+        self, search: SavedSearch, newest_rev: int, fresh: dict[str, Paper] | None = None
+    ) -> tuple[int, int]:
         """(papers checked, new matches) for one saved search."""
         if newest_rev <= search.checked_rev:
             return 0, 0
-        fresh = {paper.id: paper for _rev, paper in self.papers.changed_since(search.checked_rev)}
+        if fresh is None:
+            fresh = self._fresh(search.checked_rev)
         matches: list[str] = []
         if fresh:
             saved = filters_from_json(search.filters)

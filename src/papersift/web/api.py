@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from papersift.features.library import clean_tags
 from papersift.store.users import User
-from papersift.web import models, views
+from papersift.web import interest_views, models, views
 from papersift.web.deps import (
     CollectionId,
     SearchMode,
@@ -84,12 +84,13 @@ def paper(who: VisitorDep, paper_id: str) -> models.PaperDetail:
 
 @router.get("/authors/{name}", tags=["papers"], summary="An author's papers")
 def author(who: VisitorDep, name: str, page: Page = 1) -> models.PapersPage:
-    return views.author(who, name, page=page)
+    return interest_views.with_follow_state(who, views.author(who, name, page=page), "author")
 
 
 @router.get("/categories/{name}", tags=["papers"], summary="A category's papers")
 def category(who: VisitorDep, name: str, page: Page = 1) -> models.PapersPage:
-    return views.category(who, name, page=page)
+    listed = views.category(who, name, page=page)
+    return interest_views.with_follow_state(who, listed, "category")
 
 
 # accounts --------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from papersift import __version__
 from papersift.engine import Engine
 from papersift.settings import load_settings
 from papersift.store.page_cache import PageCacheStore
-from papersift.web import api, feeds, pages
+from papersift.web import api, feeds, interests, interests_api, pages
 from papersift.web.cache import PageCache
 from papersift.web.deps import current_user, known_params_only
 from papersift.web.errors import error_response, install_error_handlers
@@ -47,7 +47,8 @@ def create_app(engine: Engine) -> FastAPI:
         version=__version__,
         description=(
             "Research-paper discovery: the daily feed, trending papers, search, paper pages, "
-            "accounts, upvotes, submissions and collections. Every page has a JSON twin at the "
+            "accounts, upvotes, submissions, collections, recommendations, follows, saved "
+            "searches and the email digest. Every page has a JSON twin at the "
             "same path under /api (the feed page / is /api/feed). State-changing calls need the "
             "session cookie and the X-CSRF-Token header (GET /api/auth/csrf)."
         ),
@@ -69,8 +70,11 @@ def create_app(engine: Engine) -> FastAPI:
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(api.router)
+    app.include_router(interests_api.router)
     app.include_router(feeds.router)
+    app.include_router(interests.feed_router)
     app.include_router(pages.router)
+    app.include_router(interests.router)
 
     @app.get("/api/docs", include_in_schema=False, response_class=HTMLResponse)
     def api_docs(request: Request) -> Response:

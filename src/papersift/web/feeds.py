@@ -25,7 +25,7 @@ VisitorDep = Annotated[Visitor, Depends(visitor)]
 _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-def _respond(
+def respond(
     request: Request,
     papers: list[Paper],
     kind: Kind,
@@ -60,7 +60,7 @@ def daily(
         FeedRequest(category=checked, order="date", page_size=FEED_SIZE)
     )
     scope = f" in {checked}" if checked else ""
-    return _respond(
+    return respond(
         request,
         [entry.paper for entry in result.entries],
         kind,
@@ -73,7 +73,7 @@ def daily(
 @router.get("/trending.{kind}", summary="Trending papers")
 def trending(request: Request, kind: Kind) -> Response:
     ranked = engine_of(request).trending(limit=FEED_SIZE)
-    return _respond(
+    return respond(
         request,
         [item.paper for item in ranked],
         kind,
@@ -99,7 +99,7 @@ def search(
     filters = Filters(categories=(checked,) if checked else (), since=since)
     found = [result.paper for result in engine.search(q, k=FEED_SIZE, filters=filters, mode=mode)]
     found.sort(key=lambda p: (p.display_date or date.min, p.id), reverse=True)
-    return _respond(
+    return respond(
         request,
         found,
         kind,
@@ -114,7 +114,7 @@ def collection(
     request: Request, who: VisitorDep, collection_id: CollectionId, kind: Kind
 ) -> Response:
     view = who.engine.library.view(None, collection_id)  # feeds are anonymous: public only
-    return _respond(
+    return respond(
         request,
         [paper for paper, _ in view.items],
         kind,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal, get_args
 
 from pydantic import BaseModel, Field
 
@@ -107,6 +108,11 @@ class PapersPage(BaseModel):
     pages: int
     total: int
     papers: list[PaperSummary]
+    following: bool | None = Field(
+        default=None,
+        description="Whether the logged-in user follows this author or category (null when "
+        "anonymous).",
+    )
 
 
 class CollectionSummary(BaseModel):
@@ -167,6 +173,106 @@ class ErrorOut(BaseModel):
     error: ErrorDetail
 
 
+# Interests: recommendations, follows, saved searches, digest ---------------------------------
+
+
+class PaperLink(BaseModel):
+    id: str
+    title: str
+    url: str
+
+
+class ReasonOut(BaseModel):
+    text: str = Field(description="One line, e.g. Like “X” in your library; By A, whom you follow.")
+    url: str | None = Field(
+        description="What the reason points at: the library paper, the followed author or "
+        "category, or the trending page."
+    )
+
+
+class RecommendationOut(BaseModel):
+    paper: PaperSummary
+    score: float
+    reasons: list[ReasonOut]
+    because: list[PaperLink] = Field(
+        description="The papers of your library most like this one, most similar first."
+    )
+
+
+class FollowOut(BaseModel):
+    kind: str = Field(description="author or category")
+    value: str
+    url: str
+
+
+class ForYouView(BaseModel):
+    cold_start: bool = Field(
+        description="True while your library (upvoted and saved papers) is empty: the papers "
+        "then come from your follows and from trending."
+    )
+    library_size: int
+    window_days: int = Field(description="Papers of this many days, up to the newest day.")
+    follows: list[FollowOut]
+    feed_rss: str = Field(description="Your personal RSS feed (keep it private: no login).")
+    feed_atom: str
+    items: list[RecommendationOut]
+
+
+class FollowStateOut(BaseModel):
+    kind: str
+    value: str
+    following: bool
+    follows: list[FollowOut] = Field(description="Everything you follow now.")
+
+
+class DismissalOut(BaseModel):
+    paper_id: str
+    dismissed: bool = Field(description="True: never recommended to you again.")
+
+
+class SavedSearchFilters(BaseModel):
+    categories: list[str]
+    since: dt.date | None
+    until: dt.date | None
+    author: str | None
+
+
+class AlertMatchOut(BaseModel):
+    paper: PaperSummary
+    found_at: dt.datetime
+
+
+class SavedSearchOut(BaseModel):
+    id: int
+    name: str
+    query: str
+    mode: str
+    filters: SavedSearchFilters
+    created_at: dt.datetime
+    url: str
+    search_url: str = Field(description="The search page with this query and these filters.")
+    feed_rss: str = Field(description="RSS of the new papers it matched (keep it private).")
+    feed_atom: str
+    matches: list[AlertMatchOut] = Field(description="New papers it matched, newest first.")
+
+
+class SavedSearchesView(BaseModel):
+    searches: list[SavedSearchOut]
+    limit: int = Field(description="The most saved searches one user may have.")
+
+
+class DigestSectionOut(BaseModel):
+    key: str
+    title: str
+
+
+class DigestSettingsOut(BaseModel):
+    email: str
+    frequency: str = Field(description="daily, weekly or off")
+    sections: list[str]
+    available_sections: list[DigestSectionOut]
+
+
 # Request bodies ------------------------------------------------------------------------------
 
 
@@ -192,3 +298,27 @@ class CollectionItemIn(BaseModel):
 
 class SubmissionIn(BaseModel):
     reference: str = Field(max_length=300, description="An arXiv id or abs/pdf URL.")
+
+
+class SavedSearchIn(BaseModel):
+    """A search to save: new papers matching it are listed on its page, feed and digest."""
+
+    query: str = Field(min_length=1, max_length=500)
+    name: str | None = Field(default=None, max_length=200, description="Default: the query.")
+    mode: Literal["bm25", "dense", "hybrid"] | None = None
+    category: str | None = Field(default=None, max_length=40)
+    since: dt.date | None = None
+    until: dt.date | None = None
+    author: str | None = Field(default=None, max_length=200)
+
+
+DigestSection = Literal["trending", "for_you", "saved_searches", "followed_authors"]
+
+
+class DigestSettingsIn(BaseModel):
+    frequency: Literal["daily", "weekly", "off"]
+    sections: list[DigestSection] = Field(
+        default_factory=lambda: list(get_args(DigestSection)),
+        max_length=4,
+        description="Default: every section.",
+    )

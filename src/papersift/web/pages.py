@@ -25,7 +25,7 @@ from papersift.errors import (
 from papersift.features.bibtex import bibtex, bibtex_many
 from papersift.features.library import clean_tags
 from papersift.store.users import User
-from papersift.web import views
+from papersift.web import interest_views, views
 from papersift.web.cache import CSRF_PLACEHOLDER, PageCache
 from papersift.web.deps import (
     MAX_ID,
@@ -191,7 +191,7 @@ def paper_bibtex(request: Request, paper_id: str) -> Response:
 @router.get("/authors/{name}")
 def author_page(request: Request, who: VisitorDep, name: str, page: Page = 1) -> Response:
     def build() -> Response:
-        view = views.author(who, name, page=page)
+        view = interest_views.with_follow_state(who, views.author(who, name, page=page), "author")
         return render(request, "papers_list.html", view=view, kind="author")
 
     return cached(request, who, build)
@@ -200,7 +200,9 @@ def author_page(request: Request, who: VisitorDep, name: str, page: Page = 1) ->
 @router.get("/categories/{name}")
 def category_page(request: Request, who: VisitorDep, name: str, page: Page = 1) -> Response:
     def build() -> Response:
-        view = views.category(who, name, page=page)
+        view = interest_views.with_follow_state(
+            who, views.category(who, name, page=page), "category"
+        )
         return render(request, "papers_list.html", view=view, kind="category")
 
     return cached(request, who, build)
