@@ -595,10 +595,13 @@ class Engine:
             return {}  # not built yet: recommendations fall back to lexical similarity
 
     def _more_like_ids(self, seeds: Sequence[str], k: int, filters: Filters) -> list[str]:
-        papers = list(self.papers.get_many(list(seeds)).values())
-        if not papers:
+        """Papers sharing the seeds' distinctive terms (the lexical half of similar papers)."""
+        papers = self.papers.get_many(list(seeds))
+        texts = [(p.title, p.abstract) for p in papers.values()]
+        if not texts:
             return []
-        return [hit.paper_id for hit in self.similar_papers.find(papers, k, filters=filters)]
+        hits = self.keyword_index.more_like(texts, k + len(texts), filters)
+        return [hit.paper_id for hit in hits if hit.paper_id not in papers][:k]
 
     def _alert_search(self, query: str, k: int, filters: Filters, mode: str) -> list[Hit]:
         return self.search_hits(query, k=k, filters=filters, mode=mode)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Accent commands written with a symbol (\"o, \'{e}) and with a letter (\c{c}, \v s),
 # mapped to the combining mark they put on the next letter.
@@ -123,6 +124,7 @@ def normalise_display(s: str) -> str:
     return _RUNS_OF_SPACES.sub(" ", s).strip()
 
 
+@lru_cache(maxsize=1 << 16)  # matching compares the same author names over and over
 def fold_name(s: str) -> str:
     """A key for matching author names: no LaTeX, no accents, lowercase, single spaces."""
     decomposed = unicodedata.normalize("NFKD", normalise_for_search(s))

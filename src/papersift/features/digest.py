@@ -145,7 +145,7 @@ class DigestService:
     ) -> list[DigestItem]:
         if candidates is None:
             return []
-        ranked = self.recommender.for_user(user, limit=50, candidates=candidates)
+        ranked = self.recommender.for_user(user, limit=4 * ITEMS_PER_SECTION, candidates=candidates)
         return [
             DigestItem(r.paper, upvotes.get(r.paper.id, 0), r.reasons)
             for r in ranked

@@ -33,6 +33,7 @@ from papersift.text import fold_name, readable
 
 MAX_CANDIDATES = 20_000
 MAX_LIBRARY = 2_000
+MAX_LEXICAL_SEEDS = 20  # more-like-this query terms grow with every seed
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +188,7 @@ class Recommender:
         self, library: list[str], candidates: list[Paper], since: date, limit: int
     ) -> list[Recommendation]:
         allowed = {p.id: p for p in candidates}
-        ids = self.sources.more_like(library[:50], 5 * limit, Filters(since=since))
+        ids = self.sources.more_like(library[:MAX_LEXICAL_SEEDS], 5 * limit, Filters(since=since))
         return [
             Recommendation(allowed[i], 1.0 / (rank + 1), (), ("Like the papers in your library",))
             for rank, i in enumerate(i for i in ids if i in allowed)
