@@ -169,3 +169,58 @@ def test_a_second_run_while_one_holds_the_lock_exits_75(mail_settings: Settings)
             timeout=120,
         )
     assert result.returncode == 75 and "in progress" in result.stderr
+
+
+def test_the_emails_one_click_unsubscribe_stops_the_next_digests(
+    site: Engine, smtp: SMTPTestServer
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from papersift.web.app import create_app
+
+    _send(site)
+    message = next(r.message for r in smtp.received if r.rcpt_tos[0] == "reader3@example.org")
+    link = message["List-Unsubscribe"].strip("<>")
+    assert link.startswith("https://papers.example.org/unsubscribe/")
+    with TestClient(create_app(site), base_url="https://papers.example.org") as client:
+        assert client.get(link).status_code == 200  # a confirmation page: GET changes nothing
+        subscription = site.interests.subscription(4)
+        assert subscription is not None and subscription.frequency == "daily"
+        form = {"content-type": "application/x-www-form-urlencoded"}
+        answer = client.post(link, content=b"List-Unsubscribe=One-Click", headers=form)
+        assert answer.status_code == 200
+    subscription = site.interests.subscription(4)
+    assert subscription is not None and subscription.frequency == "off"
+    with site.database.begin() as connection:  # a new day with news for everyone
+        site.papers.upsert(connection, [make_paper("2503.00009", listed=date(2026, 3, 13))])
+    site.vote(site.users.by_email("reader0@example.org"), "2503.00009", True)  # type: ignore[arg-type]
+    before = len(smtp.received)
+    report = _send(site, date(2026, 3, 13))
+    assert report.sent == SUBSCRIBERS - 1  # type: ignore[attr-defined]
+    recipients = {r.rcpt_tos[0] for r in smtp.received[before:]}
+    assert "reader3@example.org" not in recipients and len(recipients) == SUBSCRIBERS - 1
+
+
+def test_the_daily_job_runs_alerts_and_the_digest(
+    site: Engine, smtp: SMTPTestServer, mail_settings: Settings
+) -> None:
+    env = {
+        **os.environ,
+        "PAPERSIFT_DATA_DIR": str(mail_settings.data_dir),
+        "PAPERSIFT_EMBEDDER_BACKEND": "none",
+        "PAPERSIFT_SMTP_HOST": smtp.host,
+        "PAPERSIFT_SMTP_PORT": str(smtp.port),
+        "PAPERSIFT_SMTP_USERNAME": "mailer",
+        "PAPERSIFT_SMTP_PASSWORD": "secret",
+        "PAPERSIFT_SMTP_TLS_VERIFY": "false",
+        "PAPERSIFT_SECRET_KEY": "k" * 40,
+    }
+    env.pop("PAPERSIFT_DATABASE_URL", None)
+    command = [sys.executable, "-m", "papersift", "daily", "--no-harvest", "--date", "2026-03-12"]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "alerts: 0 saved searches" in result.stderr
+    assert f"{SUBSCRIBERS} sent" in result.stdout and len(smtp.received) == SUBSCRIBERS
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0 and f"{SUBSCRIBERS} already done" in again.stdout
+    assert len(smtp.received) == SUBSCRIBERS
