@@ -179,7 +179,7 @@ def test_serialised_bytes_are_stable() -> None:
     assert len(data) == 28 + 3 * 4  # header (magic, version, kind, sizes, bias), weights
     assert hashlib.sha256(data).hexdigest() == (
         hashlib.sha256(
-            b"PSUM\x01\x00\x00\x00\x03\x00\x00\x00\x02\x00\x00\x00\x07\x00\x00\x00"
+            b"PSUM\x02\x00\x00\x00\x03\x00\x00\x00\x02\x00\x00\x00\x07\x00\x00\x00"
             + np.float64(0.5).tobytes()
             + np.array([1.0, -0.5, 0.25], dtype="<f4").tobytes()
         ).hexdigest()
