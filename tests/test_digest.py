@@ -73,6 +73,24 @@ def site(mail_settings: Settings) -> Iterator[Engine]:
     engine.close()
 
 
+def _cli_env(settings: Settings, smtp: SMTPTestServer) -> dict[str, str]:
+    """The environment of a ``papersift`` subprocess using the fixtures' store and mail server."""
+    env = {
+        **os.environ,
+        "PAPERSIFT_DATA_DIR": str(settings.data_dir),
+        "PAPERSIFT_EMBEDDER_BACKEND": "none",
+        "PAPERSIFT_SMTP_HOST": smtp.host,
+        "PAPERSIFT_SMTP_PORT": str(smtp.port),
+        "PAPERSIFT_SMTP_USERNAME": "mailer",
+        "PAPERSIFT_SMTP_PASSWORD": "secret",
+        "PAPERSIFT_SMTP_TLS_VERIFY": "false",
+        "PAPERSIFT_PUBLIC_URL": "https://papers.example.org",
+        "PAPERSIFT_SECRET_KEY": "k" * 40,
+    }
+    env.pop("PAPERSIFT_DATABASE_URL", None)
+    return env
+
+
 def _send(engine: Engine, day: date = DAY) -> object:
     with SMTPMailer.from_settings(engine.settings).session() as session:
         return engine.digests.run(day, session.send)
@@ -124,19 +142,7 @@ def test_smtp_failures_are_retried_by_the_next_run_without_duplicates(
 def test_a_run_killed_mid_way_is_completed_by_the_next_without_duplicates(
     site: Engine, smtp: SMTPTestServer, mail_settings: Settings
 ) -> None:
-    env = {
-        **os.environ,
-        "PAPERSIFT_DATA_DIR": str(mail_settings.data_dir),
-        "PAPERSIFT_EMBEDDER_BACKEND": "none",
-        "PAPERSIFT_SMTP_HOST": smtp.host,
-        "PAPERSIFT_SMTP_PORT": str(smtp.port),
-        "PAPERSIFT_SMTP_USERNAME": "mailer",
-        "PAPERSIFT_SMTP_PASSWORD": "secret",
-        "PAPERSIFT_SMTP_TLS_VERIFY": "false",
-        "PAPERSIFT_PUBLIC_URL": "https://papers.example.org",
-        "PAPERSIFT_SECRET_KEY": "k" * 40,
-    }
-    env.pop("PAPERSIFT_DATABASE_URL", None)
+    env = _cli_env(mail_settings, smtp)
     command = [sys.executable, "-m", "papersift", "digest", "--date", DAY.isoformat()]
     smtp.hold_after(3)
     run = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -204,18 +210,7 @@ def test_the_emails_one_click_unsubscribe_stops_the_next_digests(
 def test_the_daily_job_runs_alerts_and_the_digest(
     site: Engine, smtp: SMTPTestServer, mail_settings: Settings
 ) -> None:
-    env = {
-        **os.environ,
-        "PAPERSIFT_DATA_DIR": str(mail_settings.data_dir),
-        "PAPERSIFT_EMBEDDER_BACKEND": "none",
-        "PAPERSIFT_SMTP_HOST": smtp.host,
-        "PAPERSIFT_SMTP_PORT": str(smtp.port),
-        "PAPERSIFT_SMTP_USERNAME": "mailer",
-        "PAPERSIFT_SMTP_PASSWORD": "secret",
-        "PAPERSIFT_SMTP_TLS_VERIFY": "false",
-        "PAPERSIFT_SECRET_KEY": "k" * 40,
-    }
-    env.pop("PAPERSIFT_DATABASE_URL", None)
+    env = _cli_env(mail_settings, smtp)
     command = [sys.executable, "-m", "papersift", "daily", "--no-harvest", "--date", "2026-03-12"]
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
