@@ -219,3 +219,57 @@ def test_the_daily_job_runs_alerts_and_the_digest(
     again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert again.returncode == 0 and f"{SUBSCRIBERS} already done" in again.stdout
     assert len(smtp.received) == SUBSCRIBERS
+
+
+def test_the_daily_job_harvests_then_alerts_from_the_new_papers(
+    site: Engine, smtp: SMTPTestServer, mail_settings: Settings
+) -> None:
+    from papersift.features.alerts import filters_to_json
+    from papersift.filters import Filters
+    from tests.oai_server import serve
+    from tests.test_harvest import by_token, synthetic_pages
+
+    reader = site.users.by_email("reader2@example.org")
+    assert reader is not None
+    search = site.interests.save_search(
+        reader.id, name="synthetic", query="synthetic record", mode="bm25",
+        filters=filters_to_json(Filters()), checked_rev=site.papers.max_rev(), now=NOW,
+    )  # fmt: skip
+    ids = ["2403.00101", "2403.00102"]
+    with serve(by_token(synthetic_pages(ids))) as server:
+        env = {
+            **_cli_env(mail_settings, smtp),
+            "PAPERSIFT_OAI_ENDPOINT": server.url,
+            "PAPERSIFT_HARVEST_DELAY": "0",
+            "PAPERSIFT_DAILY_SETS": "cs",
+        }
+        command = [sys.executable, "-m", "papersift", "daily", "--date", DAY.isoformat()]
+        result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    first = server.requests[0]
+    assert (first["verb"], first["set"], first["from"], first["until"]) == (
+        "ListRecords", "cs", "2026-03-09", "2026-03-12",
+    )  # fmt: skip
+    assert all(site.papers.get(paper_id) for paper_id in ids)
+    assert sorted(p for p, _ in site.interests.matches(search.id)) == ids
+    assert "alerts: 1 saved searches, 2 new matches" in result.stderr
+    mail = next(r.message for r in smtp.received if r.rcpt_tos[0] == "reader2@example.org")
+    assert "Matches your saved search “synthetic”" in mail.get_body(("plain",)).get_content()
+
+
+def test_the_daily_job_fails_with_exit_1_when_the_harvest_fails(
+    site: Engine, smtp: SMTPTestServer, mail_settings: Settings
+) -> None:
+    from tests.oai_server import Reply, serve
+
+    with serve(lambda query: Reply(status=500, body=b"down")) as server:
+        env = {
+            **_cli_env(mail_settings, smtp),
+            "PAPERSIFT_OAI_ENDPOINT": server.url,
+            "PAPERSIFT_HARVEST_DELAY": "0",
+            "PAPERSIFT_HARVEST_MAX_RETRIES": "0",
+        }
+        command = [sys.executable, "-m", "papersift", "daily", "--date", DAY.isoformat()]
+        result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert smtp.received == []  # later steps are skipped
