@@ -13,9 +13,9 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
-demo: install  ## ingest the corpus into the default data dir and open interactive search
+demo: install  ## ingest the corpus into the default data dir and serve the website
 	$(BIN)/papersift ingest $(CORPUS)
-	$(BIN)/papersift search
+	$(BIN)/papersift serve
 
 test: install  ## the whole test suite, plus lint and type checks
 	$(BIN)/ruff check src tests bench
