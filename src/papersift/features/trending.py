@@ -35,5 +35,5 @@ def trending(
         age = max(0.0, (now - as_utc(voted_at)) / half_life)
         scores[paper_id] += 2.0**-age
         counts[paper_id] += 1
-    ranked = sorted(scores, key=lambda paper_id: (-scores[paper_id], paper_id), reverse=False)
+    ranked = sorted(scores, key=lambda paper_id: (-scores[paper_id], paper_id))
     return [TrendingScore(p, scores[p], counts[p]) for p in ranked[:limit]]

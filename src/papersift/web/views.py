@@ -278,7 +278,14 @@ def paper(visitor: Visitor, paper_id: str) -> models.PaperDetail:
 
 
 def _papers_page(
-    visitor: Visitor, title: str, name: str, papers: list[Paper], total: int, page: int
+    visitor: Visitor,
+    title: str,
+    name: str,
+    papers: list[Paper],
+    total: int,
+    page: int,
+    *,
+    upvotes: dict[str, int] | None = None,
 ) -> models.PapersPage:
     return models.PapersPage(
         title=title,
@@ -286,7 +293,7 @@ def _papers_page(
         page=page,
         pages=max(1, -(-total // LIST_PAGE_SIZE)),
         total=total,
-        papers=summaries(visitor, papers),
+        papers=summaries(visitor, papers, upvotes=upvotes),
     )
 
 
@@ -313,13 +320,9 @@ def category(visitor: Visitor, name: str, *, page: int) -> models.PapersPage:
         offset=(page - 1) * LIST_PAGE_SIZE,
     )
     upvotes = {item.paper.id: item.upvotes for item in listed}
-    return models.PapersPage(
-        title=f"Papers in {checked}",
-        name=checked,
-        page=page,
-        pages=max(1, -(-total // LIST_PAGE_SIZE)),
-        total=total,
-        papers=summaries(visitor, [item.paper for item in listed], upvotes=upvotes),
+    papers = [item.paper for item in listed]
+    return _papers_page(
+        visitor, f"Papers in {checked}", checked, papers, total, page, upvotes=upvotes
     )
 
 
