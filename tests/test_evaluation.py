@@ -31,7 +31,16 @@ def test_perfect_ranking_scores_one(tmp_path: Path) -> None:
     assert result.queries == 2 and result.documents == 3
     assert result.metrics["ndcg@10"] == pytest.approx(1.0)
     assert result.metrics["mrr@10"] == pytest.approx(1.0)
-    assert set(result.to_dict()) >= {"ndcg@10", "recall@100", "map", "mrr@10"}
+    assert result.metrics["hits@1"] == pytest.approx(1.0)
+    assert set(result.to_dict()) >= {
+        "ndcg@10",
+        "recall@10",
+        "recall@100",
+        "map",
+        "mrr@10",
+        "hits@1",
+        "hits@10",
+    }
 
 
 def test_qrels_without_header(tmp_path: Path) -> None:

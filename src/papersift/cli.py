@@ -21,6 +21,9 @@ from papersift.settings import Settings, load_settings
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+MODES_HELP = "bm25, dense, hybrid, dsi or hybrid-dsi."
+
+
 def _handle_errors(command: F) -> F:
     """Turn papersift's errors into a clean message and exit code 1 (2 for usage errors)."""
 
@@ -149,6 +152,29 @@ def index(ctx: click.Context, rebuild: bool, no_semantic: bool) -> None:
             click.echo("semantic search is off: pip install 'papersift[semantic]'", err=True)
 
 
+@main.group()
+def dsi() -> None:
+    """Differentiable Search Index: generative retrieval (search --mode dsi)."""
+
+
+@dsi.command(name="train")
+@click.option("--epochs", type=click.IntRange(1, 10_000), help="Default: PAPERSIFT_DSI_EPOCHS.")
+@click.option("--max-docs", type=click.IntRange(1), help="Train on the newest N papers only.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of every choice.")
+@click.option("--restart", is_flag=True, help="Start over instead of resuming.")
+@click.pass_context
+@_handle_errors
+def dsi_train(
+    ctx: click.Context, epochs: int | None, max_docs: int | None, seed: int, restart: bool
+) -> None:
+    """Train the DSI model over the embedded papers (resumes an interrupted run)."""
+    with _engine(ctx) as engine:
+        report = engine.train_dsi(
+            epochs=epochs, max_docs=max_docs, seed=seed, restart=restart, progress=_progress()
+        )
+        click.echo(report.summary())
+
+
 def _filters(category: tuple[str, ...], since: Any, until: Any, author: str | None) -> Filters:
     return Filters(
         categories=category,
@@ -165,7 +191,7 @@ def _filters(category: tuple[str, ...], since: Any, until: Any, author: str | No
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Listed on or after this date.")
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Listed on or before this date.")
 @click.option("--author", help="Only papers by an author whose name contains these words.")
-@click.option("--mode", default="bm25", show_default=True, help="bm25, dense or hybrid.")
+@click.option("--mode", default="bm25", show_default=True, help=MODES_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines instead of a table.")
 @click.pass_context
 @_handle_errors
@@ -289,11 +315,17 @@ def stats(ctx: click.Context) -> None:
         meta = engine.keyword_index.meta() or {}
         click.echo(f"keyword index:  {meta.get('documents', 0):,} papers")
         click.echo(f"index behind:   {engine.pending_index_updates():,} revisions")
+        if engine.dsi is not None and engine.dsi.ready():
+            trained = len(engine.dsi.model().paper_ids)
+            click.echo(
+                f"DSI model:      {trained:,} papers; papers stored since it was trained are "
+                "found by DSI only after papersift dsi train"
+            )
 
 
 @main.command(name="eval")
 @click.argument("collection", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--mode", default="bm25", show_default=True, help="bm25, dense or hybrid.")
+@click.option("--mode", default="bm25", show_default=True, help=MODES_HELP)
 @click.option("--split", default="test", show_default=True, help="Query split: test or train.")
 @click.option("--embedder", help="Embedding backend for dense/hybrid (onnx-int8, torch, static).")
 @click.option("--no-cache", is_flag=True, help="Use a temporary store instead of the eval cache.")

@@ -35,6 +35,7 @@ from papersift.features.recommendations import Recommendation, Recommender, Sour
 from papersift.features.submissions import Submissions
 from papersift.features.trending import trending as rank_trending
 from papersift.filters import Filters
+from papersift.indexes.dsi.model_dir import DSIReport
 from papersift.indexes.keyword import KeywordIndex
 from papersift.indexes.vector import VectorIndex
 from papersift.indexes.vector_sync import VectorReport, update_vector_index
@@ -43,6 +44,7 @@ from papersift.reports import HarvestReport, IndexReport, IngestReport
 from papersift.retrieval.base import Hit, Retriever
 from papersift.retrieval.bm25 import BM25Retriever
 from papersift.retrieval.dense import DenseRetriever
+from papersift.retrieval.dsi import DSIRetriever
 from papersift.retrieval.hybrid import Fusion, HybridRetriever
 from papersift.retrieval.similar import SimilarPapers
 from papersift.settings import Settings
@@ -69,6 +71,8 @@ from papersift.store.submissions import SubmissionStore
 from papersift.store.users import User, UserStore
 from papersift.store.votes import VoteStore
 from papersift.timeutil import utc_now
+
+DSI_MODES = ("dsi", "hybrid-dsi")
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +166,15 @@ class Engine:
             self.dense = DenseRetriever(self.embedder, self.vector_index, self._author_ids)
             self._retrievers["dense"] = self.dense
             self._retrievers["hybrid"] = HybridRetriever([self.bm25, self.dense], self._fusion())
+        self.dsi: DSIRetriever | None = None
+        if self.dense is not None and _installed("torch", "faiss"):
+            self.dsi = DSIRetriever(
+                self.embedder, self.dsi_dir, settings.dsi_beam, self._filtered_ids
+            )
+            self._retrievers["dsi"] = self.dsi
+            self._retrievers["hybrid-dsi"] = HybridRetriever(
+                [self.bm25, self.dense, self.dsi], self._dsi_fusion(), name="hybrid-dsi"
+            )
         self.similar_papers = SimilarPapers(
             self.keyword_index,
             self.papers.get_many,
@@ -175,6 +188,15 @@ class Engine:
         return Fusion(
             self.settings.hybrid_fusion,
             (keyword, 1.0 - keyword),
+            normalise=self.settings.hybrid_normalisation,
+        )
+
+    def _dsi_fusion(self) -> Fusion:
+        """Hybrid's fusion with DSI as a third list weighted ``dsi_hybrid_weight``."""
+        keyword, dsi = self.settings.hybrid_keyword_weight, self.settings.dsi_hybrid_weight
+        return Fusion(
+            self.settings.hybrid_fusion,
+            (keyword * (1.0 - dsi), (1.0 - keyword) * (1.0 - dsi), dsi),
             normalise=self.settings.hybrid_normalisation,
         )
 
@@ -268,6 +290,9 @@ class Engine:
 
     def _author_ids(self, filters: Filters) -> set[str]:
         return self.keyword_index.ids_matching(Filters(author=filters.author))
+
+    def _filtered_ids(self, filters: Filters) -> set[str]:
+        return self.keyword_index.ids_matching(filters, limit=10_000_000)
 
     def _seed_vectors(self, seeds: Sequence[Paper]) -> Vectors:
         """Vectors of the seed papers: from the index when there, else embedded now."""
@@ -494,6 +519,64 @@ class Engine:
             progress=progress,
         )
 
+    @property
+    def dsi_dir(self) -> Path:
+        return self.settings.index_dir / "dsi"
+
+    def train_dsi(
+        self,
+        *,
+        epochs: int | None = None,
+        max_docs: int | None = None,
+        seed: int = 0,
+        restart: bool = False,
+        train_queries: Sequence[tuple[str, str]] = (),
+        progress: bool = False,
+    ) -> DSIReport:
+        """Train (or resume training) the DSI model over the papers in the vector index.
+
+        ``max_docs`` keeps the newest papers; ``train_queries`` are real (paper id, query) pairs
+        used besides the pseudo-queries, e.g. a collection's train split.
+        """
+        if self.dsi is None:
+            self.retriever("dsi")  # raises how to install what is missing
+        embedder = self.embedder()
+        meta = self.vector_index.meta()
+        if meta is None or meta.get("identity") != embedder.identity:
+            raise IndexError_(
+                f"the vector index is missing or was built with another embedder than "
+                f"{embedder.identity}: run papersift index first"
+            )
+        from papersift.indexes.dsi.model_dir import CorpusDocument, DSIOptions, train_index
+
+        papers = sorted(
+            self.papers.iter_all(), key=lambda p: (p.display_date or date.min, p.id), reverse=True
+        )
+        vectors = self.vector_index.vectors_of([p.id for p in papers])
+        papers = [p for p in papers if p.id in vectors][: max_docs or None]
+        if not papers:
+            raise IndexError_("no embedded papers to train DSI on: run papersift index first")
+        papers.sort(key=lambda p: p.id)
+        position = {paper.id: number for number, paper in enumerate(papers)}
+        options = DSIOptions(
+            branching=self.settings.dsi_branching,
+            leaf_size=self.settings.dsi_leaf_size,
+            epochs=epochs or self.settings.dsi_epochs,
+            seed=seed,
+        )
+        report = train_index(
+            [CorpusDocument(p.id, p.title, p.abstract) for p in papers],
+            np.stack([vectors[p.id] for p in papers]),
+            embedder,
+            self.dsi_dir,
+            options,
+            extra_queries=[(position[pid], text) for pid, text in train_queries if pid in position],
+            restart=restart,
+            progress=progress,
+        )
+        self._index_generation = None
+        return report
+
     def pending_index_updates(self) -> int:
         """How many store revisions the keyword index has not caught up with (0 when current)."""
         indexed = self.keyword_index.indexed_rev(self.papers.store_id())
@@ -509,14 +592,20 @@ class Engine:
 
     @property
     def modes(self) -> list[str]:
-        return list(self._retrievers)
+        """Search modes available now (the DSI ones once a model has been trained)."""
+        untrained = self.dsi is not None and not self.dsi.ready()
+        return [mode for mode in self._retrievers if not (untrained and mode in DSI_MODES)]
 
     def retriever(self, mode: str) -> Retriever:
         try:
             return self._retrievers[mode]
         except KeyError:
-            if mode in ("dense", "hybrid"):
+            if mode in ("dense", "hybrid", *DSI_MODES):
                 self.embedder()  # raises the explanation of how to turn semantic search on
+            if mode in DSI_MODES:
+                raise SettingsError(
+                    "DSI search needs torch and faiss: pip install 'papersift[semantic]'"
+                ) from None
             known = ", ".join(self._retrievers)
             raise ValueError(f"unknown search mode {mode!r}; choose one of: {known}") from None
 

@@ -10,26 +10,35 @@ embedder), or a temporary directory with ``cache=False``.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import ir_measures
 import orjson
-from ir_measures import AP, RR, R, nDCG
+from ir_measures import AP, RR, R, Success, nDCG
 from tqdm import tqdm
 
-from papersift.engine import Engine
+from papersift.engine import DSI_MODES, Engine
 from papersift.errors import CollectionError
 from papersift.settings import Settings, load_settings
 
-MEASURES = {"ndcg@10": nDCG @ 10, "recall@100": R @ 100, "map": AP @ 1000, "mrr@10": RR @ 10}
+MEASURES = {
+    "ndcg@10": nDCG @ 10,
+    "recall@10": R @ 10,
+    "recall@100": R @ 100,
+    "map": AP @ 1000,
+    "mrr@10": RR @ 10,
+    "hits@1": Success @ 1,
+    "hits@10": Success @ 10,
+}
 RUN_DEPTH = 1000
 
 
@@ -51,6 +60,7 @@ class EvalResult:
     metrics: dict[str, float]
     seconds: float
     embedder: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -62,6 +72,7 @@ class EvalResult:
             "embedder": self.embedder,
             **{name: round(value, 4) for name, value in self.metrics.items()},
             "seconds": round(self.seconds, 1),
+            **self.details,
         }
 
     def table(self) -> str:
@@ -71,7 +82,8 @@ class EvalResult:
             f"{self.documents:,} documents), mode {self.mode}{embedder}"
         )
         rows = [f"  {name:<11} {value:.4f}" for name, value in self.metrics.items()]
-        return "\n".join([head, *rows, f"  ({self.seconds:.1f} s)"])
+        notes = [f"  {name}: {value}" for name, value in self.details.items()]
+        return "\n".join([head, *rows, *notes, f"  ({self.seconds:.1f} s)"])
 
 
 def _first_existing(directory: Path, names: list[str], what: str) -> Path:
@@ -147,9 +159,12 @@ def evaluate_collection(
         try:
             engine.ingest([collection.corpus], namespace=collection.name, progress=progress)
             embedder = None
+            details: dict[str, Any] = {}
             if mode != "bm25":
                 engine.index_vectors(progress=progress)
                 embedder = engine.embedder().identity
+            if mode in DSI_MODES:
+                details = train_dsi_for(engine, directory, collection.name, split, progress)
             documents = engine.papers.count()
             run = run_queries(engine, collection, mode, progress)
         finally:
@@ -163,7 +178,32 @@ def evaluate_collection(
         score_run(collection, run),
         time.perf_counter() - started,
         embedder,
+        details,
     )
+
+
+def train_dsi_for(
+    engine: Engine, directory: Path, namespace: str, split: str, progress: bool
+) -> dict[str, Any]:
+    """Train DSI on the collection's corpus, with its train split's queries when it has one and
+    the split being evaluated is another (evaluating on train uses pseudo-queries only)."""
+    train = None
+    if split != "train":
+        with contextlib.suppress(CollectionError):
+            train = load_collection(directory, "train")
+    pairs = [
+        (f"{namespace}:{doc}", text)
+        for query_id, text in (train.queries.items() if train else [])
+        for doc, relevance in train.qrels[query_id].items()  # type: ignore[union-attr]
+        if relevance > 0
+    ]
+    report = engine.train_dsi(train_queries=pairs, progress=progress)
+    return {
+        "dsi_training_seconds": round(report.seconds, 1),
+        "dsi_epochs": report.epochs,
+        "dsi_parameters": report.parameters,
+        "dsi_train_queries": len(pairs),
+    }
 
 
 @contextmanager

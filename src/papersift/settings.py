@@ -110,6 +110,37 @@ class Settings(BaseSettings):
         description="Weight of the lexical (more-like-this) list in similar papers.",
     )
 
+    dsi_branching: int = Field(
+        default=10,
+        ge=2,
+        le=1000,
+        description="DSI semantic docids: clusters per level of the hierarchical k-means.",
+    )
+    dsi_leaf_size: int = Field(
+        default=100,
+        ge=1,
+        le=10_000,
+        description="DSI semantic docids: most papers in a cluster that is not split further.",
+    )
+    dsi_beam: int = Field(
+        default=100,
+        ge=1,
+        le=2000,
+        description="Beam width of DSI's constrained decoding (also the most results it returns).",
+    )
+    dsi_epochs: int = Field(
+        default=20, ge=1, le=10_000, description="Training epochs of papersift dsi train."
+    )
+    dsi_hybrid_weight: float = Field(
+        default=0.2,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "Weight of the DSI list in hybrid-dsi search (keyword and semantic share the rest "
+            "as in hybrid)."
+        ),
+    )
+
     arxiv_api_endpoint: str = Field(
         default="https://export.arxiv.org/api/query",
         description="arXiv API endpoint used to fetch community submissions not yet in the store.",

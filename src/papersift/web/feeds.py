@@ -56,9 +56,7 @@ def daily(
 ) -> Response:
     engine = engine_of(request)
     checked = views.check_category(category)
-    result = engine.feed.page(
-        FeedRequest(category=checked, order="date", page_size=FEED_SIZE)
-    )
+    result = engine.feed.page(FeedRequest(category=checked, order="date", page_size=FEED_SIZE))
     scope = f" in {checked}" if checked else ""
     return respond(
         request,

@@ -53,9 +53,7 @@ def undismiss(who: VisitorDep, user: UserDep, paper_id: str) -> models.Dismissal
     summary="Follow an author or a category",
     dependencies=[CSRF],
 )
-def follow(
-    who: VisitorDep, user: UserDep, kind: FollowKind, value: str
-) -> models.FollowStateOut:
+def follow(who: VisitorDep, user: UserDep, kind: FollowKind, value: str) -> models.FollowStateOut:
     return interest_views.set_follow(who, user, kind, value, True)
 
 
@@ -65,9 +63,7 @@ def follow(
     summary="Stop following an author or a category",
     dependencies=[CSRF],
 )
-def unfollow(
-    who: VisitorDep, user: UserDep, kind: FollowKind, value: str
-) -> models.FollowStateOut:
+def unfollow(who: VisitorDep, user: UserDep, kind: FollowKind, value: str) -> models.FollowStateOut:
     return interest_views.set_follow(who, user, kind, value, False)
 
 

@@ -63,9 +63,7 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
         context["csrf_token"] = csrf_token(request, engine.secret_key())
     context["semantic"] = "dense" in engine.modes
     templates = request.app.state.templates
-    response: Response = templates.TemplateResponse(
-        request, template, context, status_code=status
-    )
+    response: Response = templates.TemplateResponse(request, template, context, status_code=status)
     return response
 
 
