@@ -204,3 +204,22 @@ def test_eval_mode_dsi_trains_on_the_train_split_and_reports_it(
     assert result.metrics["hits@10"] >= 0.8
     on_train = evaluate_collection(root, mode="dsi", split="train", settings=settings, cache=False)
     assert on_train.details["dsi_train_queries"] == 0  # never trained on what it is judged on
+
+
+def test_the_website_offers_dsi_once_trained(engine: Engine) -> None:
+    from fastapi.testclient import TestClient
+
+    from papersift.web.app import create_app
+
+    with TestClient(create_app(engine)) as client:
+        before = client.get("/api/search", params={"q": "graph", "mode": "dsi"})
+        assert before.status_code == 400
+        assert "papersift dsi train" in before.json()["error"]["message"]
+        assert "Generative (DSI)" not in client.get("/search", params={"q": "graph"}).text
+        engine.train_dsi(epochs=30)
+        title = _papers()[5].title
+        found = client.get("/api/search", params={"q": title, "mode": "dsi"})
+        assert found.status_code == 200, found.text
+        assert found.json()["results"][0]["paper"]["id"] == "2601.00005"
+        page = client.get("/search", params={"q": title, "mode": "hybrid-dsi"})
+        assert page.status_code == 200 and "Generative (DSI)" in page.text

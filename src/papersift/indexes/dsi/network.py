@@ -57,8 +57,8 @@ class DSINetwork(nn.Module):
         self.start = nn.Parameter(torch.zeros(shape.width))
         self.token_in = nn.Embedding(tree.edges, shape.width)
         self.token_out = nn.Embedding(tree.edges, shape.dimension)
-        with torch.no_grad():  # inputs: centroids through a random orthonormal projection
-            projection = torch.linalg.qr(torch.randn(shape.dimension, shape.width))[0]
+        with torch.no_grad():  # inputs: centroids through a random (Johnson-Lindenstrauss) map
+            projection = torch.randn(shape.dimension, shape.width) / math.sqrt(shape.width)
             self.token_in.weight.copy_(centroids @ projection)
             self.token_out.weight.copy_(centroids)
         self.level = nn.Embedding(tree.depth, shape.width)
