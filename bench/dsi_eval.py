@@ -12,6 +12,7 @@
 Each retriever runs once per query (BM25 and dense to depth 300, DSI to its beam); fusion is
 done offline with the engine's own fusion functions.
 Usage: python -m bench.dsi_eval --data-dir DIR [--epochs N] [--title-queries N] [--json FILE]
+       [--skip-scifact | --skip-arxiv]
 """
 
 from __future__ import annotations
@@ -46,12 +47,14 @@ def main() -> None:
     parser.add_argument("--arxiv-docs", type=int, default=10_000)
     parser.add_argument("--title-queries", type=int, default=2_000, help="Titles evaluated.")
     parser.add_argument("--skip-arxiv", action="store_true")
+    parser.add_argument("--skip-scifact", action="store_true")
     parser.add_argument("--json", type=Path, help="Write every figure here too.")
     args = parser.parse_args()
     settings = load_settings(data_dir=args.data_dir)
     report: dict[str, Any] = {"settings": {"embedder": settings.embedder_model}}
-    scifact = require(SHARED_DATA / "scifact")
-    report["scifact"] = scifact_tables(scifact, settings, args.epochs)
+    if not args.skip_scifact:
+        scifact = require(SHARED_DATA / "scifact")
+        report["scifact"] = scifact_tables(scifact, settings, args.epochs)
     if not args.skip_arxiv:
         collection = write_arxiv_collection(args.data_dir / "arxiv-titles", args.arxiv_docs)
         report["arxiv"] = arxiv_table(collection, settings, args.epochs, args.title_queries)

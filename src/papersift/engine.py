@@ -244,7 +244,10 @@ class Engine:
     def _read_index_generation(self) -> str:
         keyword = self.keyword_index.meta() or {}
         vector = self.vector_index.meta() or {}
-        return f"{keyword.get('store_rev')}/{vector.get('generation')}/{vector.get('store_rev')}"
+        dsi = self.dsi.stamp() if self.dsi else None
+        return (
+            f"{keyword.get('store_rev')}/{vector.get('generation')}/{vector.get('store_rev')}/{dsi}"
+        )
 
     def secret_key(self) -> bytes:
         """The deployment's signing secret: the setting, else one generated once in the store."""

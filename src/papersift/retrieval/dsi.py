@@ -46,12 +46,18 @@ class DSIRetriever:
         """Whether a trained model is there."""
         return (self.directory / "model.json").is_file()
 
+    def stamp(self) -> float | None:
+        """Changes whenever a new model is published (None: no model)."""
+        try:
+            return (self.directory / "model.json").stat().st_mtime
+        except FileNotFoundError:
+            return None
+
     def model(self) -> DSIModel:
         """The trained model, loaded once and again whenever a new one is published."""
-        try:
-            stamp = (self.directory / "model.json").stat().st_mtime
-        except FileNotFoundError:
-            raise SettingsError(f"no DSI model in {self.directory}: {TRAIN_HINT}") from None
+        stamp = self.stamp()
+        if stamp is None:
+            raise SettingsError(f"no DSI model in {self.directory}: {TRAIN_HINT}")
         with self._lock:
             if self._model is None or stamp != self._loaded_stamp:
                 from papersift.indexes.dsi.model_dir import DSIModel

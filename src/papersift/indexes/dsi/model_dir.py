@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -32,6 +32,10 @@ import orjson
 from papersift.embeddings.base import Embedder
 from papersift.indexes.dsi.docids import DocidTree, build_docids
 from papersift.indexes.dsi.pseudo_queries import PseudoQuery, QueryPlan, pseudo_queries
+
+if TYPE_CHECKING:
+    from papersift.indexes.dsi.network import NetworkShape
+    from papersift.indexes.dsi.training import Examples, TrainingPlan
 
 FORMAT = 1
 EMBED_CHUNK = 4096
@@ -112,8 +116,8 @@ def train_index(
     """
     import torch
 
-    from papersift.indexes.dsi.network import DSINetwork, NetworkShape, parameter_count
-    from papersift.indexes.dsi.training import Examples, TrainingPlan, fit
+    from papersift.indexes.dsi.network import DSINetwork, parameter_count
+    from papersift.indexes.dsi.training import fit
 
     if len(documents) != len(vectors) or not documents:
         raise ValueError("train_index needs one vector per document, and some documents")
@@ -123,31 +127,10 @@ def train_index(
     tree = _docids(work, vectors, options)
     queries = _queries(work, documents, options, extra_queries)
     cache = directory.with_name(directory.name + "-query-embeddings")
-    query_vectors = _embedded(cache, [q.text for q in queries], embedder, progress)
-    examples = Examples(
-        np.concatenate([vectors.astype(np.float32), query_vectors]),
-        np.concatenate(
-            [np.arange(len(documents)), np.array([q.doc for q in queries], dtype=np.int64)]
-        ).astype(np.int64),
-    )
-    shape = NetworkShape(
-        dimension=int(vectors.shape[1]),
-        width=options.width,
-        layers=options.layers,
-        heads=options.heads,
-        feedforward=options.feedforward,
-        memory_slots=options.memory_slots,
-        dropout=options.dropout,
-        query_residual=options.query_residual,
-    )
-    plan = TrainingPlan(
-        epochs=options.epochs,
-        batch_size=options.batch_size,
-        learning_rate=options.learning_rate,
-        seed=options.seed,
-    )
+    examples = _examples(vectors, queries, _embedded(cache, queries, embedder, progress))
     torch.manual_seed(options.seed)
-    network = DSINetwork(shape, tree)
+    network = DSINetwork(_shape(options, int(vectors.shape[1])), tree)
+    plan = _plan(options)
     fitted = fit(network, tree, examples, plan, work / "checkpoint.pt", progress=progress)
     kinds = Counter(q.kind for q in queries)
     kinds["document"] = len(documents)
@@ -163,31 +146,82 @@ def train_index(
         resumed_at_step=fitted.resumed_at_step,
         directory=directory,
     )
-    meta = {
+    meta = _description(report, options, network.shape, plan, embedder.identity, fingerprint)
+    _publish(directory, work, meta, [d.paper_id for d in documents], network)
+    return report
+
+
+def _examples(
+    vectors: npt.NDArray[np.float32], queries: list[PseudoQuery], query_vectors: Any
+) -> Examples:
+    """Indexing examples (each document's own embedding) then the retrieval ones (queries)."""
+    from papersift.indexes.dsi.training import Examples
+
+    docs = np.array([q.doc for q in queries], dtype=np.int64)
+    return Examples(
+        np.concatenate([vectors.astype(np.float32), query_vectors]),
+        np.concatenate([np.arange(len(vectors), dtype=np.int64), docs]),
+    )
+
+
+def _shape(options: DSIOptions, dimension: int) -> NetworkShape:
+    from papersift.indexes.dsi.network import NetworkShape
+
+    return NetworkShape(
+        dimension=dimension,
+        width=options.width,
+        layers=options.layers,
+        heads=options.heads,
+        feedforward=options.feedforward,
+        memory_slots=options.memory_slots,
+        dropout=options.dropout,
+        query_residual=options.query_residual,
+    )
+
+
+def _plan(options: DSIOptions) -> TrainingPlan:
+    from papersift.indexes.dsi.training import TrainingPlan
+
+    return TrainingPlan(
+        epochs=options.epochs,
+        batch_size=options.batch_size,
+        learning_rate=options.learning_rate,
+        seed=options.seed,
+    )
+
+
+def _description(
+    report: DSIReport,
+    options: DSIOptions,
+    shape: NetworkShape,
+    plan: TrainingPlan,
+    identity: str,
+    fingerprint: str,
+) -> dict[str, Any]:
+    """What ``model.json`` says about the model."""
+    return {
         "format": FORMAT,
         "kind": "papersift DSI model",
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "embedder": embedder.identity,
+        "embedder": identity,
         "fingerprint": fingerprint,
-        "documents": len(documents),
+        "documents": report.documents,
         "docids": {
             "branching": options.branching,
             "leaf_size": options.leaf_size,
-            "tokens": tree.edges,
-            "max_length": tree.depth,
+            "tokens": report.edges,
+            "max_length": report.depth,
         },
         "network": shape.to_dict(),
         "parameters": report.parameters,
         "queries": {"plan": asdict(options.queries), "counts": report.queries},
         "training": {
             **plan.to_dict(),
-            "epochs_done": fitted.epochs_done,
-            "seconds": round(fitted.seconds, 1),
-            "epoch_losses": [round(x, 4) for x in fitted.epoch_losses],
+            "epochs_done": report.epochs,
+            "seconds": round(report.seconds, 1),
+            "epoch_losses": [round(x, 4) for x in report.epoch_losses],
         },
     }
-    _publish(directory, work, meta, [d.paper_id for d in documents], network)
-    return report
 
 
 def _fingerprint(
@@ -240,12 +274,13 @@ def _queries(
     return made
 
 
-def _embedded(cache: Path, texts: list[str], embedder: Embedder, progress: bool) -> Any:
+def _embedded(cache: Path, queries: list[PseudoQuery], embedder: Embedder, progress: bool) -> Any:
     """Embeddings of ``texts``, computed in chunks that are saved as they finish, under names
     from their content: an interrupted run, or a run with other settings over the same papers,
     embeds only what it has not embedded before. Chunks this run did not use are removed."""
     from tqdm import tqdm
 
+    texts = [query.text for query in queries]
     cache.mkdir(parents=True, exist_ok=True)
     chunks, used = [], set()
     with tqdm(
