@@ -181,7 +181,12 @@ def choose_weight(train: Collection, runs: Runs) -> dict[str, Any]:
     print(
         f"SciFact train nDCG@10: hybrid {hybrid:.4f}; hybrid+dsi "
         + ", ".join(f"w={w}: {v:.4f}" for w, v in candidates.items())
-        + f" -> {'DSI joins at ' + str(chosen) if chosen else 'DSI stays out of hybrid'}"
+        + " -> "
+        + (
+            f"best hybrid+dsi weight {chosen} ({candidates[best] - hybrid:+.4f} over hybrid)"
+            if chosen
+            else "no weight beats hybrid: DSI stays out"
+        )
     )
     return {
         "hybrid_ndcg@10": hybrid,

@@ -139,12 +139,18 @@ def test_a_model_from_another_embedder_is_refused(engine: Engine) -> None:
         engine.search("graph", mode="dsi")
 
 
-def test_cli_dsi_train_and_search(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def hashing_everywhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every engine the code under test creates embeds with the hashing embedder."""
     monkeypatch.setattr(
         "papersift.embeddings.load_embedder", lambda *args, **kwargs: HashingEmbedder()
     )
+    monkeypatch.setenv("PAPERSIFT_EMBEDDER_BACKEND", "torch")
+
+
+@pytest.mark.usefixtures("hashing_everywhere")
+def test_cli_dsi_train_and_search(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in {
-        "EMBEDDER_BACKEND": "torch",
         "DSI_BRANCHING": "3",
         "DSI_LEAF_SIZE": "6",
     }.items():
@@ -165,26 +171,17 @@ def test_cli_dsi_train_and_search(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert "DSI model:      40 papers" in stats.output
 
 
-def test_cli_dsi_train_without_a_vector_index_says_what_to_run(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(
-        "papersift.embeddings.load_embedder", lambda *args, **kwargs: HashingEmbedder()
-    )
-    monkeypatch.setenv("PAPERSIFT_EMBEDDER_BACKEND", "torch")
+@pytest.mark.usefixtures("hashing_everywhere")
+def test_cli_dsi_train_without_a_vector_index_says_what_to_run(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli.main, ["--data-dir", str(tmp_path), "dsi", "train"])
     assert result.exit_code != 0
     assert "run papersift index first" in result.output
 
 
-def test_eval_mode_dsi_trains_on_the_train_split_and_reports_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.mark.usefixtures("hashing_everywhere")
+def test_eval_mode_dsi_trains_on_the_train_split_and_reports_it(tmp_path: Path) -> None:
     from papersift.evaluation import evaluate_collection
 
-    monkeypatch.setattr(
-        "papersift.embeddings.load_embedder", lambda *args, **kwargs: HashingEmbedder()
-    )
     root = tmp_path / "tiny"
     root.mkdir()
     documents = corpus(30)

@@ -20,7 +20,7 @@ import shutil
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,18 +41,20 @@ FORMAT = 1
 EMBED_CHUNK = 4096
 
 
+def _default_shape() -> NetworkShape:
+    from papersift.indexes.dsi.network import NetworkShape
+
+    return NetworkShape(dimension=0, dropout=0.0)
+
+
 @dataclass(frozen=True)
 class DSIOptions:
     branching: int = 10
     leaf_size: int = 100
-    width: int = 192
-    layers: int = 2
-    heads: int = 4
-    feedforward: int = 768
-    memory_slots: int = 4
-    # No dropout: the model must memorise the corpus, and on a CPU it costs a quarter of the time.
-    dropout: float = 0.0
-    query_residual: bool = True
+    # The decoder's sizes; the dimension is the embedder's, filled in when training starts.
+    # No dropout by default: the model must memorise the corpus, and on a CPU dropout costs a
+    # quarter of the training time.
+    network: NetworkShape = field(default_factory=_default_shape)
     queries: QueryPlan = field(default_factory=QueryPlan)
     epochs: int = 20
     batch_size: int = 512
@@ -129,7 +131,7 @@ def train_index(
     cache = directory.with_name(directory.name + "-query-embeddings")
     examples = _examples(vectors, queries, _embedded(cache, queries, embedder, progress))
     torch.manual_seed(options.seed)
-    network = DSINetwork(_shape(options, int(vectors.shape[1])), tree)
+    network = DSINetwork(replace(options.network, dimension=int(vectors.shape[1])), tree)
     plan = _plan(options)
     fitted = fit(network, tree, examples, plan, work / "checkpoint.pt", progress=progress)
     kinds = Counter(q.kind for q in queries)
@@ -161,21 +163,6 @@ def _examples(
     return Examples(
         np.concatenate([vectors.astype(np.float32), query_vectors]),
         np.concatenate([np.arange(len(vectors), dtype=np.int64), docs]),
-    )
-
-
-def _shape(options: DSIOptions, dimension: int) -> NetworkShape:
-    from papersift.indexes.dsi.network import NetworkShape
-
-    return NetworkShape(
-        dimension=dimension,
-        width=options.width,
-        layers=options.layers,
-        heads=options.heads,
-        feedforward=options.feedforward,
-        memory_slots=options.memory_slots,
-        dropout=options.dropout,
-        query_residual=options.query_residual,
     )
 
 
