@@ -190,7 +190,7 @@ def choose_weight(train: Collection, runs: Runs) -> dict[str, Any]:
     )
     return {
         "hybrid_ndcg@10": hybrid,
-        "hybrid_dsi_ndcg@10": candidates,
+        "hybrid_dsi_ndcg@10": {str(weight): value for weight, value in candidates.items()},
         "chosen_weight": chosen,
         "dsi_alone_ndcg@10": scores(train, runs["dsi"])["ndcg@10"],
     }
