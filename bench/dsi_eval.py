@@ -100,7 +100,8 @@ def arxiv_table(
     chosen = sorted(collection.queries)
     random.Random(11).shuffle(chosen)
     kept = {qid: collection.queries[qid] for qid in sorted(chosen[:title_queries])}
-    judged = Collection(collection.name, collection.corpus, kept, collection.qrels)
+    qrels = {qid: collection.qrels[qid] for qid in kept}  # queries left out must not count as 0
+    judged = Collection(collection.name, collection.corpus, kept, qrels)
     with collection_store(collection, settings, cache=True) as store:
         engine = prepared_engine(store, collection)
         try:
