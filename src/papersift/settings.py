@@ -129,7 +129,7 @@ class Settings(BaseSettings):
         description="Beam width of DSI's constrained decoding (also the most results it returns).",
     )
     dsi_epochs: int = Field(
-        default=20, ge=1, le=10_000, description="Training epochs of papersift dsi train."
+        default=10, ge=1, le=10_000, description="Training epochs of papersift dsi train."
     )
     # Chosen on the SciFact train queries (python -m bench.dsi_eval): 0.1 scored best there, but
     # only 0.0014 nDCG@10 above hybrid without DSI, so DSI stays out of the default hybrid.

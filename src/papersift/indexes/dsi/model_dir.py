@@ -56,7 +56,7 @@ class DSIOptions:
     # quarter of the training time.
     network: NetworkShape = field(default_factory=_default_shape)
     queries: QueryPlan = field(default_factory=QueryPlan)
-    epochs: int = 20
+    epochs: int = 10
     batch_size: int = 512
     learning_rate: float = 2e-3
     seed: int = 0

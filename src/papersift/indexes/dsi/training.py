@@ -33,7 +33,7 @@ IGNORE = -100
 
 @dataclass(frozen=True, slots=True)
 class TrainingPlan:
-    epochs: int = 20
+    epochs: int = 10
     batch_size: int = 256
     learning_rate: float = 1e-3
     weight_decay: float = 0.01
