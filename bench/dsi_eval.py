@@ -29,7 +29,13 @@ import orjson
 
 from bench.common import SAMPLE, SHARED_DATA, require
 from papersift.engine import Engine
-from papersift.evaluation import Collection, collection_store, load_collection, score_run
+from papersift.evaluation import (
+    Collection,
+    collection_store,
+    load_collection,
+    relevant_pairs,
+    score_run,
+)
 from papersift.retrieval.base import Hit
 from papersift.retrieval.hybrid import Fusion
 from papersift.settings import Settings, load_settings
@@ -70,7 +76,7 @@ def scifact_tables(directory: Path, settings: Settings, epochs: int | None) -> d
             engine.train_dsi(epochs=epochs, progress=True)  # pseudo-queries only
             train_runs = retrieve(engine, train)
             decision = choose_weight(train, train_runs)
-            pairs = train_pairs(train)
+            pairs = relevant_pairs(train)
             trained = engine.train_dsi(epochs=epochs, train_queries=pairs, progress=True)
             test_runs = retrieve(engine, test)
         finally:
@@ -128,15 +134,6 @@ def prepared_engine(store: Settings, collection: Collection) -> Engine:
     engine.ingest([collection.corpus], namespace=collection.name, progress=True)
     engine.index_vectors(progress=True)
     return engine
-
-
-def train_pairs(train: Collection) -> list[tuple[str, str]]:
-    return [
-        (f"{train.name}:{doc}", text)
-        for query_id, text in train.queries.items()
-        for doc, relevance in train.qrels[query_id].items()
-        if relevance > 0
-    ]
 
 
 def retrieve(engine: Engine, collection: Collection) -> Runs:

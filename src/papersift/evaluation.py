@@ -164,7 +164,7 @@ def evaluate_collection(
                 engine.index_vectors(progress=progress)
                 embedder = engine.embedder().identity
             if mode in DSI_MODES:
-                details = train_dsi_for(engine, directory, collection.name, split, progress)
+                details = train_dsi_for(engine, directory, split, progress)
             documents = engine.papers.count()
             run = run_queries(engine, collection, mode, progress)
         finally:
@@ -182,21 +182,24 @@ def evaluate_collection(
     )
 
 
-def train_dsi_for(
-    engine: Engine, directory: Path, namespace: str, split: str, progress: bool
-) -> dict[str, Any]:
+def relevant_pairs(collection: Collection) -> list[tuple[str, str]]:
+    """(paper id in the store, query text) for every judged-relevant document of every query."""
+    return [
+        (f"{collection.name}:{doc}", text)
+        for query_id, text in collection.queries.items()
+        for doc, relevance in collection.qrels[query_id].items()
+        if relevance > 0
+    ]
+
+
+def train_dsi_for(engine: Engine, directory: Path, split: str, progress: bool) -> dict[str, Any]:
     """Train DSI on the collection's corpus, with its train split's queries when it has one and
     the split being evaluated is another (evaluating on train uses pseudo-queries only)."""
     train = None
     if split != "train":
         with contextlib.suppress(CollectionError):
             train = load_collection(directory, "train")
-    pairs = [
-        (f"{namespace}:{doc}", text)
-        for query_id, text in (train.queries.items() if train else [])
-        for doc, relevance in train.qrels[query_id].items()  # type: ignore[union-attr]
-        if relevance > 0
-    ]
+    pairs = relevant_pairs(train) if train else []
     report = engine.train_dsi(train_queries=pairs, progress=progress)
     return {
         "dsi_training_seconds": round(report.seconds, 1),
