@@ -44,7 +44,7 @@ class DSIRetriever:
 
     def ready(self) -> bool:
         """Whether a trained model is there."""
-        return (self.directory / "model.json").is_file()
+        return self.stamp() is not None
 
     def stamp(self) -> float | None:
         """Changes whenever a new model is published (None: no model)."""

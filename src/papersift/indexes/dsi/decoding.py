@@ -24,8 +24,7 @@ def beam_search(
     nodes = torch.zeros(1, dtype=torch.long)
     scores = torch.zeros(1)
     finished: list[tuple[int, float]] = []
-    edge_node = network.edge_node
-    edge_doc = torch.from_numpy(tree.edge_doc.astype("int64"))
+    edge_node, edge_doc = network.edge_node, network.edge_doc
     for level in range(tree.depth):
         states = network.hidden(query.expand(len(nodes), -1), prefixes)[:, -1]
         log_probs = torch.log_softmax(network.child_scores(states, nodes, level), dim=-1)

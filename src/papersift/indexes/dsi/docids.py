@@ -65,10 +65,8 @@ class DocidTree:
 
     def docid(self, doc: int) -> str:
         """The document's id as child positions, e.g. ``"3-7-42"``."""
-        return "-".join(str(self.position(edge)) for edge in self.path(doc))
-
-    def position(self, edge: int) -> int:
-        return int(self.edge_positions()[edge])
+        positions = self.edge_positions()
+        return "-".join(str(positions[edge]) for edge in self.path(doc))
 
     def edge_positions(self) -> Ints:
         """Each edge's position among its parent's children (its docid token)."""

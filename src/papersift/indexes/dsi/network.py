@@ -48,6 +48,7 @@ class DSINetwork(nn.Module):
     child_edges: Tensor
     valid: Tensor
     edge_node: Tensor
+    edge_doc: Tensor
 
     def __init__(self, shape: NetworkShape, tree: DocidTree) -> None:
         super().__init__()
@@ -82,6 +83,9 @@ class DSINetwork(nn.Module):
         self.register_buffer("valid", children != NO_EDGE, persistent=False)
         self.register_buffer(
             "edge_node", torch.from_numpy(tree.edge_node.astype("int64")), persistent=False
+        )
+        self.register_buffer(
+            "edge_doc", torch.from_numpy(tree.edge_doc.astype("int64")), persistent=False
         )
         self.level_edges = tree.level_edges()
 
