@@ -84,4 +84,11 @@ def percentiles(seconds: list[float]) -> dict[str, float]:
 
 
 def peak_rss_mb() -> float:
+    """This process's peak resident memory in MB: VmHWM on Linux, which starts afresh at exec
+    (ru_maxrss of a child starts at the size of the process that started it)."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

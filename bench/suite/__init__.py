@@ -1,0 +1,1 @@
+"""The pieces of ``python -m bench``: papersift and its peers measured side by side."""

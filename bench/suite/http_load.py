@@ -1,0 +1,98 @@
+"""The website under concurrent load: ``papersift serve`` on the benchmark's store, wrk on
+loopback (the server and wrk helpers of ``bench.web_load``).
+
+Two endpoints, each after a warm-up: hybrid search pages (``/search?q=...&mode=hybrid``, the
+benchmark's queries; keyword mode when semantic search is off) and paper pages
+(``/papers/{id}`` of random papers of the whole corpus). The server's memory is the peak of the
+summed RSS of its processes, sampled twice a second.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, quote_plus
+
+import psutil
+
+from bench import web_load
+from bench.suite import workload
+from bench.suite.context import Context
+
+PAPER_PAGES = 2_000
+
+
+class _MemoryWatch:
+    """Peak summed RSS of a process and its children, sampled in a thread."""
+
+    def __init__(self, pid: int) -> None:
+        self.peak_mb = 0.0
+        self._root = psutil.Process(pid)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.5):
+            try:
+                processes = [self._root, *self._root.children(recursive=True)]
+                total = sum(p.memory_info().rss for p in processes if p.is_running())
+            except psutil.Error:
+                continue
+            self.peak_mb = max(self.peak_mb, total / 2**20)
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.peak_mb
+
+
+def measure(context: Context) -> dict[str, Any]:
+    os.environ.update(context.environment())
+    wrk = web_load.require_wrk()
+    rng = random.Random(context.seed + 2)
+    ids = workload.paper_ids(context)
+    pages = [f"/papers/{quote(ids[rng.randrange(len(ids))])}" for _ in range(PAPER_PAGES)]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="papersift-http-") as scratch:
+        folder = Path(scratch)
+        script = folder / "paths.lua"
+        script.write_text(web_load.LUA_SCRIPT)
+        log = folder / "server.log"
+        with web_load.running_server(context.data_dir, context.http_workers, log) as (base, modes):
+            mode = "hybrid" if "hybrid" in modes else "bm25"
+            searches = [f"/search?q={quote_plus(q)}&mode={mode}" for q in workload.queries(context)]
+            watch = _MemoryWatch(_server_pid(base))
+            for endpoint, paths in ((f"search ({mode})", searches), ("paper page", pages)):
+                listed = web_load.write_paths(folder, endpoint.split()[0], paths)
+                warm_up = max(1.0, context.http_seconds / 6)
+                web_load.run_wrk(wrk, base, script, listed, warm_up, context.http_connections)
+                raw = web_load.run_wrk(
+                    wrk, base, script, listed, context.http_seconds, context.http_connections
+                )
+                rows.append(
+                    {**web_load.summarise(endpoint, raw), "distinct_paths": len(set(paths))}
+                )
+            server_peak = watch.stop()
+    return {
+        "workers": context.http_workers,
+        "connections": context.http_connections,
+        "seconds": context.http_seconds,
+        "endpoints": rows,
+        "server_peak_rss_mb": server_peak,
+    }
+
+
+def _server_pid(base: str) -> int:
+    """The pid of the ``papersift serve`` process started for ``base`` (its workers are its
+    children)."""
+    port = base.rsplit(":", 1)[1]
+    for process in psutil.process_iter(["cmdline"]):
+        command = process.info["cmdline"] or []
+        if "serve" in command and port in command:
+            return int(process.pid)
+    raise RuntimeError(f"no papersift serve process for port {port}")
