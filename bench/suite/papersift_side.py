@@ -123,7 +123,7 @@ def searches(context: Context) -> dict[str, Any]:
     queries = workload.queries(context)
     ids = workload.paper_ids(context)
     seeds = [ids[position] for position in workload.similar_seeds(context)]
-    _, query_vectors = workload.load_vectors(context)
+    query_vectors = workload.load_query_vectors(context)
     truth = np.load(workload.exact_truth_path(context))
     keyword = engine.retriever("bm25")
     embedder = engine.embedder()

@@ -43,9 +43,11 @@ class Bm25s:
 
         started = time.perf_counter()
         self._tokenizer = bm25s.tokenization.Tokenizer(stopwords="en", stemmer=None)
-        ids: list[list[int]] = []
+        # One int32 array per paper: lists of Python ints would take ~4 GB at 1M papers.
+        ids: list[npt.NDArray[np.int32]] = []
         for chunk in _chunks(texts, BM25S_CHUNK):
-            ids.extend(self._tokenizer.tokenize(chunk, return_as="ids", show_progress=False))
+            tokenized = self._tokenizer.tokenize(chunk, return_as="ids", show_progress=False)
+            ids.extend(np.asarray(paper, dtype=np.int32) for paper in tokenized)
         self._retriever = bm25s.BM25()
         self._retriever.index(
             bm25s.tokenization.Tokenized(ids=ids, vocab=self._tokenizer.get_vocab_dict()),

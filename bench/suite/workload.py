@@ -73,7 +73,11 @@ def exact_truth_path(context: Context) -> Path:
 def load_vectors(context: Context) -> tuple[Matrix, Matrix]:
     """(document vectors in corpus order, query vectors), float32 unit rows."""
     documents = np.load(vectors_path(context)).astype(np.float32)
-    return documents, np.load(query_vectors_path(context)).astype(np.float32)
+    return documents, load_query_vectors(context)
+
+
+def load_query_vectors(context: Context) -> Matrix:
+    return np.load(query_vectors_path(context)).astype(np.float32)
 
 
 def _write_json(path: Path, value: Any) -> None:
