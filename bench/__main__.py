@@ -43,6 +43,7 @@ SIZE_STAGES = (
     "lucene", "bm25s", "tfidf", "http",
 )  # fmt: skip
 PEER_STAGES = ("usearch", "lucene", "bm25s", "tfidf", "http")
+BUILD_STAGES = ("papersift-keyword", "papersift-vectors", "exact")
 
 
 def parse_args() -> argparse.Namespace:
@@ -91,7 +92,11 @@ def context_for(args: argparse.Namespace, papers: int) -> Context:
     )  # fmt: skip
 
 
-def measure_size(context: Context, skip: set[str], rebuild: bool) -> dict[str, Any]:
+def measure_size(
+    context: Context, skip: set[str], rebuild: bool, failures: list[str]
+) -> dict[str, Any]:
+    """Every stage at one size. A failed stage is reported and the others still run, except
+    that nothing runs without papersift's store and indexes."""
     if rebuild:
         shutil.rmtree(context.folder, ignore_errors=True)
     started = time.perf_counter()
@@ -101,7 +106,12 @@ def measure_size(context: Context, skip: set[str], rebuild: bool) -> dict[str, A
         if stage in skip:
             continue
         print(f"\n[{context.papers:,} papers] {stage} ...", flush=True)
-        results[stage] = run_stage(stage, context)
+        try:
+            results[stage] = run_stage(stage, context)
+        except StageFailed as error:
+            failures.append(str(error))
+            if stage in BUILD_STAGES:
+                break
     return results
 
 
@@ -124,15 +134,15 @@ def main() -> None:
         "sizes": {},
     }
     failures: list[str] = []
-    try:
-        for papers in args.sizes:
-            context = context_for(args, papers)
-            report["sizes"][str(papers)] = measure_size(context, args.skip, args.rebuild)
-        if "scifact" not in args.skip:
-            print("\n[SciFact] relevance of every system ...", flush=True)
+    for papers in args.sizes:
+        context = context_for(args, papers)
+        report["sizes"][str(papers)] = measure_size(context, args.skip, args.rebuild, failures)
+    if "scifact" not in args.skip:
+        print("\n[SciFact] relevance of every system ...", flush=True)
+        try:
             report["relevance"] = run_stage("scifact", context_for(args, min(args.sizes)))
-    except StageFailed as error:
-        failures.append(str(error))
+        except StageFailed as error:
+            failures.append(str(error))
     report["machine"]["load_average_end"] = os.getloadavg()
     for papers, results in report["sizes"].items():
         print_size(int(papers), results)

@@ -69,11 +69,10 @@ def measure(context: Context) -> dict[str, Any]:
             watch = _MemoryWatch(_server_pid(base))
             for endpoint, paths in ((f"search ({mode})", searches), ("paper page", pages)):
                 listed = web_load.write_paths(folder, endpoint.split()[0], paths)
-                warm_up = max(1.0, context.http_seconds / 6)
+                seconds = max(1, round(context.http_seconds))  # wrk takes whole seconds
+                warm_up = max(1, seconds // 6)
                 web_load.run_wrk(wrk, base, script, listed, warm_up, context.http_connections)
-                raw = web_load.run_wrk(
-                    wrk, base, script, listed, context.http_seconds, context.http_connections
-                )
+                raw = web_load.run_wrk(wrk, base, script, listed, seconds, context.http_connections)
                 rows.append(
                     {**web_load.summarise(endpoint, raw), "distinct_paths": len(set(paths))}
                 )
