@@ -3,8 +3,8 @@ loopback (the server and wrk helpers of ``bench.web_load``).
 
 Two endpoints, each after a warm-up: hybrid search pages (``/search?q=...&mode=hybrid``, the
 benchmark's queries; keyword mode when semantic search is off) and paper pages
-(``/papers/{id}`` of random papers of the whole corpus). The server's memory is the peak of the
-summed PSS of its processes, sampled twice a second.
+(``/papers/{id}`` of random papers of the whole corpus). The server's memory is sampled twice a
+second over its processes: summed PSS, and its anonymous and file-backed parts.
 """
 
 from __future__ import annotations
@@ -27,12 +27,13 @@ PAPER_PAGES = 2_000
 
 
 class _MemoryWatch:
-    """Peak summed PSS of a process and its children, sampled in a thread. PSS, not RSS: the
-    workers share the memory-mapped index files, and summed RSS counts those pages once per
-    worker (it showed 10.8 GB for two workers at 1M papers)."""
+    """Peak memory of a process and its children, sampled in a thread: summed PSS (shared pages
+    split between the processes sharing them), and of that the anonymous part (RssAnon: the
+    processes' own memory) apart from the file-backed part (memory-mapped index and database
+    files: page cache the kernel can reclaim)."""
 
     def __init__(self, pid: int) -> None:
-        self.peak_mb = 0.0
+        self.peak = {"pss_mb": 0.0, "anon_mb": 0.0, "file_mb": 0.0}
         self._root = psutil.Process(pid)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
@@ -42,15 +43,30 @@ class _MemoryWatch:
         while not self._stop.wait(0.5):
             try:
                 processes = [self._root, *self._root.children(recursive=True)]
-                total = sum(p.memory_full_info().pss for p in processes if p.is_running())
-            except psutil.Error:
+                sample = {"pss_mb": 0.0, "anon_mb": 0.0, "file_mb": 0.0}
+                for process in processes:
+                    sample["pss_mb"] += process.memory_full_info().pss / 2**20
+                    status = _status_kb(process.pid)
+                    sample["anon_mb"] += status.get("RssAnon", 0) / 1024
+                    sample["file_mb"] += status.get("RssFile", 0) / 1024
+            except (psutil.Error, OSError):
                 continue
-            self.peak_mb = max(self.peak_mb, total / 2**20)
+            for key, value in sample.items():
+                self.peak[key] = max(self.peak[key], value)
 
-    def stop(self) -> float:
+    def stop(self) -> dict[str, float]:
         self._stop.set()
         self._thread.join()
-        return self.peak_mb
+        return self.peak
+
+
+def _status_kb(pid: int) -> dict[str, int]:
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if value.strip().endswith("kB"):
+            fields[name] = int(value.split()[0])
+    return fields
 
 
 def measure(context: Context) -> dict[str, Any]:
@@ -84,7 +100,9 @@ def measure(context: Context) -> dict[str, Any]:
         "connections": context.http_connections,
         "seconds": context.http_seconds,
         "endpoints": rows,
-        "server_peak_rss_mb": server_peak,
+        "server_peak_rss_mb": server_peak["pss_mb"],
+        "server_peak_anon_mb": server_peak["anon_mb"],
+        "server_peak_file_mb": server_peak["file_mb"],
     }
 
 

@@ -53,7 +53,10 @@ def print_size(papers: int, results: dict[str, Any]) -> None:
         print(f"papersift vector recall@10 vs exact: {search['vector']['recall@10']:.3f}")
     http = results.get("http")
     if http:
-        server = _memory(http, "server_peak_rss_mb")
+        server = (
+            f"{_memory(http, 'server_peak_rss_mb')} PSS, of which "
+            f"{_memory(http, 'server_peak_anon_mb')} anonymous"
+        )
         print(f"\nHTTP, {http['workers']} workers, {http['connections']} connections, "
               f"{http['seconds']:g} s per endpoint; server peak {server}")  # fmt: skip
         for row in http["endpoints"]:
