@@ -9,7 +9,7 @@ import resource
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Hashable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +81,14 @@ def percentiles(seconds: list[float]) -> dict[str, float]:
         "mean_ms": statistics.fmean(ordered) * 1000,
         "max_ms": ordered[-1] * 1000,
     }
+
+
+def recall_at_10(
+    found: Sequence[Collection[Hashable]], truth: Sequence[Collection[Hashable]]
+) -> float:
+    """Mean share of each exact top 10 (``truth``) that the search returned (``found``)."""
+    hits = sum(len(set(row) & set(exact)) for row, exact in zip(found, truth, strict=True))
+    return hits / (10 * len(found))
 
 
 def peak_rss_mb() -> float:

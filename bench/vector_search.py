@@ -31,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bench.common import peak_rss_mb, percentiles
+from bench.common import recall_at_10 as common_recall_at_10
 from papersift.indexes import vector
 from papersift.indexes.meta import read_meta
 from papersift.indexes.vector import VectorIndex
@@ -97,8 +98,7 @@ def exact_top10(queries: Matrix, vectors: Matrix) -> Labels:
 
 
 def recall_at_10(found: list[list[int]], truth: Labels) -> float:
-    hits = [len(set(row) & set(truth[i].tolist())) for i, row in enumerate(found)]
-    return float(np.mean(hits)) / 10
+    return common_recall_at_10(found, truth.tolist())
 
 
 def timed_queries(

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import peak_rss_mb, percentiles, timed
+from bench.common import peak_rss_mb, percentiles, recall_at_10, timed
 from bench.suite import workload
 from bench.suite.context import Context
 from papersift.embeddings import load_embedder
@@ -140,7 +140,7 @@ def searches(context: Context) -> dict[str, Any]:
         list(query_vectors),
     )
     rows["vector"] = percentiles(vector_seconds)
-    rows["vector"]["recall@10"] = _recall(found, truth, ids)
+    rows["vector"]["recall@10"] = recall_at_10(found, [[ids[p] for p in row] for row in truth])
     rows["hybrid incl. embedding"] = percentiles(
         timed(lambda q: engine.search_hits(q, k=10, mode="hybrid"), queries)
     )
@@ -183,10 +183,3 @@ def _with_default_model(
         hybrid_alone(query)
 
     return percentiles(timed(both, queries))
-
-
-def _recall(found: list[list[str]], truth: np.ndarray[Any, Any], ids: list[str]) -> float:
-    hits = 0
-    for row, exact in zip(found, truth, strict=True):
-        hits += len(set(row) & {ids[int(position)] for position in exact})
-    return hits / (10 * len(found))

@@ -62,8 +62,9 @@ def scifact(context: Context) -> dict[str, Any]:
 
     with collection_store(collection, settings, cache=True) as store_settings:
         engine = Engine(store_settings)
-        vectors = engine.vector_index.vectors_of([f"{collection.name}:{i}" for i in ids])
-        matrix = np.stack([vectors[f"{collection.name}:{i}"] for i in ids])
+        stored_ids = [f"{collection.name}:{i}" for i in ids]
+        vectors = engine.vector_index.vectors_of(stored_ids)
+        matrix = np.stack([vectors[i] for i in stored_ids])
         query_vectors = engine.embedder().embed(list(queries.values()))
         engine.close()
     rows["exact numpy"] = score_run(collection, _vector_run(collection, ids, matrix, query_vectors))
@@ -97,19 +98,13 @@ def _named(
 def _vector_run(collection: Collection, ids: list[str], matrix: Any, query_vectors: Any) -> Run:
     run: Run = {}
     for query_id, vector in zip(collection.queries, query_vectors, strict=True):
-        scores = matrix @ vector
-        best = np.argsort(-scores)[:DEPTH]
+        best, scores = vector_peers.top_k(matrix, vector, DEPTH)
         run[query_id] = {ids[int(p)]: float(scores[p]) for p in best}
     return run
 
 
 def _usearch_run(collection: Collection, ids: list[str], matrix: Any, query_vectors: Any) -> Run:
-    from usearch.index import Index
-
-    index: Any = Index(
-        ndim=matrix.shape[1], metric="ip", dtype="f16", connectivity=vector_peers.M,
-        expansion_add=vector_peers.EF_CONSTRUCTION,
-    )  # fmt: skip
+    index = vector_peers.new_usearch_index(matrix.shape[1])
     index.add(np.arange(len(ids), dtype=np.uint64), matrix, threads=2)
     index.expansion_search = max(vector_peers.EF_SEARCH, DEPTH)
     run: Run = {}

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from bench.common import peak_rss_mb, percentiles, timed
+from bench.common import peak_rss_mb, percentiles, recall_at_10, timed
 from bench.suite import workload
 from bench.suite.context import Context
 
@@ -25,30 +25,38 @@ EF_CONSTRUCTION = 80
 EF_SEARCH = 96
 
 
-def top10(vectors: npt.NDArray[np.float32], query: npt.NDArray[np.float32]) -> npt.NDArray[Any]:
+def top_k(
+    vectors: npt.NDArray[np.float32], query: npt.NDArray[np.float32], k: int = 10
+) -> tuple[npt.NDArray[Any], npt.NDArray[np.float32]]:
+    """Exact search: the positions of the ``k`` best rows, best first, and all the scores."""
     scores = vectors @ query
-    best = np.argpartition(scores, -10)[-10:]
-    return best[np.argsort(-scores[best])]
+    best = np.argpartition(scores, -k)[-k:]
+    return best[np.argsort(-scores[best])], scores
+
+
+def new_usearch_index(dimension: int) -> Any:
+    """An empty usearch HNSW index with papersift's graph settings (Any: mypy misreads the
+    ``expansion_search`` setter)."""
+    from usearch.index import Index
+
+    return Index(
+        ndim=dimension, metric="ip", dtype="f16", connectivity=M, expansion_add=EF_CONSTRUCTION
+    )
 
 
 def exact(context: Context) -> dict[str, Any]:
     documents, queries = workload.load_vectors(context)
-    truth = np.stack([top10(documents, query) for query in queries])
+    truth = np.stack([top_k(documents, query)[0] for query in queries])
     np.save(workload.exact_truth_path(context), truth)
-    seconds = timed(lambda q: top10(documents, q), list(queries))
+    seconds = timed(lambda q: top_k(documents, q), list(queries))
     return {"search": percentiles(seconds), "recall@10": 1.0, "peak_rss_mb": peak_rss_mb()}
 
 
 def usearch(context: Context) -> dict[str, Any]:
-    from usearch.index import Index
-
     documents, queries = workload.load_vectors(context)
     truth = np.load(workload.exact_truth_path(context))
     path = context.folder / f"usearch-{context.embedder}.usearch"
-    index: Any = Index(
-        ndim=documents.shape[1], metric="ip", dtype="f16", connectivity=M,
-        expansion_add=EF_CONSTRUCTION,
-    )  # fmt: skip
+    index = new_usearch_index(documents.shape[1])
     build_s = None
     if path.exists():
         index.load(str(path))
@@ -65,11 +73,9 @@ def usearch(context: Context) -> dict[str, Any]:
         lambda q: found.append([int(key) for key in index.search(q, 10, threads=1).keys]),
         list(queries),
     )
-    pairs = zip(found, truth, strict=True)
-    hits = sum(len(set(row) & set(exact_row.tolist())) for row, exact_row in pairs)
     return {
         "build_s": build_s,
         "search": percentiles(seconds),
-        "recall@10": hits / (10 * len(found)),
+        "recall@10": recall_at_10(found, truth.tolist()),
         "peak_rss_mb": peak_rss_mb(),
     }

@@ -31,14 +31,8 @@ def stored_id(record: dict[str, Any]) -> str:
 
 def queries(context: Context) -> list[str]:
     """Distinct 2-6 word phrases of real titles (what a reader types), the same for every size."""
-    wanted = context.queries
-    found: list[str] = []
-    for query in key_phrase_queries(wanted * 2, seed=context.seed):
-        if query not in found:
-            found.append(query)
-        if len(found) == wanted:
-            break
-    return found
+    distinct = dict.fromkeys(key_phrase_queries(context.queries * 2, seed=context.seed))
+    return list(distinct)[: context.queries]
 
 
 def paper_ids(context: Context) -> list[str]:
