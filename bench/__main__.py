@@ -42,7 +42,7 @@ SIZE_STAGES = (
     "papersift-keyword", "papersift-vectors", "exact", "usearch", "papersift-search",
     "lucene", "bm25s", "tfidf", "http",
 )  # fmt: skip
-PEER_STAGES = ("usearch", "lucene", "bm25s", "tfidf", "http")
+SKIPPABLE_STAGES = ("usearch", "lucene", "bm25s", "tfidf", "http", "scifact")
 BUILD_STAGES = ("papersift-keyword", "papersift-vectors", "exact")
 
 
@@ -66,7 +66,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--http-seconds", type=float, default=20.0)
     parser.add_argument("--http-connections", type=int, default=20)
     parser.add_argument("--http-workers", type=int, default=2)
-    parser.add_argument("--skip", default="", help=f"stages to leave out: {','.join(PEER_STAGES)}")
+    parser.add_argument(
+        "--skip", default="", help=f"stages to leave out: {','.join(SKIPPABLE_STAGES)}"
+    )
     parser.add_argument("--rebuild", action="store_true", help="measure the builds again")
     args = parser.parse_args()
     if args.quick:
@@ -76,8 +78,8 @@ def parse_args() -> argparse.Namespace:
     except ValueError:
         parser.error(f"--sizes must be comma-separated integers, not {args.sizes!r}")
     args.skip = {name for name in args.skip.split(",") if name}
-    if unknown := args.skip - set(PEER_STAGES) - {"scifact"}:
-        parser.error(f"--skip: unknown stage(s) {sorted(unknown)}; choose from {PEER_STAGES}")
+    if unknown := args.skip - set(SKIPPABLE_STAGES):
+        parser.error(f"--skip: unknown stage(s) {sorted(unknown)}; choose from {SKIPPABLE_STAGES}")
     if min(args.sizes) < 100 or args.queries < 10 or args.similar_seeds < 10:
         parser.error("sizes must be at least 100, --queries and --similar-seeds at least 10")
     return args
