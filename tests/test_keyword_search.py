@@ -69,6 +69,24 @@ def test_phrase_query(indexed: Engine) -> None:
     assert ids(indexed, '"attention networks"') == ["2501.00003"]
 
 
+def test_plain_words_score_like_the_query_parser(indexed: Engine) -> None:
+    # Plain words take the flat (field, term) disjunction; the parser's nested form must agree.
+    keyword = indexed.keyword_index
+    index = keyword._open(create=False)
+    searcher = index.searcher()
+    for query in ["residual networks", "graph attention vaswani", "deep attention models"]:
+        parsed = index.parse_query(query, ["title", "abstract", "authors"], keyword.boosts)
+        expected = [(round(s, 4), a.doc) for s, a in searcher.search(parsed, 10).hits]
+        flat = keyword._text_query(index, query)
+        assert [(round(s, 4), a.doc) for s, a in searcher.search(flat, 10).hits] == expected
+
+
+def test_hyphenated_words_match_each_part(indexed: Engine) -> None:
+    # Not a phrase: "graph-attention-translation" finds the translation paper too.
+    assert {"2501.00001", "2501.00003"} <= set(ids(indexed, "graph-attention-translation"))
+    assert ids(indexed, '"graph-attention-translation"') == []
+
+
 def test_author_search_and_filter(indexed: Engine) -> None:
     assert ids(indexed, "vaswani") == ["2501.00001"]
     assert ids(indexed, "attention", filters=Filters(author="Yoshua Bengio")) == ["2501.00003"]

@@ -3,8 +3,10 @@ loopback (the server and wrk helpers of ``bench.web_load``).
 
 Two endpoints, each after a warm-up: hybrid search pages (``/search?q=...&mode=hybrid``, the
 benchmark's queries; keyword mode when semantic search is off) and paper pages
-(``/papers/{id}`` of random papers of the whole corpus). The server's memory is sampled twice a
-second over its processes: summed PSS, and its anonymous and file-backed parts.
+(``/papers/{id}`` of random papers of the whole corpus). The page cache is off, so every request
+does its search or similar-papers work, and no run is flattered by pages a previous run left in
+the store. The server's memory is sampled twice a second over its processes: summed PSS, and its
+anonymous and file-backed parts.
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ def _status_kb(pid: int) -> dict[str, int]:
 
 
 def measure(context: Context) -> dict[str, Any]:
-    os.environ.update(context.environment())
+    os.environ.update({**context.environment(), "PAPERSIFT_PAGE_CACHE_ENTRIES": "0"})
     wrk = web_load.require_wrk()
     rng = random.Random(context.seed + 2)
     ids = workload.paper_ids(context)

@@ -68,14 +68,14 @@ def convex_combination(
     if len(weights) != len(runs):
         raise ValueError("one weight per run is needed")
     normaliser = NORMALISERS[normalise]
-    normalised = [normaliser(run) for run in runs]
-    floors = [min(scores.values(), default=0.0) for scores in normalised]
-    every_id = {pid for scores in normalised for pid in scores}
-    fused = {
-        pid: sum(
-            weight * scores.get(pid, floor)
-            for scores, weight, floor in zip(normalised, weights, floors, strict=True)
-        )
-        for pid in every_id
-    }
-    return _ranked(fused)
+    # sum_i w_i * (s_i(d), or floor_i when d is missing from list i), accumulated as the floors'
+    # weighted sum plus each list's lift above its floor: one pass over each list.
+    fused: dict[str, float] = {}
+    base = 0.0
+    for run, weight in zip(runs, weights, strict=True):
+        scores = normaliser(run)
+        floor = min(scores.values(), default=0.0)
+        base += weight * floor
+        for pid, score in scores.items():
+            fused[pid] = fused.get(pid, 0.0) + weight * (score - floor)
+    return _ranked({pid: base + lift for pid, lift in fused.items()})
