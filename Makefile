@@ -19,10 +19,11 @@ demo: install  ## ingest the corpus into the default data dir and serve the webs
 	$(BIN)/papersift ingest $(CORPUS)
 	$(BIN)/papersift serve
 
-test: install  ## the whole test suite, plus lint and type checks
+test: install  ## the whole test suite, its engine and web tests again on PostgreSQL, lint, types
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest -n 2
+	PAPERSIFT_TEST_BACKEND=postgresql $(BIN)/pytest -n 2 -q tests --ignore=tests/e2e --ignore=tests/bench
 
 bench: install  ## papersift against its peers at 10k, 100k and 1M papers (hours; by hand)
 	$(BIN)/python -m bench --json bench/results/full.json

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -13,7 +14,10 @@ import pytest
 from papersift.engine import Engine
 from papersift.model import Paper
 from papersift.settings import Settings
+from tests import postgres
 
+# PAPERSIFT_TEST_BACKEND=postgresql runs the engine's tests on PostgreSQL (pgserver) instead.
+TEST_BACKEND = os.environ.get("PAPERSIFT_TEST_BACKEND", "sqlite")
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 
@@ -25,11 +29,24 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+@pytest.fixture(scope="session")
+def postgres_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where this test process's PostgreSQL server lives."""
+    return tmp_path_factory.mktemp("pg")
+
+
+def store_url(data_dir: Path, postgres_root: Path) -> str:
+    """A new, empty store on the backend under test."""
+    if TEST_BACKEND == "postgresql":
+        return postgres.fresh_database(postgres_root)
+    return f"sqlite:///{data_dir / 'papersift.db'}"
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(tmp_path: Path, postgres_root: Path) -> Settings:
     return Settings(
         data_dir=tmp_path / "data",
-        database_url=f"sqlite:///{tmp_path / 'data' / 'papersift.db'}",
+        database_url=store_url(tmp_path / "data", postgres_root),
         harvest_delay=0.0,
         embedder_backend="none",
     )

@@ -33,7 +33,10 @@ class Settings(BaseSettings):
     )
     database_url: str | None = Field(
         default=None,
-        description="SQLAlchemy URL of the store; default: SQLite file papersift.db in data_dir.",
+        description=(
+            "SQLAlchemy URL of the store; default: SQLite file papersift.db in data_dir. "
+            "postgresql://... needs the postgres extra (psycopg)."
+        ),
     )
     oai_endpoint: str = Field(
         default="https://oaipmh.arxiv.org/oai",

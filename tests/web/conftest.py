@@ -26,6 +26,7 @@ from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from lxml import html
+from sqlalchemy.engine import make_url
 
 from papersift.engine import Engine
 from papersift.features import accounts as accounts_module
@@ -34,7 +35,8 @@ from papersift.settings import Settings
 from papersift.store.page_cache import PageCacheStore
 from papersift.web.app import create_app
 from papersift.web.cache import PageCache
-from tests.conftest import make_paper, write_jsonl
+from tests import postgres
+from tests.conftest import TEST_BACKEND, make_paper, store_url, write_jsonl
 from tests.oai_server import Reply, ScriptedServer, serve
 
 NOW = datetime(2026, 3, 12, 12, 0, tzinfo=UTC)  # a Thursday
@@ -247,12 +249,12 @@ def cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="session")
-def corpus_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data directory holding the corpus, keyword-indexed (copied by each test)."""
+def corpus_store(tmp_path_factory: pytest.TempPathFactory, postgres_root: Path) -> tuple[Path, str]:
+    """A data directory and store holding the corpus, keyword-indexed (copied by each test)."""
     root = tmp_path_factory.mktemp("web-corpus")
     template = Settings(
         data_dir=root / "data",
-        database_url=f"sqlite:///{root / 'data' / 'papersift.db'}",
+        database_url=store_url(root / "data", postgres_root),
         embedder_backend="none",
     )
     with pytest.MonkeyPatch.context() as patch:
@@ -263,16 +265,24 @@ def corpus_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
             assert report.malformed == 0 and report.indexed == len(corpus())
         finally:
             engine.close()
-    return root / "data"
+    return root / "data", template.store_url
 
 
 @pytest.fixture
-def settings(settings: Settings, corpus_dir: Path, arxiv_server: ScriptedServer) -> Settings:
+def settings(
+    settings: Settings,
+    corpus_store: tuple[Path, str],
+    postgres_root: Path,
+    arxiv_server: ScriptedServer,
+) -> Settings:
     """The suite's settings over a copy of the corpus, arXiv pointed at the fake API."""
+    corpus_dir, corpus_url = corpus_store
     shutil.copytree(corpus_dir, settings.data_dir)
-    return settings.model_copy(
-        update={"arxiv_api_endpoint": arxiv_server.url, "login_max_failures": 3}
-    )
+    update: dict[str, Any] = {"arxiv_api_endpoint": arxiv_server.url, "login_max_failures": 3}
+    if TEST_BACKEND == "postgresql":
+        corpus_database = make_url(corpus_url).database
+        update["database_url"] = postgres.fresh_database(postgres_root, template=corpus_database)
+    return settings.model_copy(update=update)
 
 
 @pytest.fixture

@@ -20,10 +20,24 @@ from papersift.store.schema import store_info
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 POOL_SIZE = 24
+POSTGRES_DRIVER = "postgresql+psycopg"
+POSTGRES_INSTALL_HINT = "pip install 'papersift[postgres]'"
+
+
+def database_url(url: str) -> str:
+    """``url`` with PostgreSQL's plain schemes mapped to the psycopg 3 driver papersift ships
+    with (``postgresql://`` would otherwise mean psycopg2)."""
+    scheme, separator, rest = url.partition("://")
+    if separator and scheme in ("postgres", "postgresql"):
+        return f"{POSTGRES_DRIVER}://{rest}"
+    return url
 
 
 def open_database(url: str) -> Engine:
     """Create an engine for ``url``; SQLite files get WAL mode, foreign keys and a busy timeout."""
+    url = database_url(url)
+    if url.startswith(f"{POSTGRES_DRIVER}:"):
+        _require_psycopg()
     options: dict[str, Any] = {}
     if url.startswith("sqlite") and ":memory:" not in url:
         # Enough pooled connections for a web server's worker threads: opening one (and running
@@ -41,6 +55,15 @@ def open_database(url: str) -> Engine:
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
     return engine
+
+
+def _require_psycopg() -> None:
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        raise StoreError(
+            f"a PostgreSQL store needs the psycopg driver: {POSTGRES_INSTALL_HINT}"
+        ) from None
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -101,6 +101,9 @@ class SiteMiddleware:
         if not length.isdigit() or int(length) > MAX_BODY_BYTES:
             await self._too_large(scope, receive, send)
             return
+        if _holds_nul(scope):
+            await self._refuse_nul(scope, receive, send)
+            return
         self.engine.refresh(min_interval=REFRESH_SECONDS)
         state: dict[str, Any] = scope.setdefault("state", {})
         received = 0
@@ -147,9 +150,22 @@ class SiteMiddleware:
         )
         await response(scope, receive, send)
 
+    async def _refuse_nul(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = error_response(
+            Request(scope, receive), 400, "bad_request", "the address holds a NUL character"
+        )
+        await response(scope, receive, send)
+
 
 class _BodyTooLarge(Exception):
     pass
+
+
+def _holds_nul(scope: Scope) -> bool:
+    """Whether the path or query string holds a NUL character, which no stored value (and no
+    PostgreSQL text) can hold."""
+    query = scope.get("query_string", b"").lower()
+    return "\x00" in scope["path"] or b"%00" in query or b"\x00" in query
 
 
 def _error_renderer(templates: Jinja2Templates) -> Callable[..., Response]:
