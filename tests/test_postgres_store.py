@@ -12,7 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from papersift.engine import Engine
-from papersift.errors import StoreError
+from papersift.errors import InvalidInputError, StoreError
 from papersift.settings import Settings
 from papersift.store.database import database_url, open_database
 from papersift.store.schema import metadata
@@ -74,3 +74,10 @@ def test_papers_round_trip_and_reopen(pg_engine: Engine) -> None:
     assert again.papers.count() == 2
     assert again.papers.store_id() == identity
     again.close()
+
+
+def test_a_value_postgresql_refuses_is_invalid_input_and_keeps_nothing(pg_engine: Engine) -> None:
+    papers = [make_paper("a:1"), make_paper("a:2", title="\x00")]
+    with pytest.raises(InvalidInputError, match="NUL"), pg_engine.database.begin() as connection:
+        pg_engine.papers.upsert(connection, papers)
+    assert pg_engine.papers.count() == 0

@@ -128,15 +128,10 @@ def test_hostile_values_never_cause_a_server_error(
             assert_json_error(response, response.status_code)
 
 
-@pytest.mark.parametrize(
-    ("url", "params"),
-    [("/papers/2603.10001%00", {}), ("/api/papers/%00", {}), ("/search", {"q": "graph\x00"})],
-)
-def test_a_nul_character_in_the_address_is_a_bad_request(
-    client: TestClient, url: str, params: dict[str, str]
-) -> None:
+@pytest.mark.parametrize("url", ["/papers/2603.10001%00", "/api/papers/%00", "/bibtex/%00"])
+def test_a_nul_character_in_the_path_is_a_bad_request(client: TestClient, url: str) -> None:
     # No stored value can hold one, and PostgreSQL refuses it in any text it is sent.
-    response = client.get(url, params=params)
+    response = client.get(url)
     assert response.status_code == 400
     assert "NUL" in response.text
 

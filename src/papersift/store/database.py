@@ -13,9 +13,9 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, SQLAlchemyError
 
-from papersift.errors import StoreError
+from papersift.errors import InvalidInputError, StoreError
 from papersift.store.schema import store_info
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -54,7 +54,18 @@ def open_database(url: str) -> Engine:
         raise StoreError(f"cannot open database {url!r}: {exc}") from exc
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
+    sa.event.listen(engine, "handle_error", _refused_value_is_invalid_input)
     return engine
+
+
+def _refused_value_is_invalid_input(context: sa.engine.ExceptionContext) -> Exception | None:
+    """A value the database refuses (PostgreSQL: a NUL character in text) is the caller's bad
+    input, not a failing store; its transaction is rolled back all the same."""
+    error = context.sqlalchemy_exception
+    if isinstance(error, DataError):
+        reason = str(error.orig).splitlines()[0] if error.orig else "invalid value"
+        return InvalidInputError(f"the database refuses a value: {reason}")
+    return None
 
 
 def _require_psycopg() -> None:

@@ -7,7 +7,6 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from papersift import errors
@@ -91,13 +90,6 @@ def install_error_handlers(app: FastAPI) -> None:
         if status >= 500:
             log.warning("%s %s: %s", request.method, request.url.path, error)
         return error_response(request, status, code, str(error), headers=headers)
-
-    @app.exception_handler(DataError)
-    async def _unstorable_value(request: Request, error: DataError) -> Response:
-        # A value the database refuses (PostgreSQL: a NUL character in text); the transaction
-        # was rolled back, so nothing of the request was kept.
-        reason = str(error.orig).splitlines()[0] if error.orig else "invalid value"
-        return error_response(request, 400, "bad_request", f"a value cannot be stored: {reason}")
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, error: RequestValidationError) -> Response:
