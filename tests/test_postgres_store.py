@@ -65,17 +65,6 @@ def test_the_server_offers_pgvector(pg_engine: Engine) -> None:
         assert distance.scalar() == pytest.approx(1.0)
 
 
-def test_papers_round_trip_and_reopen(pg_engine: Engine) -> None:
-    with pg_engine.database.begin() as connection:
-        report = pg_engine.papers.upsert(connection, [make_paper("a:1"), make_paper("a:2")])
-    assert report.added == 2
-    identity = pg_engine.papers.store_id()
-    again = Engine(pg_engine.settings)
-    assert again.papers.count() == 2
-    assert again.papers.store_id() == identity
-    again.close()
-
-
 def test_a_value_postgresql_refuses_is_invalid_input_and_keeps_nothing(pg_engine: Engine) -> None:
     papers = [make_paper("a:1"), make_paper("a:2", title="\x00")]
     with pytest.raises(InvalidInputError, match="NUL"), pg_engine.database.begin() as connection:

@@ -104,8 +104,8 @@ class KeywordIndex:
         self.boosts = dict(boosts or DEFAULT_BOOSTS)
         self._index: Any = None
         self._meta_stamp: int | None = None
-        self._analyzers = {"title": _text_analyzer(), "abstract": _text_analyzer()}
-        self._analyzers["authors"] = _name_analyzer()
+        text = _text_analyzer()
+        self._analyzers = {"title": text, "abstract": text, "authors": _name_analyzer()}
 
     # state -------------------------------------------------------------------------------------
 
