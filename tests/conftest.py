@@ -43,10 +43,16 @@ def store_url(data_dir: Path, postgres_root: Path) -> str:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, postgres_root: Path) -> Settings:
+def store_database(tmp_path: Path, postgres_root: Path) -> str:
+    """The URL of the test's store (suites with a prepared store override this)."""
+    return store_url(tmp_path / "data", postgres_root)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, store_database: str) -> Settings:
     return Settings(
         data_dir=tmp_path / "data",
-        database_url=store_url(tmp_path / "data", postgres_root),
+        database_url=store_database,
         harvest_delay=0.0,
         embedder_backend="none",
     )

@@ -1,4 +1,5 @@
-"""The store on a real PostgreSQL (pgserver): the same migrations, the same schema, pgvector."""
+"""The store on a real PostgreSQL (pgserver): its URLs, its driver, pgvector. (The whole suite
+runs on PostgreSQL too, in ``make test``: the schema check is test_store's.)"""
 
 from __future__ import annotations
 
@@ -8,14 +9,11 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 
 from papersift.engine import Engine
 from papersift.errors import InvalidInputError, StoreError
 from papersift.settings import Settings
 from papersift.store.database import database_url, open_database
-from papersift.store.schema import metadata
 from tests import postgres
 from tests.conftest import make_paper
 
@@ -50,12 +48,6 @@ def test_a_missing_driver_names_the_install(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(builtins, "__import__", no_psycopg)
     with pytest.raises(StoreError, match=r"papersift\[postgres\]"):
         open_database("postgresql://postgres@localhost/papersift")
-
-
-def test_migrations_create_the_declared_schema_on_postgresql(pg_engine: Engine) -> None:
-    assert pg_engine.database.dialect.name == "postgresql"
-    with pg_engine.database.connect() as connection:
-        assert compare_metadata(MigrationContext.configure(connection), metadata) == []
 
 
 def test_the_server_offers_pgvector(pg_engine: Engine) -> None:

@@ -269,20 +269,23 @@ def corpus_store(tmp_path_factory: pytest.TempPathFactory, postgres_root: Path) 
 
 
 @pytest.fixture
+def store_database(tmp_path: Path, corpus_store: tuple[Path, str], postgres_root: Path) -> str:
+    """A copy of the corpus store: the SQLite file comes with the data directory's copy."""
+    if TEST_BACKEND == "postgresql":
+        template = make_url(corpus_store[1]).database
+        return postgres.fresh_database(postgres_root, template=template)
+    return store_url(tmp_path / "data", postgres_root)
+
+
+@pytest.fixture
 def settings(
-    settings: Settings,
-    corpus_store: tuple[Path, str],
-    postgres_root: Path,
-    arxiv_server: ScriptedServer,
+    settings: Settings, corpus_store: tuple[Path, str], arxiv_server: ScriptedServer
 ) -> Settings:
     """The suite's settings over a copy of the corpus, arXiv pointed at the fake API."""
-    corpus_dir, corpus_url = corpus_store
-    shutil.copytree(corpus_dir, settings.data_dir)
-    update: dict[str, Any] = {"arxiv_api_endpoint": arxiv_server.url, "login_max_failures": 3}
-    if TEST_BACKEND == "postgresql":
-        corpus_database = make_url(corpus_url).database
-        update["database_url"] = postgres.fresh_database(postgres_root, template=corpus_database)
-    return settings.model_copy(update=update)
+    shutil.copytree(corpus_store[0], settings.data_dir)
+    return settings.model_copy(
+        update={"arxiv_api_endpoint": arxiv_server.url, "login_max_failures": 3}
+    )
 
 
 @pytest.fixture
