@@ -8,7 +8,7 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,8 @@ from papersift.engine import Engine
 from papersift.features.mailer import SMTPMailer
 from papersift.features.tokens import read_token
 from papersift.settings import Settings
+from papersift.store.digests import CLAIM_LEASE
+from papersift.store.schema import digest_log
 from tests.conftest import make_paper
 from tests.smtp_server import SMTPTestServer
 
@@ -153,6 +155,13 @@ def test_a_run_killed_mid_way_is_completed_by_the_next_without_duplicates(
     finally:
         smtp.release()
     assert len(smtp.received) == 3
+    with site.database.begin() as connection:  # later: the killed run's claim is past its lease
+        aged = connection.execute(
+            digest_log.update()
+            .where(digest_log.c.status == "sending")
+            .values(updated_at=datetime.now(UTC) - CLAIM_LEASE - timedelta(minutes=1))
+        ).rowcount
+    assert aged == 1
     finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert finished.returncode == 0, finished.stderr
     assert "5 sent" in finished.stdout and "3 already done" in finished.stdout

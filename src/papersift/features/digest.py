@@ -14,11 +14,14 @@ No email goes out when every section is empty (weekends, holidays): the day is l
 Weekly subscribers get their digest on Mondays.
 
 **Exactly once.** Each (user, day) has a row in the digest log. A run skips delivered days,
-marks a digest ``sending`` (with its Message-ID) before handing it to the SMTP server and
-``sent`` after the server accepted it. A crash or an SMTP failure leaves ``sending``/``failed``,
-and the next run sends that digest again, so none is skipped. The only way to get one twice is a
-crash in the moment between the server's acceptance and the ``sent`` commit; the copy then has
-the same Message-ID, which mail systems use to drop duplicates.
+claims a digest (marks it ``sending``, with its Message-ID) before handing it to the SMTP server
+and marks it ``sent`` after the server accepted it. The claim is one atomic statement: of runs
+racing for a digest (several machines may share the store) exactly one wins; the others count it
+as done. An SMTP failure leaves ``failed`` and the next run sends that digest again; a crash
+leaves ``sending``, which any run after the claim's lease (``DigestLog.claim``, 15 minutes) sends
+again, so none is skipped. The only ways to get one twice are a crash in the moment between the
+server's acceptance and the ``sent`` commit, or a run taking longer than the lease to hand one
+message over; the copy then has the same Message-ID, which mail systems use to drop duplicates.
 """
 
 from __future__ import annotations
@@ -251,7 +254,7 @@ class DigestService:
             return
         message_id = str(message["Message-ID"])
         if not self.log.claim(user.id, day, message_id, now=self.clock()):
-            report.already_done += 1
+            report.already_done += 1  # by another run (or one that crashed, within the lease)
             return
         try:
             send(message)

@@ -1,4 +1,4 @@
-"""Upvotes: at most one per user and paper (the primary key makes that atomic)."""
+"""Upvotes: at most one per user and paper (the primary key and ON CONFLICT make it atomic)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 
 from papersift.store.counters import COMMUNITY_REV, bump
 from papersift.store.schema import votes
+from papersift.store.upsert import insert
 
 _CHUNK = 500
 
@@ -22,16 +22,19 @@ class VoteStore:
     def set_vote(self, user_id: int, paper_id: str, voted: bool, *, now: datetime) -> int:
         """Make the user's vote on the paper ``voted``; returns the paper's count afterwards.
 
-        Idempotent: voting twice leaves one vote, un-voting without a vote changes nothing.
+        Idempotent: voting twice leaves one vote, un-voting without a vote changes nothing. Safe
+        for concurrent callers (web workers in several processes): the vote is one atomic
+        statement (an insert that does nothing when the primary key holds the vote already, or a
+        delete), in one transaction with the counter bump.
         """
         with self.engine.begin() as connection:
             if voted:
-                try:
-                    with connection.begin_nested():
-                        row = {"user_id": user_id, "paper_id": paper_id, "created_at": now}
-                        connection.execute(votes.insert().values(row))
-                except IntegrityError:
-                    pass  # already voted: one vote per user and paper
+                row = {"user_id": user_id, "paper_id": paper_id, "created_at": now}
+                connection.execute(
+                    insert(connection, votes)
+                    .values(row)
+                    .on_conflict_do_nothing(index_elements=[votes.c.user_id, votes.c.paper_id])
+                )
             else:
                 connection.execute(
                     votes.delete().where(votes.c.user_id == user_id, votes.c.paper_id == paper_id)
