@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 from papersift.engine import Engine
 from papersift.errors import IndexError_
 from papersift.filters import Filters
+from papersift.indexes.keyword import KeywordIndex
+from papersift.indexes.pg_state import read_state, write_state
 from tests.conftest import make_paper, write_jsonl
 
 CORPUS = [
@@ -70,6 +72,8 @@ def test_phrase_query(indexed: Engine) -> None:
 
 
 def test_plain_words_score_like_the_query_parser(indexed: Engine) -> None:
+    if not isinstance(indexed.keyword_index, KeywordIndex):
+        pytest.skip("the file (tantivy) index's two query forms")
     # Plain words take the flat (field, term) disjunction; the parser's nested form must agree.
     keyword = indexed.keyword_index
     index = keyword._open(create=False)
@@ -137,7 +141,12 @@ def test_index_catches_up_incrementally(indexed: Engine, tmp_path) -> None:  # t
 def test_index_rebuilds_after_the_store_is_replaced(indexed: Engine) -> None:
     from papersift.engine import Engine as Fresh
 
-    indexed.keyword_index._write_meta("another-store", 99, 4)
+    if isinstance(indexed.keyword_index, KeywordIndex):
+        indexed.keyword_index._write_meta("another-store", 99, 4)
+    else:
+        with indexed.database.begin() as connection:
+            meta = read_state(connection, "keyword") or {}
+            write_state(connection, "keyword", meta | {"store_id": "another-store"})
     report = Fresh(indexed.settings).index()
     assert report.rebuilt and report.documents == 4
 

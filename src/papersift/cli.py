@@ -17,6 +17,7 @@ from papersift.errors import PapersiftError
 from papersift.filters import Filters
 from papersift.reports import WriteReport
 from papersift.settings import Settings, load_settings
+from papersift.store.transfer import DEFAULT_BATCH_SIZE, copy_store
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -323,12 +324,50 @@ def stats(ctx: click.Context) -> None:
             )
 
 
+@main.command(name="migrate-store")
+@click.option(
+    "--from",
+    "source",
+    metavar="URL",
+    help="The store to copy (default: this deployment's: $PAPERSIFT_DATABASE_URL or the data dir).",
+)
+@click.option(
+    "--to", "target", metavar="URL", required=True, help="An empty database, or a copy to resume."
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=DEFAULT_BATCH_SIZE,
+    show_default=True,
+    help="Rows per transaction.",
+)
+@click.pass_context
+@_handle_errors
+def migrate_store(ctx: click.Context, source: str | None, target: str, batch_size: int) -> None:
+    """Copy a whole store into another database (e.g. SQLite to PostgreSQL) and verify it.
+
+    Stop every papersift process using the source first. An interrupted copy continues where it
+    stopped when run again; a target holding another deployment is refused.
+    """
+    source = source or ctx.obj["settings"].store_url
+    report = copy_store(source, target, batch_size=batch_size, progress=_progress())
+    for line in report.lines():
+        click.echo(line)
+    click.echo(report.summary())
+
+
 @main.command(name="eval")
 @click.argument("collection", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--mode", default="bm25", show_default=True, help=MODES_HELP)
 @click.option("--split", default="test", show_default=True, help="Query split: test or train.")
 @click.option("--embedder", help="Embedding backend for dense/hybrid (onnx-int8, torch, static).")
 @click.option("--no-cache", is_flag=True, help="Use a temporary store instead of the eval cache.")
+@click.option(
+    "--store",
+    "store_url",
+    help="Database URL of an empty store for the collection, e.g. postgresql://... to measure "
+    "the PostgreSQL backend (default: a SQLite file in the eval cache).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_context
 @_handle_errors
@@ -339,6 +378,7 @@ def evaluate(
     split: str,
     embedder: str | None,
     no_cache: bool,
+    store_url: str | None,
     as_json: bool,
 ) -> None:
     """Measure retrieval quality on a BEIR-layout collection (corpus, queries, qrels)."""
@@ -351,6 +391,7 @@ def evaluate(
         split=split,
         settings=settings,
         cache=not no_cache,
+        store_url=store_url,
         progress=_progress(),
     )
     if as_json:

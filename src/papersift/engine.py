@@ -35,9 +35,8 @@ from papersift.features.recommendations import Recommendation, Recommender, Sour
 from papersift.features.submissions import Submissions
 from papersift.features.trending import trending as rank_trending
 from papersift.filters import Filters
+from papersift.indexes.backends import open_indexes
 from papersift.indexes.dsi.model_dir import DSIReport
-from papersift.indexes.keyword import KeywordIndex
-from papersift.indexes.vector import VectorIndex
 from papersift.indexes.vector_sync import VectorReport, update_vector_index
 from papersift.model import Paper
 from papersift.reports import HarvestReport, IndexReport, IngestReport
@@ -156,8 +155,9 @@ class Engine:
         self._index_generation: str | None = None
         self._refresh_lock = threading.Lock()
         self._refreshed_at = 0.0
-        self.keyword_index = KeywordIndex(settings.index_dir / "keyword")
-        self.vector_index = VectorIndex(settings.index_dir / "vector")
+        self.keyword_index, self.vector_index = open_indexes(
+            settings.index_backend, settings.index_dir, self.database
+        )
         self._embedder: Embedder | None = None
         self.bm25 = BM25Retriever(self.keyword_index)
         self._retrievers: dict[str, Retriever] = {"bm25": self.bm25}

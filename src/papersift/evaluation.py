@@ -148,13 +148,17 @@ def evaluate_collection(
     split: str = "test",
     settings: Settings | None = None,
     cache: bool = True,
+    store_url: str | None = None,
     progress: bool = False,
 ) -> EvalResult:
-    """Load the collection into its own store, run every judged query, compute the measures."""
+    """Load the collection into its own store, run every judged query, compute the measures.
+
+    ``store_url`` names the database of that store (any backend; its other files still go to
+    the eval cache or a temporary directory); by default it is a SQLite file there."""
     collection = load_collection(directory, split)
     base = settings or load_settings()
     started = time.perf_counter()
-    with collection_store(collection, base, cache) as eval_settings:
+    with collection_store(collection, base, cache, store_url) as eval_settings:
         engine = Engine(eval_settings)
         try:
             engine.ingest([collection.corpus], namespace=collection.name, progress=progress)
@@ -210,24 +214,33 @@ def train_dsi_for(engine: Engine, directory: Path, split: str, progress: bool) -
 
 
 @contextmanager
-def collection_store(collection: Collection, base: Settings, cache: bool) -> Iterator[Settings]:
+def collection_store(
+    collection: Collection, base: Settings, cache: bool, store_url: str | None = None
+) -> Iterator[Settings]:
     """Settings of a store for the collection: cached by corpus digest, or temporary."""
     if cache:
         folder = base.data_dir / "eval" / f"{collection.name}-{_digest(collection.corpus)}"
-        yield _store_settings(base, folder)
+        if store_url:
+            # File indexes of another store must not be mistaken for this one's.
+            folder = folder.with_name(f"{folder.name}-{_digest_text(store_url)}")
+        yield _store_settings(base, folder, store_url)
         return
     with tempfile.TemporaryDirectory(prefix="papersift-eval-") as scratch:
-        yield _store_settings(base, Path(scratch))
+        yield _store_settings(base, Path(scratch), store_url)
 
 
-def _store_settings(base: Settings, folder: Path) -> Settings:
+def _store_settings(base: Settings, folder: Path, store_url: str | None) -> Settings:
     return base.model_copy(
         update={
             "data_dir": folder,
-            "database_url": f"sqlite:///{folder / 'eval.db'}",
+            "database_url": store_url or f"sqlite:///{folder / 'eval.db'}",
             "model_cache_dir": base.models_dir,
         }
     )
+
+
+def _digest_text(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
 
 
 def _digest(path: Path) -> str:

@@ -38,6 +38,14 @@ class Settings(BaseSettings):
             "postgresql://... needs the postgres extra (psycopg)."
         ),
     )
+    index_backend: str = Field(
+        default="auto",
+        description=(
+            "Where the search indexes live: files (tantivy BM25 and faiss in data_dir), "
+            "database (PostgreSQL full-text search and pgvector; every worker and machine "
+            "shares them) or auto (database for a PostgreSQL store, else files)."
+        ),
+    )
     oai_endpoint: str = Field(
         default="https://oaipmh.arxiv.org/oai",
         description="OAI-PMH endpoint that `papersift harvest` reads from.",
@@ -259,6 +267,14 @@ class Settings(BaseSettings):
     @classmethod
     def _known_backend(cls, value: str) -> str:
         choices = ("auto", "none", "onnx-int8", "torch", "static")
+        if value not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}")
+        return value
+
+    @field_validator("index_backend")
+    @classmethod
+    def _known_index_backend(cls, value: str) -> str:
+        choices = ("auto", "files", "database")
         if value not in choices:
             raise ValueError(f"must be one of {', '.join(choices)}")
         return value

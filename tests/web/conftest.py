@@ -252,6 +252,7 @@ def cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 def corpus_store(tmp_path_factory: pytest.TempPathFactory, postgres_root: Path) -> tuple[Path, str]:
     """A data directory and store holding the corpus, keyword-indexed (copied by each test)."""
     root = tmp_path_factory.mktemp("web-corpus")
+    (root / "data").mkdir()  # on PostgreSQL nothing else would create it: indexes are tables
     template = Settings(
         data_dir=root / "data",
         database_url=store_url(root / "data", postgres_root),

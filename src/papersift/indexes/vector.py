@@ -46,6 +46,7 @@ import numpy.typing as npt
 from tqdm import tqdm
 
 from papersift.errors import IndexError_, MissingDependencyError
+from papersift.indexes.batches import check_batch, unit_rows
 from papersift.indexes.meta import meta_stamp, read_meta, write_meta
 
 FORMAT_VERSION = 1
@@ -229,7 +230,7 @@ class VectorIndex:
         Below ``exact_below`` vectors the index is exact (numpy); otherwise it is a faiss HNSW
         graph over 8-bit scalar-quantised vectors with ``m`` links per node.
         """
-        _check_batch(ids, vectors, dates, categories)
+        check_batch(ids, vectors, dates, categories)
         kind = KIND_HNSW if len(ids) >= max(exact_below, 1) else KIND_EXACT
         hnsw = {"m": m, "ef_construction": ef_construction, "ef_search": ef_search}
         meta: dict[str, Any] = {
@@ -268,7 +269,7 @@ class VectorIndex:
         store_rev: int,
     ) -> None:
         """Append new papers and replace changed ones (their old vectors become tombstones)."""
-        _check_batch(ids, vectors, dates, categories)
+        check_batch(ids, vectors, dates, categories)
         old = self._loaded(fresh=True)
         if vectors.shape[1] != old.meta["dimension"]:
             raise ValueError(
@@ -394,7 +395,7 @@ class VectorIndex:
         generation = self._loaded()
         if k <= 0 or generation.size == 0:
             return []
-        unit = _unit_rows(np.asarray(query, dtype=np.float32).reshape(1, -1))[0]
+        unit = unit_rows(np.asarray(query, dtype=np.float32).reshape(1, -1))[0]
         if len(unit) != generation.meta["dimension"]:
             raise ValueError(
                 f"query has dimension {len(unit)}, the index {generation.meta['dimension']}"
@@ -536,27 +537,6 @@ def _named(generation: _Generation, hits: Hits) -> list[tuple[str, float]]:
 # writing ---------------------------------------------------------------------------------------
 
 
-def _check_batch(
-    ids: Sequence[str],
-    vectors: npt.NDArray[np.floating[Any]],
-    dates: Sequence[date | None],
-    categories: Sequence[Sequence[str]],
-) -> None:
-    if vectors.ndim != 2 or not (len(ids) == len(vectors) == len(dates) == len(categories)):
-        raise ValueError(
-            f"need one vector, date and category list per id: {len(ids)} ids, "
-            f"vectors of shape {vectors.shape}, {len(dates)} dates, {len(categories)} categories"
-        )
-    if len(set(ids)) != len(ids):
-        raise ValueError("paper ids in one batch must be unique")
-
-
-def _unit_rows(rows: npt.NDArray[np.floating[Any]]) -> Matrix:
-    rows = np.asarray(rows, dtype=np.float32)
-    norms = np.linalg.norm(rows, axis=1, keepdims=True)
-    return np.asarray(rows / np.where(norms == 0, 1, norms), dtype=np.float32)
-
-
 def _new_hnsw(vectors: npt.NDArray[np.floating[Any]], m: int, ef_construction: int) -> Any:
     """An empty HNSW-SQ8 index whose quantiser is trained on a sample of ``vectors``."""
     faiss = _faiss()
@@ -567,7 +547,7 @@ def _new_hnsw(vectors: npt.NDArray[np.floating[Any]], m: int, ef_construction: i
     rng = np.random.default_rng(0)
     size = min(len(vectors), SQ_TRAINING_SAMPLE)
     sample = np.sort(rng.choice(len(vectors), size, replace=False))
-    index.train(_unit_rows(vectors[sample]))
+    index.train(unit_rows(vectors[sample]))
     return index
 
 
@@ -584,7 +564,7 @@ def _write_vectors(
     )
     with tqdm(total=len(vectors), unit="vec", desc="vector index", disable=not progress) as bar:
         for start in range(0, len(vectors), BUILD_CHUNK):
-            chunk = _unit_rows(vectors[start : start + BUILD_CHUNK])
+            chunk = unit_rows(vectors[start : start + BUILD_CHUNK])
             raw[start : start + len(chunk)] = chunk
             if ann is not None:
                 ann.add(chunk)
@@ -600,7 +580,7 @@ def _append_vectors(
     ann: Any | None,
 ) -> None:
     """Copy the old float16 rows and append the new ones (also to the HNSW graph)."""
-    new = _unit_rows(vectors)
+    new = unit_rows(vectors)
     raw = np.lib.format.open_memmap(
         directory / "vectors.npy",
         mode="w+",

@@ -15,7 +15,7 @@ import numpy as np
 from tqdm import tqdm
 
 from papersift.embeddings.base import Embedder, Vectors, document_text
-from papersift.indexes.vector import VectorIndex
+from papersift.indexes.base import VectorSearchIndex
 from papersift.model import Paper
 from papersift.store.embeddings import EmbeddingStore, text_hash
 from papersift.store.papers import PaperStore
@@ -61,7 +61,7 @@ def update_vector_index(
     papers: PaperStore,
     embeddings: EmbeddingStore,
     embedder: Embedder,
-    index: VectorIndex,
+    index: VectorSearchIndex,
     *,
     rebuild: bool = False,
     batch_size: int = 32,

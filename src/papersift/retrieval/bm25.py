@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from papersift.filters import Filters
-from papersift.indexes.keyword import KeywordIndex
+from papersift.indexes.base import KeywordSearchIndex
 from papersift.retrieval.base import Hit
 
 
@@ -12,7 +12,7 @@ class BM25Retriever:
 
     name = "bm25"
 
-    def __init__(self, index: KeywordIndex) -> None:
+    def __init__(self, index: KeywordSearchIndex) -> None:
         self.index = index
 
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:

@@ -6,7 +6,7 @@ from collections.abc import Callable, Collection
 
 from papersift.embeddings.base import Embedder, Vectors
 from papersift.filters import Filters
-from papersift.indexes.vector import VectorIndex
+from papersift.indexes.base import VectorSearchIndex
 from papersift.retrieval.base import Hit
 
 
@@ -23,7 +23,7 @@ class DenseRetriever:
     def __init__(
         self,
         embedder: Callable[[], Embedder],
-        index: VectorIndex,
+        index: VectorSearchIndex,
         authors_matching: Callable[[Filters], set[str]],
     ) -> None:
         self.embedder = embedder

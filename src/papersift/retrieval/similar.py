@@ -9,7 +9,7 @@ import numpy as np
 
 from papersift.embeddings.base import Vectors
 from papersift.filters import Filters
-from papersift.indexes.keyword import KeywordIndex
+from papersift.indexes.base import KeywordSearchIndex
 from papersift.model import Paper
 from papersift.retrieval.base import Hit
 from papersift.retrieval.dense import DenseRetriever
@@ -27,7 +27,7 @@ class SimilarPapers:
 
     def __init__(
         self,
-        keyword: KeywordIndex,
+        keyword: KeywordSearchIndex,
         fetch: Callable[[Sequence[str]], dict[str, Paper]],
         dense: DenseRetriever | None,
         seed_vectors: Callable[[Sequence[Paper]], Vectors] | None,

@@ -1,0 +1,335 @@
+"""Vector search in PostgreSQL with pgvector: one row per paper, an HNSW index over cosine
+distance once there are ``exact_below`` vectors, exact search below that and as the fallback.
+
+The ``embedding`` column has no fixed dimension (one store may switch embedders), so the HNSW
+index is built over ``embedding::vector(d)`` for the embedder's dimension d and searches order
+by that same expression. pgvector (0.6) filters HNSW results after the graph search, so a
+filtered search that comes back with fewer than k papers while k match is run again exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import date
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from tqdm import tqdm
+
+from papersift.errors import IndexError_
+from papersift.indexes.batches import check_batch, unit_rows
+from papersift.indexes.pg_state import delete_state, lock_writers, read_state, write_state
+from papersift.store.search_schema import vector_entries
+
+FORMAT_VERSION = 1
+STATE_NAME = "vector"
+KIND_EXACT = "exact"
+KIND_HNSW = "pgvector-hnsw"
+DEFAULT_EF_SEARCH = 200
+HNSW_NAME = "vector_entries_hnsw"
+# The HNSW build is fastest when its graph fits in maintenance_work_mem (pgvector warns and
+# slows down otherwise): about 1.5 x the raw float32 vectors.
+BUILD_MEMORY_FACTOR = 1.5
+_COPY_CHUNK = 10_000
+
+
+class DatabaseVectorIndex:
+    """The vector index of a PostgreSQL store; the same interface as the file ``VectorIndex``."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # state -------------------------------------------------------------------------------------
+
+    def meta(self) -> dict[str, Any] | None:
+        with self.engine.connect() as connection:
+            return read_state(connection, STATE_NAME)
+
+    def indexed_rev(self, store_id: str, identity: str) -> int | None:
+        meta = self.meta()
+        if (
+            meta is None
+            or meta.get("format") != FORMAT_VERSION
+            or meta.get("store_id") != store_id
+            or meta.get("identity") != identity
+        ):
+            return None
+        return int(meta["store_rev"])
+
+    def load(self) -> None:
+        self._meta_or_raise()
+
+    def refresh(self) -> None:
+        """Nothing to do: every worker reads the same table."""
+
+    def __len__(self) -> int:
+        meta = self.meta()
+        return int(meta["vectors"]) if meta else 0
+
+    @property
+    def needs_rebuild(self) -> bool:
+        """True without an index, or when an exact index outgrew its threshold (an HNSW index
+        takes replaced vectors in place: pgvector updates its graph)."""
+        meta = self.meta()
+        if meta is None:
+            return True
+        return meta["kind"] == KIND_EXACT and int(meta["vectors"]) >= int(meta["exact_below"])
+
+    def contains(self, paper_id: str) -> bool:
+        return bool(self.vectors_of([paper_id]))
+
+    def vector_of(self, paper_id: str) -> npt.NDArray[np.float32] | None:
+        return self.vectors_of([paper_id]).get(paper_id)
+
+    def vectors_of(self, paper_ids: Sequence[str]) -> dict[str, npt.NDArray[np.float32]]:
+        self._meta_or_raise()
+        statement = sa.select(
+            vector_entries.c.paper_id, sa.cast(vector_entries.c.embedding, sa.Text)
+        ).where(vector_entries.c.paper_id.in_(list(dict.fromkeys(paper_ids))))
+        with self.engine.connect() as connection:
+            return {paper_id: _parse(text) for paper_id, text in connection.execute(statement)}
+
+    def clear(self) -> None:
+        with self.engine.begin() as connection:
+            lock_writers(connection, STATE_NAME)
+            connection.execute(sa.text(f"DROP INDEX IF EXISTS {HNSW_NAME}"))
+            connection.execute(sa.text("TRUNCATE vector_entries"))
+            delete_state(connection, STATE_NAME)
+
+    # writing -----------------------------------------------------------------------------------
+
+    def build(
+        self,
+        ids: Sequence[str],
+        vectors: npt.NDArray[np.floating[Any]],
+        *,
+        dates: Sequence[date | None],
+        categories: Sequence[Sequence[str]],
+        identity: str,
+        store_id: str,
+        store_rev: int,
+        exact_below: int = 20_000,
+        m: int = 16,
+        ef_construction: int = 64,
+        ef_search: int = DEFAULT_EF_SEARCH,
+        progress: bool = False,
+    ) -> None:
+        """Replace the index with these vectors, in one transaction (searches see the old index
+        until it commits); an HNSW graph with ``m`` links per node from ``exact_below`` on."""
+        check_batch(ids, vectors, dates, categories)
+        kind = KIND_HNSW if len(ids) >= max(exact_below, 1) else KIND_EXACT
+        dimension = int(vectors.shape[1])
+        meta: dict[str, Any] = {
+            "format": FORMAT_VERSION,
+            "identity": identity,
+            "dimension": dimension,
+            "metric": "cosine",
+            "kind": kind,
+            "hnsw": {"m": m, "ef_construction": ef_construction, "ef_search": ef_search},
+            "exact_below": exact_below,
+            "store_id": store_id,
+            "store_rev": store_rev,
+            "vectors": len(set(ids)),
+        }
+        with self.engine.begin() as connection:
+            lock_writers(connection, STATE_NAME)
+            previous = read_state(connection, STATE_NAME) or {}
+            meta["generation"] = int(previous.get("generation", 0)) + 1
+            connection.execute(sa.text(f"DROP INDEX IF EXISTS {HNSW_NAME}"))
+            connection.execute(sa.text("TRUNCATE vector_entries"))
+            _copy_rows(connection, ids, vectors, dates, categories, progress=progress)
+            if kind == KIND_HNSW:
+                _create_hnsw(connection, dimension, m, ef_construction, len(ids))
+            write_state(connection, STATE_NAME, meta)
+
+    def add(
+        self,
+        ids: Sequence[str],
+        vectors: npt.NDArray[np.floating[Any]],
+        *,
+        dates: Sequence[date | None],
+        categories: Sequence[Sequence[str]],
+        store_rev: int,
+    ) -> None:
+        """Insert new papers' vectors and replace changed ones, with the revision reached."""
+        check_batch(ids, vectors, dates, categories)
+        with self.engine.begin() as connection:
+            lock_writers(connection, STATE_NAME)
+            meta = read_state(connection, STATE_NAME)
+            if meta is None:
+                raise IndexError_("no vector index in the database: run `papersift index` first")
+            if ids and vectors.shape[1] != meta["dimension"]:
+                raise ValueError(
+                    f"vectors have dimension {vectors.shape[1]}, the index {meta['dimension']}"
+                )
+            if ids:
+                connection.execute(
+                    vector_entries.delete().where(vector_entries.c.paper_id.in_(list(ids)))
+                )
+                _copy_rows(connection, ids, vectors, dates, categories, progress=False)
+                meta["vectors"] = int(
+                    connection.execute(
+                        sa.select(sa.func.count()).select_from(vector_entries)
+                    ).scalar_one()
+                )
+                meta["generation"] = int(meta.get("generation", 0)) + 1
+            write_state(connection, STATE_NAME, meta | {"store_rev": store_rev})
+
+    # searching ---------------------------------------------------------------------------------
+
+    def search(
+        self,
+        query: npt.NDArray[np.floating[Any]],
+        k: int,
+        *,
+        categories: Sequence[str] = (),
+        since: date | None = None,
+        until: date | None = None,
+        allowed_ids: Collection[str] | None = None,
+        exclude_ids: Collection[str] = (),
+        ef_search: int | None = None,
+    ) -> list[tuple[str, float]]:
+        """The ``k`` nearest papers to ``query`` as (paper id, cosine), best first; filters
+        combine with AND, and filtered searches return k results whenever k papers match."""
+        meta = self._meta_or_raise()
+        if k <= 0 or meta["vectors"] == 0:
+            return []
+        unit = _unit(query)
+        if len(unit) != meta["dimension"]:
+            raise ValueError(f"query has dimension {len(unit)}, the index {meta['dimension']}")
+        where = list(_filter_clauses(categories, since, until, allowed_ids, exclude_ids))
+        approximate = meta["kind"] == KIND_HNSW and allowed_ids is None
+        ef = ef_search or int(meta["hnsw"].get("ef_search", DEFAULT_EF_SEARCH))
+        with self.engine.begin() as connection:
+            if approximate:
+                connection.execute(sa.text(f"SET LOCAL hnsw.ef_search = {max(ef, k):d}"))
+                hits = _nearest(connection, meta["dimension"], unit, k, where)
+                if len(hits) == k or not where:
+                    return hits
+                if _matching(connection, where, k) <= len(hits):
+                    return hits
+            _exact_plans_only(connection)
+            return _nearest(connection, meta["dimension"], unit, k, where)
+
+    def _meta_or_raise(self) -> dict[str, Any]:
+        meta = self.meta()
+        if meta is None or meta.get("format") != FORMAT_VERSION:
+            raise IndexError_("no vector index in the database: run `papersift index` first")
+        return meta
+
+
+def _nearest(
+    connection: Connection, dimension: int, unit: npt.NDArray[np.float32], k: int, where: list[Any]
+) -> list[tuple[str, float]]:
+    distance = sa.cast(vector_entries.c.embedding, _Fixed(dimension)).op("<=>")(
+        sa.cast(_literal(unit), _Fixed(dimension))
+    )
+    statement = (
+        sa.select(vector_entries.c.paper_id, distance.label("distance"))
+        .where(*where)
+        .order_by(distance)
+        .limit(k)
+    )
+    return [(row.paper_id, 1.0 - float(row.distance)) for row in connection.execute(statement)]
+
+
+def _exact_plans_only(connection: Connection) -> None:
+    """No graph (index scan) for the rest of the transaction: scans and sorts, exact."""
+    for setting in ("enable_indexscan = off", "enable_seqscan = on", "enable_bitmapscan = on"):
+        connection.execute(sa.text(f"SET LOCAL {setting}"))
+
+
+def _matching(connection: Connection, where: list[Any], at_most: int) -> int:
+    """How many papers pass the filters, counting no further than ``at_most``."""
+    inner = sa.select(vector_entries.c.paper_id).where(*where).limit(at_most).subquery()
+    return int(connection.execute(sa.select(sa.func.count()).select_from(inner)).scalar_one())
+
+
+def _filter_clauses(
+    categories: Sequence[str],
+    since: date | None,
+    until: date | None,
+    allowed_ids: Collection[str] | None,
+    exclude_ids: Collection[str],
+) -> list[Any]:
+    entries = vector_entries.c
+    clauses: list[Any] = []
+    if categories:
+        clauses.append(
+            entries.categories.op("&&")(sa.cast(list(categories), entries.categories.type))
+        )
+    if since:
+        clauses.append(entries.day >= since)
+    if until:
+        clauses.append(entries.day <= until)
+    if allowed_ids is not None:
+        clauses.append(entries.paper_id.in_(list(allowed_ids)))
+    if exclude_ids:
+        clauses.append(entries.paper_id.not_in(list(exclude_ids)))
+    return clauses
+
+
+class _Fixed(sa.types.UserDefinedType[Any]):
+    """``vector(d)``: the type the HNSW index expression and searches cast to."""
+
+    cache_ok = True
+
+    def __init__(self, dimension: int) -> None:
+        self.dimension = dimension
+
+    def get_col_spec(self, **_: Any) -> str:
+        return f"vector({self.dimension})"
+
+
+def _create_hnsw(
+    connection: Connection, dimension: int, m: int, ef_construction: int, rows: int
+) -> None:
+    memory_mb = max(64, int(BUILD_MEMORY_FACTOR * rows * dimension * 4 / 2**20))
+    connection.execute(sa.text(f"SET LOCAL maintenance_work_mem = '{memory_mb}MB'"))
+    connection.execute(
+        sa.text(
+            f"CREATE INDEX {HNSW_NAME} ON vector_entries USING hnsw "
+            f"((embedding::vector({dimension:d})) vector_cosine_ops) "
+            f"WITH (m = {m:d}, ef_construction = {ef_construction:d})"
+        )
+    )
+
+
+def _copy_rows(
+    connection: Connection,
+    ids: Sequence[str],
+    vectors: npt.NDArray[np.floating[Any]],
+    dates: Sequence[date | None],
+    categories: Sequence[Sequence[str]],
+    *,
+    progress: bool,
+) -> None:
+    """Write rows with COPY (text format), the fast way into PostgreSQL."""
+    units = unit_rows(vectors)
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    statement = "COPY vector_entries (paper_id, embedding, categories, day) FROM STDIN"
+    with tqdm(total=len(ids), desc="vectors", unit=" rows", disable=not progress) as bar:
+        for start in range(0, len(ids), _COPY_CHUNK):
+            end = min(start + _COPY_CHUNK, len(ids))
+            with cursor.copy(statement) as copy:
+                for row in range(start, end):
+                    copy.write_row(
+                        (ids[row], _literal(units[row]), list(categories[row]), dates[row])
+                    )
+            bar.update(end - start)
+
+
+def _literal(vector: npt.NDArray[np.float32]) -> str:
+    return "[" + ",".join(f"{value:.7g}" for value in vector.tolist()) + "]"
+
+
+def _parse(text: str) -> npt.NDArray[np.float32]:
+    return np.asarray(text.strip("[]").split(","), dtype=np.float32)
+
+
+def _unit(query: npt.NDArray[np.floating[Any]]) -> npt.NDArray[np.float32]:
+    unit: npt.NDArray[np.float32] = unit_rows(np.asarray(query, dtype=np.float32).reshape(1, -1))[0]
+    return unit

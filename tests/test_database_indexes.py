@@ -1,0 +1,197 @@
+"""The search indexes of a PostgreSQL store: tables every worker shares, pgvector HNSW with exact
+fallback for filters, and the idf-weighted full-text ranking. These tests start their own
+PostgreSQL (pgserver), so they also run in the SQLite pass."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sqlalchemy as sa
+
+from papersift.engine import Engine
+from papersift.errors import SettingsError
+from papersift.filters import Filters
+from papersift.indexes import pg_keyword
+from papersift.indexes.backends import resolve
+from papersift.indexes.pg_keyword import DatabaseKeywordIndex
+from papersift.indexes.pg_vector import KIND_EXACT, KIND_HNSW, DatabaseVectorIndex
+from papersift.settings import Settings
+from papersift.store.database import open_database
+from tests import postgres
+from tests.conftest import make_paper, write_jsonl
+
+
+@pytest.fixture
+def database_url(postgres_root: Path) -> str:
+    return postgres.fresh_database(postgres_root)
+
+
+def _engine(tmp_path: Path, url: str, name: str) -> Engine:
+    return Engine(Settings(data_dir=tmp_path / name, database_url=url, embedder_backend="none"))
+
+
+def test_auto_puts_the_indexes_in_a_postgresql_store(tmp_path: Path, database_url: str) -> None:
+    engine = _engine(tmp_path, database_url, "a")
+    assert isinstance(engine.keyword_index, DatabaseKeywordIndex)
+    assert isinstance(engine.vector_index, DatabaseVectorIndex)
+    engine.close()
+
+
+def test_database_indexes_need_a_postgresql_store(tmp_path: Path) -> None:
+    sqlite = open_database(f"sqlite:///{tmp_path / 'x.db'}")
+    assert resolve("auto", sqlite) == "files"
+    with pytest.raises(SettingsError, match="needs a PostgreSQL store"):
+        resolve("database", sqlite)
+    with pytest.raises(ValueError, match="index_backend"):
+        Settings(data_dir=tmp_path, index_backend="elastic")
+
+
+def test_workers_share_the_index_without_local_files(tmp_path: Path, database_url: str) -> None:
+    # Two engines with different data directories stand for two machines.
+    writer, reader = _engine(tmp_path, database_url, "a"), _engine(tmp_path, database_url, "b")
+    papers = [make_paper("2601.00001", title="Quokka population dynamics")]
+    writer.ingest([write_jsonl(tmp_path / "one.jsonl", papers)])
+    assert [r.paper.id for r in reader.search("quokka")] == ["2601.00001"]
+    more = [make_paper("2601.00002", title="Quokka diets in winter")]
+    writer.ingest([write_jsonl(tmp_path / "two.jsonl", more)])
+    assert {r.paper.id for r in reader.search("quokka")} == {"2601.00001", "2601.00002"}
+    assert not (tmp_path / "b" / "index").exists()
+    writer.close()
+    reader.close()
+
+
+def test_rare_words_weigh_more_than_common_ones(tmp_path: Path, database_url: str) -> None:
+    common = [
+        make_paper(f"2601.{n:05d}", title=f"Learning models {n}", abstract="learning learning")
+        for n in range(1, 30)
+    ]
+    rare = make_paper("2601.00099", title="Axolotl regeneration", abstract="learning once")
+    engine = _engine(tmp_path, database_url, "a")
+    engine.ingest([write_jsonl(tmp_path / "c.jsonl", [*common, rare])])
+    assert engine.search("axolotl learning")[0].paper.id == "2601.00099"
+    engine.close()
+
+
+def test_common_terms_only_score_papers_matched_by_rarer_ones(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pg_keyword, "COMMON_AT_LEAST", 1)
+    monkeypatch.setattr(pg_keyword, "COMMON_FRACTION", 0.5)
+    papers = [make_paper(f"2601.{n:05d}", title=f"network study {n}") for n in range(1, 5)]
+    papers.append(make_paper("2601.00099", title="Wombat network"))
+    engine = _engine(tmp_path, database_url, "a")
+    engine.ingest([write_jsonl(tmp_path / "c.jsonl", papers)])
+    # "network" is in every paper (common); "wombat" in one: only that one matches.
+    assert [r.paper.id for r in engine.search("wombat network", k=10)] == ["2601.00099"]
+    # A query of common terms only requires them all.
+    assert len(engine.search("network study", k=10)) == 4
+    assert engine.keyword_index.count("wombat network") == 1
+    engine.close()
+
+
+def test_web_search_syntax_phrases_and_exclusions(tmp_path: Path, database_url: str) -> None:
+    papers = [
+        make_paper("2601.00001", title="Graph attention networks"),
+        make_paper("2601.00002", title="Attention over graph edges"),
+    ]
+    engine = _engine(tmp_path, database_url, "a")
+    engine.ingest([write_jsonl(tmp_path / "c.jsonl", papers)])
+    assert [r.paper.id for r in engine.search('"graph attention"')] == ["2601.00001"]
+    assert [r.paper.id for r in engine.search("attention -edges")] == ["2601.00001"]
+    engine.close()
+
+
+def _vectors(count: int, dimension: int = 16) -> np.ndarray:
+    return np.random.default_rng(7).normal(size=(count, dimension)).astype(np.float32)
+
+
+def _index(url: str) -> DatabaseVectorIndex:
+    return DatabaseVectorIndex(open_database(url))
+
+
+@pytest.fixture
+def store(tmp_path: Path, database_url: str) -> str:
+    _engine(tmp_path, database_url, "a").close()  # creates the schema
+    return database_url
+
+
+PAPERS = 3000  # enough for PostgreSQL to plan with the HNSW index
+
+
+def test_hnsw_search_finds_the_nearest_and_filters_fall_back_to_exact(store: str) -> None:
+    index = _index(store)
+    vectors = _vectors(PAPERS)
+    ids = [f"p{n}" for n in range(PAPERS)]
+    categories = [("rare",) if n % 1000 == 0 else ("common",) for n in range(PAPERS)]
+    dates = [date(2026, 1, 1 + n % 28) for n in range(PAPERS)]
+    index.build(
+        ids, vectors, dates=dates, categories=categories, identity="t", store_id="s",
+        store_rev=1, exact_below=100,
+    )  # fmt: skip
+    meta = index.meta() or {}
+    assert meta["kind"] == KIND_HNSW and len(index) == PAPERS
+    with index.engine.begin() as connection:  # plan every search with the graph if it can
+        name = connection.execute(sa.text("SELECT current_database()")).scalar()
+        for setting in ("enable_seqscan = off", "enable_bitmapscan = off"):
+            connection.execute(sa.text(f"ALTER DATABASE {name} SET {setting}"))
+    index.engine.dispose()
+    assert index.search(vectors[42], 1)[0][0] == "p42"
+    # The graph search sees 10 candidates; the 3 rare papers need the exact fallback.
+    rare = index.search(vectors[42], 10, categories=("rare",), ef_search=10)
+    assert sorted(hit for hit, _ in rare) == ["p0", "p1000", "p2000"]  # every match, not fewer
+    excluded = index.search(vectors[42], 5, exclude_ids={"p42"})
+    assert "p42" not in {hit for hit, _ in excluded} and len(excluded) == 5
+    allowed = index.search(vectors[42], 10, allowed_ids={"p1", "p2"})
+    assert {hit for hit, _ in allowed} == {"p1", "p2"}
+
+
+def test_replaced_vectors_and_stored_values(store: str) -> None:
+    index = _index(store)
+    vectors = _vectors(20)
+    ids = [f"p{n}" for n in range(20)]
+    index.build(
+        ids, vectors, dates=[None] * 20, categories=[()] * 20, identity="t", store_id="s",
+        store_rev=1,
+    )  # fmt: skip
+    assert (index.meta() or {})["kind"] == KIND_EXACT
+    replacement = _vectors(21)[20:]
+    index.add(["p3"], replacement, dates=[None], categories=[()], store_rev=2)
+    assert len(index) == 20 and index.indexed_rev("s", "t") == 2
+    stored = index.vector_of("p3")
+    assert stored is not None
+    expected = replacement[0] / np.linalg.norm(replacement[0])
+    assert np.allclose(stored, expected, atol=1e-6)
+    assert index.search(replacement[0], 1)[0][0] == "p3"
+    with pytest.raises(ValueError, match="dimension"):
+        index.add(["p4"], _vectors(1, 8), dates=[None], categories=[()], store_rev=3)
+
+
+def test_a_failed_build_keeps_the_previous_index(store: str) -> None:
+    index = _index(store)
+    vectors = _vectors(10)
+    ids = [f"p{n}" for n in range(10)]
+    build = {"dates": [None] * 10, "categories": [()] * 10, "identity": "t", "store_id": "s"}
+    index.build(ids, vectors, store_rev=1, **build)  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        index.build([*ids[:9], "p0"], vectors, store_rev=2, **build)  # type: ignore[arg-type]
+    assert index.indexed_rev("s", "t") == 1 and len(index) == 10
+    with index.engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT count(*) FROM vector_entries")).scalar()
+    assert rows == 10
+
+
+def test_an_author_filter_matches_names_in_order(tmp_path: Path, database_url: str) -> None:
+    papers = [
+        make_paper("2601.00001", title="Attention", authors=("Petar Veličković", "Yoshua Bengio")),
+        make_paper("2601.00002", title="Attention", authors=("Bengio Yoshua",)),
+    ]
+    engine = _engine(tmp_path, database_url, "a")
+    engine.ingest([write_jsonl(tmp_path / "c.jsonl", papers)])
+    found = engine.search("attention", filters=Filters(author="yoshua bengio"))
+    assert [r.paper.id for r in found] == ["2601.00001"]
+    found = engine.search("attention", filters=Filters(author="velickovic"))
+    assert [r.paper.id for r in found] == ["2601.00001"]
+    engine.close()
