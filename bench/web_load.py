@@ -263,14 +263,17 @@ def stop(server: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def running_server(data_dir: Path, workers: int, log: Path) -> Iterator[tuple[str, list[str]]]:
-    """Start ``papersift serve``; yield its base URL and search modes; always stop it."""
+def running_server(
+    data_dir: Path, workers: int, log: Path, env: dict[str, str] | None = None
+) -> Iterator[tuple[str, list[str]]]:
+    """Start ``papersift serve`` (in ``env``, by default this environment minus a database URL);
+    yield its base URL and search modes; always stop it."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     command = papersift(data_dir, "serve", "--port", str(port), "--workers", str(workers))
     with log.open("wb") as output:
         server = subprocess.Popen(
-            command, env=child_env(), stdout=output, stderr=subprocess.STDOUT,
+            command, env=env or child_env(), stdout=output, stderr=subprocess.STDOUT,
             start_new_session=True,  # its own group: Ctrl-C reaches us, and we stop it
         )  # fmt: skip
     try:
