@@ -51,7 +51,10 @@ COMMON_FRACTION = 0.05
 COMMON_AT_LEAST = 1000  # in small collections no term counts as common
 MAX_QUERY_TERMS = 32
 MORE_LIKE_TERMS = 25
-MORE_LIKE_MATCH_TERMS = 8
+MORE_LIKE_MATCH_TERMS = 5
+# Above this many matching papers, a cheap first pass keeps RERANK_DEPTH for the full score.
+RERANK_ABOVE = 2000
+RERANK_DEPTH = 300
 _BATCH = 2000
 _SYNTAX = re.compile(r'["]|(?:^|\s)-\w|\bor\b', re.IGNORECASE)
 _WORD = re.compile(r"\w+")
@@ -166,8 +169,8 @@ class DatabaseKeywordIndex:
             terms = _query_terms(connection, text)
             if not terms:
                 return []
-            match = _match_clause(text, terms, _document_count(connection))
-            return _ranked(connection, terms, match, filters, k)
+            match, candidates = _match_clause(text, terms, _document_count(connection))
+            return _ranked(connection, terms, match, filters, k, candidates)
 
     def count(self, query: str, filters: Filters | None = None) -> int:
         self._require_index()
@@ -176,7 +179,7 @@ class DatabaseKeywordIndex:
             terms = _query_terms(connection, text)
             if not terms:
                 return 0
-            match = _match_clause(text, terms, _document_count(connection))
+            match, _ = _match_clause(text, terms, _document_count(connection))
             where = [match, *_filter_clauses(filters)]
             statement = sa.select(sa.func.count()).select_from(keyword_entries).where(*where)
             return int(connection.execute(statement).scalar_one())
@@ -191,17 +194,18 @@ class DatabaseKeywordIndex:
         text = " ".join(fold_text(f"{title} {abstract}") for title, abstract in texts)
         with self.engine.connect() as connection:
             total = _document_count(connection)
-            candidates = [
+            usable = [
                 term
                 for term in _query_terms(connection, text, limit=None)
                 if len(term.lexeme) >= 3 and 2 <= term.documents <= max(2, total // 5)
             ]
-            candidates.sort(key=lambda t: -t.count * _idf(t.documents, total))
-            terms = candidates[:MORE_LIKE_TERMS]
+            usable.sort(key=lambda t: -t.count * _idf(t.documents, total))
+            terms = usable[:MORE_LIKE_TERMS]
             if not terms:
                 return []
-            match = _any_of(terms[:MORE_LIKE_MATCH_TERMS])
-            return _ranked(connection, terms, match, filters, k)
+            matching = terms[:MORE_LIKE_MATCH_TERMS]
+            estimate = sum(t.documents for t in matching)
+            return _ranked(connection, terms, _any_of(matching), filters, k, estimate)
 
     def ids_matching(self, filters: Filters, limit: int = 100_000) -> set[str]:
         clauses = list(_filter_clauses(filters))
@@ -301,26 +305,35 @@ def _query_terms(
     return terms[:limit] if limit else terms
 
 
-def _match_clause(text: str, terms: list[_Term], total: int) -> Any:
+def _match_clause(text: str, terms: list[_Term], total: int) -> tuple[Any, int]:
+    """The condition a paper must meet, and about how many papers meet it (at most)."""
+    everything = sum(t.documents for t in terms)
     required = _REQUIRED.findall(text)
     if required:  # +word: papers must hold every such word; the others only add to the score
-        return keyword_entries.c.document.op("@@")(
-            sa.func.websearch_to_tsquery(sa.literal_column("'english'"), " ".join(required))
-        )
+        return _web_search(" ".join(required)), everything
     if _SYNTAX.search(text):
-        return keyword_entries.c.document.op("@@")(
-            sa.func.websearch_to_tsquery(sa.literal_column("'english'"), text)
-        )
+        return _web_search(text), everything
     common = max(COMMON_FRACTION * total, COMMON_AT_LEAST)
     selective = [t for t in terms if 0 < t.documents <= common]
     if selective:
-        return _any_of(selective)
-    present = [t for t in terms if t.documents > 0]
-    return _tsquery_match(" & ".join(_quoted(t.lexeme) for t in present or terms))
+        return _any_of(selective), sum(t.documents for t in selective)
+    present = [t for t in terms if t.documents > 0] or terms
+    every = _tsquery_match(" & ".join(_quoted(t.lexeme) for t in present))
+    return every, min(t.documents for t in present)
+
+
+def _web_search(text: str) -> Any:
+    return keyword_entries.c.document.op("@@")(
+        sa.func.websearch_to_tsquery(sa.literal_column("'english'"), text)
+    )
 
 
 def _any_of(terms: Sequence[_Term]) -> Any:
-    return _tsquery_match(" | ".join(_quoted(t.lexeme) for t in terms))
+    return keyword_entries.c.document.op("@@")(_any_of_query(terms))
+
+
+def _any_of_query(terms: Sequence[_Term]) -> Any:
+    return sa.cast(" | ".join(_quoted(t.lexeme) for t in terms), TSQUERY)
 
 
 def _tsquery_match(tsquery: str) -> Any:
@@ -333,30 +346,51 @@ def _ranked(
     match: Any,
     filters: Filters | None,
     k: int,
+    candidates: int,
 ) -> list[KeywordHit]:
+    """The ``k`` best papers passing ``match`` and the filters. When about ``candidates`` papers
+    match and that is more than ``RERANK_ABOVE``, a cheaper first pass (one ``ts_rank`` of all
+    the terms, without idf) keeps the ``RERANK_DEPTH`` best for the full score."""
     if k <= 0:
         return []
     total = max(_document_count(connection), 1)
-    weights = sa.cast(list(WEIGHTS), ARRAY(REAL))
-    parts = [
-        _idf(term.documents, total)
-        * term.count
-        * sa.func.ts_rank(
-            weights, keyword_entries.c.document, sa.cast(_quoted(term.lexeme), TSQUERY), 1
-        )
-        for term in terms
-        if term.documents > 0
-    ]
-    if not parts:
+    counted = [term for term in terms if term.documents > 0]
+    if not counted:
         return []
-    score = functools.reduce(operator.add, parts).label("score")
+    where = [match, *_filter_clauses(filters)]
+    source: Any = keyword_entries
+    if candidates > RERANK_ABOVE:
+        cheap = sa.func.ts_rank(_WEIGHTS, keyword_entries.c.document, _any_of_query(counted), 1)
+        source = (
+            sa.select(keyword_entries.c.paper_id, keyword_entries.c.document)
+            .where(*where)
+            .order_by(cheap.desc())
+            .limit(max(RERANK_DEPTH, k))
+            .subquery()
+        )
+        where = []
+    score = _score(source.c.document, counted, total).label("score")
     statement = (
-        sa.select(keyword_entries.c.paper_id, score)
-        .where(match, *_filter_clauses(filters))
-        .order_by(sa.desc("score"), keyword_entries.c.paper_id)
+        sa.select(source.c.paper_id, score)
+        .where(*where)
+        .order_by(sa.desc("score"), source.c.paper_id)
         .limit(k)
     )
     return [KeywordHit(row.paper_id, float(row.score)) for row in connection.execute(statement)]
+
+
+_WEIGHTS = sa.cast(list(WEIGHTS), ARRAY(REAL))
+
+
+def _score(document: Any, terms: Sequence[_Term], total: int) -> Any:
+    """Sum over the terms of idf x occurrences in the query x ts_rank of the term."""
+    parts = [
+        _idf(term.documents, total)
+        * term.count
+        * sa.func.ts_rank(_WEIGHTS, document, sa.cast(_quoted(term.lexeme), TSQUERY), 1)
+        for term in terms
+    ]
+    return functools.reduce(operator.add, parts)
 
 
 def _idf(documents: int, total: int) -> float:
