@@ -1,0 +1,238 @@
+"""papersift on PostgreSQL + pgvector against papersift embedded (SQLite + index files), same
+corpus, same queries, same run.
+
+It needs the embedded build of the size from ``python -m bench --sizes N`` in ``--work`` (the
+corpus: the real arXiv sample first, then synthetic papers that follow the sample's text
+statistics, see ``bench.corpus``; its store with the static embedder's vectors; the benchmark
+queries and their vectors). Then:
+
+  1. a PostgreSQL 16 + pgvector server (pgserver) in ``<work>/pg``, kept between runs;
+  2. ``migrate-store`` copies the embedded store (papers and stored embeddings) into it, and
+     ``papersift index`` builds the database indexes there (weighted tsvector + GIN, pgvector
+     HNSW) without embedding anything again; both resume after an interruption;
+  3. both backends answer the same queries: keyword, vector (recall@10 against exact search
+     over the vectors PostgreSQL holds, for several ``hnsw.ef_search``), hybrid excluding and
+     including the query embedding.
+
+Usage: python -m bench.postgres_scale [--size 1000000] [--work DIR] [--json OUT]
+       [--ef 40,100,200,400] [--recall-queries 200] [--shared-buffers 4GB]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+
+from bench.common import peak_rss_mb, percentiles, recall_at_10, timed
+from bench.suite import workload
+from bench.suite.context import Context
+from bench.suite.papersift_side import _Precomputed
+from papersift.engine import Engine
+from papersift.settings import Settings
+from papersift.store.transfer import copy_store
+
+DEFAULT_WORK = Path("/tmp/papersift-bench")
+
+
+def main() -> None:
+    arguments = _arguments()
+    context = Context(
+        papers=arguments.size,
+        seed=1,
+        work=arguments.work,
+        queries=arguments.queries,
+        similar_seeds=0,
+        embedder="static",
+        http_seconds=0,
+        http_connections=0,
+        http_workers=0,
+    )
+    _require_embedded_build(context)
+    url = _server(arguments.work / "pg", f"papersift_{arguments.size}", arguments.shared_buffers)
+    settings = context.settings().model_copy(update={"database_url": url})
+    results: dict[str, Any] = {
+        "size": arguments.size,
+        "postgres": {"url": url, "shared_buffers": arguments.shared_buffers},
+    }
+    results["fill"] = _fill(context, settings)
+    queries = workload.queries(context)
+    query_vectors = workload.load_query_vectors(context)
+    postgres = Engine(settings)
+    embedded = Engine(context.settings())
+    try:
+        truth = _exact_truth(postgres, query_vectors[: arguments.recall_queries])
+        results["postgresql"] = _measure(postgres, queries, query_vectors, truth, arguments.ef)
+        results["embedded"] = _measure(embedded, queries, query_vectors, truth, [None])
+    finally:
+        postgres.close()
+        embedded.close()
+    results["peak_rss_mb"] = peak_rss_mb()
+    _print(results)
+    if arguments.json:
+        arguments.json.write_text(json.dumps(results, indent=1))
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=1_000_000)
+    parser.add_argument("--work", type=Path, default=DEFAULT_WORK)
+    parser.add_argument("--queries", type=int, default=1000)
+    parser.add_argument("--recall-queries", type=int, default=200)
+    parser.add_argument(
+        "--ef", type=lambda text: [int(v) for v in text.split(",")], default=[40, 100, 200, 400]
+    )
+    parser.add_argument("--shared-buffers", default="4GB")
+    parser.add_argument("--json", type=Path)
+    return parser.parse_args()
+
+
+def _require_embedded_build(context: Context) -> None:
+    needed = [
+        context.data_dir / "papersift.db",
+        workload.query_vectors_path(context),
+        context.folder / f"bench-papersift-vectors-{context.embedder}.json",
+    ]
+    missing = [str(path) for path in needed if not path.exists()]
+    if missing:
+        raise SystemExit(
+            f"no embedded build of {context.papers:,} papers in {context.work} (missing "
+            f"{', '.join(missing)}): run python -m bench --sizes {context.papers} "
+            f"--work {context.work} first"
+        )
+
+
+def _server(folder: Path, database: str, shared_buffers: str) -> str:
+    """A PostgreSQL server living in ``folder`` (started if needed, kept after exit) and the
+    URL of the benchmark database on it."""
+    import pgserver
+    from pgserver._commands import pg_ctl
+
+    server = pgserver.get_server(str(folder), cleanup_mode=None)  # type: ignore[attr-defined]
+    current = server.psql("SHOW shared_buffers;")
+    if shared_buffers.lower() not in current.lower():
+        server.psql(f"ALTER SYSTEM SET shared_buffers = '{shared_buffers}';")
+        server.psql("ALTER SYSTEM SET max_parallel_maintenance_workers = 2;")
+        # pgserver starts the server as its system user, listening on a socket in the folder.
+        options = ["-w", "-o", '-h ""', "-o", f"-k {server.pgdata}", "-l", str(server.log)]
+        pg_ctl([*options, "restart"], pgdata=server.pgdata, user=server.system_user)
+    if database not in server.psql("SELECT datname FROM pg_database;"):
+        server.psql(f"CREATE DATABASE {database};")
+    return f"postgresql://postgres:@/{database}?host={folder}"
+
+
+def _fill(context: Context, settings: Settings) -> dict[str, Any]:
+    """Copy the embedded store into PostgreSQL and index it there (both resumable; a finished
+    fill is recorded and reused)."""
+    marker = context.folder / "bench-postgres-fill.json"
+    if marker.exists():
+        return {**json.loads(marker.read_text()), "reused": True}
+    started = time.perf_counter()
+    copied = copy_store(context.settings().store_url, settings.store_url, progress=True)
+    print(copied.summary(), flush=True)
+    copy_seconds = time.perf_counter() - started
+    engine = Engine(settings)
+    indexed = time.perf_counter()
+    report = engine.index(progress=True)
+    finished = time.perf_counter()
+    engine.close()
+    result = {
+        "copy_s": copy_seconds,
+        "index_s": finished - indexed,
+        "keyword_index_s": report.seconds,  # the keyword part: the report's own clock
+        "vector_index_s": report.vector.seconds if report.vector else None,
+        "documents": report.documents,
+        "embedded_again": report.vector.embedded if report.vector else None,
+    }
+    marker.write_text(json.dumps(result, indent=1))
+    return {**result, "reused": False}
+
+
+def _exact_truth(engine: Engine, query_vectors: np.ndarray) -> list[list[str]]:
+    """The exact top 10 of each query over the vectors PostgreSQL holds (no index)."""
+    return [_exact(engine, vector) for vector in query_vectors]
+
+
+def _exact(engine: Engine, vector: np.ndarray) -> list[str]:
+    with engine.database.begin() as connection:
+        connection.execute(sa.text("SET LOCAL enable_indexscan = off"))
+        meta = engine.vector_index.meta() or {}
+        dimension = int(meta["dimension"])
+        literal = "[" + ",".join(str(float(v)) for v in vector / np.linalg.norm(vector)) + "]"
+        rows = connection.execute(
+            sa.text(
+                f"SELECT paper_id FROM vector_entries ORDER BY embedding::vector({dimension}) "
+                f"<=> CAST(:q AS vector({dimension})) LIMIT 10"
+            ),
+            {"q": literal},
+        )
+        return [row.paper_id for row in rows]
+
+
+def _measure(
+    engine: Engine,
+    queries: list[str],
+    query_vectors: np.ndarray,
+    truth: list[list[str]],
+    ef_values: list[int | None],
+) -> dict[str, Any]:
+    keyword = engine.retriever("bm25")
+    embedder = engine.embedder()
+    for query in queries[:200]:  # load the model and warm the caches
+        engine.search_hits(query, k=10, mode="hybrid")
+    rows: dict[str, Any] = {
+        "keyword": percentiles(timed(lambda q: keyword.search(q, 10), queries)),
+    }
+    for ef in ef_values:
+        found = [
+            [i for i, _ in engine.vector_index.search(v, 10, ef_search=ef)]
+            for v in query_vectors[: len(truth)]
+        ]
+        seconds = timed(
+            lambda v, ef=ef: engine.vector_index.search(v, 10, ef_search=ef),  # type: ignore[misc]
+            list(query_vectors),
+        )
+        name = "vector" if ef is None else f"vector ef_search={ef}"
+        rows[name] = percentiles(seconds)
+        rows[name]["recall@10"] = recall_at_10(found, truth)
+    rows["hybrid incl. embedding"] = percentiles(
+        timed(lambda q: engine.search_hits(q, k=10, mode="hybrid"), queries)
+    )
+    table = dict(zip(queries, query_vectors, strict=True))
+    engine._embedder = _Precomputed(embedder, table)  # type: ignore[assignment]  # bench-only
+    rows["hybrid excl. embedding"] = percentiles(
+        timed(lambda q: engine.search_hits(q, k=10, mode="hybrid"), queries)
+    )
+    return rows
+
+
+def _print(results: dict[str, Any]) -> None:
+    print(f"\n{results['size']:,} papers: PostgreSQL + pgvector vs embedded (p50 / p99 ms)")
+    fill = results["fill"]
+    print(
+        f"fill: copy {fill['copy_s']:.0f} s, index {fill['index_s']:.0f} s"
+        f"{' (reused)' if fill.get('reused') else ''}"
+    )
+    names = list(dict.fromkeys([*results["postgresql"], *results["embedded"]]))
+    print(f"{'':30} {'postgresql':>26} {'embedded':>26}")
+    for name in names:
+        cells = [_cell(results[side].get(name)) for side in ("postgresql", "embedded")]
+        print(f"{name:30} {cells[0]:>26} {cells[1]:>26}")
+
+
+def _cell(row: dict[str, float] | None) -> str:
+    if row is None:
+        return "-"
+    text = f"{row['p50_ms']:.2f} / {row['p99_ms']:.2f}"
+    if "recall@10" in row:
+        text += f" r{row['recall@10']:.3f}"
+    return text
+
+
+if __name__ == "__main__":
+    main()
