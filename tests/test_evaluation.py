@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from papersift.engine import Engine
 from papersift.errors import CollectionError
 from papersift.evaluation import evaluate_collection, load_collection
+from papersift.settings import Settings
 
 
 def _collection(root: Path, *, header: bool = True) -> Path:
@@ -62,3 +64,15 @@ def test_scifact_bm25_meets_the_bar(shared_data: Path) -> None:
     result = evaluate_collection(shared_data / "scifact", mode="bm25")
     assert result.queries == 300
     assert result.metrics["ndcg@10"] >= 0.665
+
+
+def test_a_named_store_holds_the_collection(tmp_path: Path, settings: Settings) -> None:
+    # The suite's store: PostgreSQL (database indexes) in the PostgreSQL pass.
+    result = evaluate_collection(
+        _collection(tmp_path / "tiny"), settings=settings, store_url=settings.store_url
+    )
+    assert result.metrics["ndcg@10"] == pytest.approx(1.0)
+    engine = Engine(settings)
+    assert engine.papers.count() == 3
+    engine.close()
+    assert not list(settings.data_dir.rglob("eval.db"))  # no SQLite file beside it
