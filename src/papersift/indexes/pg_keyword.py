@@ -25,7 +25,6 @@ import functools
 import math
 import operator
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -40,7 +39,7 @@ from papersift.indexes.keyword import KeywordHit
 from papersift.indexes.pg_state import delete_state, lock_writers, read_state, write_state
 from papersift.model import Paper
 from papersift.store.search_schema import keyword_entries
-from papersift.text import fold_name, normalise_for_search
+from papersift.text import fold_accents, fold_name
 
 FORMAT_VERSION = 1
 STATE_NAME = "keyword"
@@ -71,8 +70,7 @@ class _Term:
 def fold_text(text: str) -> str:
     """``normalise_for_search`` without accents: PostgreSQL's 'english' configuration does not
     fold them (the file index's analyzer does), so papersift folds before both sides."""
-    decomposed = unicodedata.normalize("NFKD", normalise_for_search(text.replace("\x00", " ")))
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    return fold_accents(text.replace("\x00", " "))
 
 
 class DatabaseKeywordIndex:
