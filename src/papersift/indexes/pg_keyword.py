@@ -101,10 +101,6 @@ class DatabaseKeywordIndex:
             connection.execute(sa.text("TRUNCATE keyword_entries, keyword_terms"))
             delete_state(connection, STATE_NAME)
 
-    def _require_index(self) -> None:
-        if self.meta() is None:
-            raise IndexError_("no keyword index in the database: run `papersift index` first")
-
     def document_count(self) -> int:
         with self.engine.connect() as connection:
             return _document_count(connection)
@@ -161,23 +157,23 @@ class DatabaseKeywordIndex:
 
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[KeywordHit]:
         """The ``k`` best matches of ``query`` (plain words, or web-search syntax)."""
-        self._require_index()
         text = fold_text(query)
         with self.engine.connect() as connection:
+            total = _indexed_documents(connection)
             terms = _query_terms(connection, text)
             if not terms:
                 return []
-            match, candidates = _match_clause(text, terms, _document_count(connection))
-            return _ranked(connection, terms, match, filters, k, candidates)
+            match, candidates = _match_clause(text, terms, total)
+            return _ranked(connection, terms, match, filters, k, total, candidates)
 
     def count(self, query: str, filters: Filters | None = None) -> int:
-        self._require_index()
         text = fold_text(query)
         with self.engine.connect() as connection:
+            total = _indexed_documents(connection)
             terms = _query_terms(connection, text)
             if not terms:
                 return 0
-            match, _ = _match_clause(text, terms, _document_count(connection))
+            match, _ = _match_clause(text, terms, total)
             where = [match, *_filter_clauses(filters)]
             statement = sa.select(sa.func.count()).select_from(keyword_entries).where(*where)
             return int(connection.execute(statement).scalar_one())
@@ -188,10 +184,9 @@ class DatabaseKeywordIndex:
         """Papers sharing the distinctive terms of the given (title, abstract) pairs: their
         ``MORE_LIKE_TERMS`` terms of highest count x idf score the papers holding one of the
         ``MORE_LIKE_MATCH_TERMS`` best of them."""
-        self._require_index()
         text = " ".join(fold_text(f"{title} {abstract}") for title, abstract in texts)
         with self.engine.connect() as connection:
-            total = _document_count(connection)
+            total = _indexed_documents(connection)
             usable = [
                 term
                 for term in _query_terms(connection, text, limit=None)
@@ -203,15 +198,15 @@ class DatabaseKeywordIndex:
                 return []
             matching = terms[:MORE_LIKE_MATCH_TERMS]
             estimate = sum(t.documents for t in matching)
-            return _ranked(connection, terms, _any_of(matching), filters, k, estimate)
+            return _ranked(connection, terms, _any_of(matching), filters, k, total, estimate)
 
     def ids_matching(self, filters: Filters, limit: int = 100_000) -> set[str]:
         clauses = list(_filter_clauses(filters))
         if not clauses:
             raise ValueError("ids_matching needs at least one filter")
-        self._require_index()
         statement = sa.select(keyword_entries.c.paper_id).where(*clauses).limit(limit)
         with self.engine.connect() as connection:
+            _indexed_documents(connection)
             return set(connection.execute(statement).scalars())
 
 
@@ -274,6 +269,14 @@ def _count_terms(connection: Connection, paper_ids: list[str], *, sign: int) -> 
 def _count_entries(connection: Connection, paper_ids: list[str]) -> int:
     statement = sa.select(sa.func.count()).where(keyword_entries.c.paper_id.in_(paper_ids))
     return int(connection.execute(statement).scalar_one())
+
+
+def _indexed_documents(connection: Connection) -> int:
+    """How many papers the index holds; raises when there is no index yet."""
+    meta = read_state(connection, STATE_NAME)
+    if meta is None:
+        raise IndexError_("no keyword index in the database: run `papersift index` first")
+    return int(meta["documents"])
 
 
 def _document_count(connection: Connection) -> int:
@@ -344,6 +347,7 @@ def _ranked(
     match: Any,
     filters: Filters | None,
     k: int,
+    total: int,
     candidates: int,
 ) -> list[KeywordHit]:
     """The ``k`` best papers passing ``match`` and the filters. When about ``candidates`` papers
@@ -351,7 +355,7 @@ def _ranked(
     the terms, without idf) keeps the ``RERANK_DEPTH`` best for the full score."""
     if k <= 0:
         return []
-    total = max(_document_count(connection), 1)
+    total = max(total, 1)
     counted = [term for term in terms if term.documents > 0]
     if not counted:
         return []
