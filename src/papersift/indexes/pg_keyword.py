@@ -1,36 +1,40 @@
-"""Keyword search in PostgreSQL: a weighted tsvector per paper, ranked by idf-weighted ts_rank.
+"""Keyword search in PostgreSQL: BM25 over an impact-ordered inverted index in SQL, with a
+weighted tsvector per paper for matching, filters and query syntax.
 
 Each paper's ``document`` is ``setweight(title, A) || setweight(abstract, B) ||
 setweight(authors, C)`` under the 'english' configuration, on text normalised and accent-folded
-by papersift first (as the file index does). PostgreSQL's own ``ts_rank`` has no notion of how
-rare a word is, so a paper's score for a query of terms t is
+by papersift first (as the file index does). The ranking is BM25 (k1 1.2, b 0.75) over that
+document, a title word counting twice:
 
-    score = sum over t of idf(t) * ts_rank(WEIGHTS, document, t, 1)
+    score = sum over query terms t of idf(t) * (k1 + 1) * tf / (tf + k1 * (1 - b + b * dl / avgdl))
 
-with BM25's idf, ``ln(1 + (N - df + 0.5) / (df + 0.5))``, from ``keyword_terms`` (document
-frequencies kept in step by ``update``), and ts_rank's normalisation 1 (divided by
-``1 + log(length)``). Matching follows Lucene's common-terms idea: a paper must hold one of the
-query's *selective* terms (held by at most ``COMMON_FRACTION`` of papers); very common terms
-only add to the score of papers matched that way, so that "learning" alone never makes a query
-rank every paper. A query of common terms only requires all of them.
+with ``idf = ln(1 + (N - df + 0.5) / (df + 0.5))`` from ``keyword_terms`` (document frequencies
+kept in step by ``update``). A term's weight in a paper (the tf part, quantised to a smallint, SQL
+function ``papersift_impact`` of migration 0007) is stored in ``keyword_postings``, indexed by
+(term, impact): a plain query reads only the ``TERM_DEPTH`` papers where each of its terms weighs
+most and sums them (impact-ordered "anytime" ranking, as in JASS), instead of ranking every paper
+that holds a term, which PostgreSQL's ``ts_rank`` would have to do tsvector by tsvector.
+``avgdl`` is the average when a paper was indexed; it moves little as a corpus grows.
 
-Queries with syntax ("quoted phrases", ``-excluded``, ``or``) use PostgreSQL's
-``websearch_to_tsquery`` to match, and the same ranking over their words; ``+word`` requires
-that word (what keyword alerts use), as in the file index.
+Matching follows Lucene's common-terms idea: a paper must hold one of the query's *selective*
+terms (held by at most ``COMMON_FRACTION`` of papers); very common terms only add to the score,
+so that "learning" alone never makes a query rank every paper. Filtered queries, queries of
+common terms only (which require all of them) and queries with syntax ("quoted phrases",
+``-excluded``, ``or``, matched with ``websearch_to_tsquery``; ``+word`` requires that word, what
+keyword alerts use) match through the tsvector's GIN index and score each match with
+``papersift_bm25``, the same BM25 computed from the tsvector.
 """
 
 from __future__ import annotations
 
-import functools
 import math
-import operator
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY, REAL, TSQUERY
+from sqlalchemy.dialects.postgresql import ARRAY, DOUBLE_PRECISION, REAL, TSQUERY
 from sqlalchemy.engine import Connection, Engine
 
 from papersift.errors import IndexError_
@@ -38,22 +42,30 @@ from papersift.filters import Filters
 from papersift.indexes.keyword import KeywordHit
 from papersift.indexes.pg_state import delete_state, lock_writers, read_state, write_state
 from papersift.model import Paper
-from papersift.store.search_schema import keyword_entries
+from papersift.store.search_schema import keyword_entries, keyword_postings
 from papersift.text import fold_accents, fold_name
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 STATE_NAME = "keyword"
-# ts_rank's weights for {D, C, B, A}: the title (A) above authors (C) and abstract (B). Not
-# tuned: on SciFact test this ranking gives nDCG@10 0.656 against tantivy BM25's 0.692.
-WEIGHTS = (0.0, 0.6, 0.4, 1.0)
+K1 = 1.2
+B = 0.75
+IMPACT_SCALE = (
+    32767  # papersift_impact's quantisation: (k1 + 1) * tf / (tf + norm) maps to 0..32767
+)
+# Postings read per query term, best impact first. At 1M papers a depth of 1000 agrees with the
+# exhaustive ranking on most of the top 10 (bench.postgres_scale prints the agreement).
+TERM_DEPTH = 1000
+MORE_LIKE_DEPTH = 300
 COMMON_FRACTION = 0.05
 COMMON_AT_LEAST = 1000  # in small collections no term counts as common
 MAX_QUERY_TERMS = 32
 MORE_LIKE_TERMS = 25
 MORE_LIKE_MATCH_TERMS = 5
-# Above this many matching papers, a cheap first pass keeps RERANK_DEPTH for the full score.
+# Tsvector matches: above this many, a cheap first pass (one ts_rank) keeps RERANK_DEPTH of them
+# for the BM25 score.
 RERANK_ABOVE = 2000
 RERANK_DEPTH = 300
+_WEIGHTS = sa.cast([0.0, 0.6, 0.4, 1.0], ARRAY(REAL))  # ts_rank's {D, C, B, A}: the cheap pass
 _BATCH = 2000
 _SYNTAX = re.compile(r'["]|(?:^|\s)-\w|\bor\b', re.IGNORECASE)
 _WORD = re.compile(r"\w+")
@@ -63,6 +75,7 @@ _REQUIRED = re.compile(r"(?:^|\s)\+([^\s+]+)")
 @dataclass(frozen=True, slots=True)
 class _Term:
     lexeme: str
+    term_id: int | None
     documents: int
     count: int = 1  # occurrences in the query text (more-like-this weighs by them)
 
@@ -75,7 +88,7 @@ def fold_text(text: str) -> str:
 
 class DatabaseKeywordIndex:
     """The keyword index of a PostgreSQL store: tables beside the papers, one transaction per
-    batch of changes (entries, term counts and the indexed revision together)."""
+    batch of changes (entries, postings, term counts and the indexed revision together)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -98,7 +111,7 @@ class DatabaseKeywordIndex:
     def clear(self) -> None:
         with self.engine.begin() as connection:
             lock_writers(connection, STATE_NAME)
-            connection.execute(sa.text("TRUNCATE keyword_entries, keyword_terms"))
+            connection.execute(sa.text("TRUNCATE keyword_postings, keyword_entries, keyword_terms"))
             delete_state(connection, STATE_NAME)
 
     def document_count(self) -> int:
@@ -118,8 +131,14 @@ class DatabaseKeywordIndex:
     ) -> int:
         """Add or replace the given (revision, paper) pairs, committing batch by batch with the
         revision reached, so an interrupted run keeps its progress; returns how many were
-        written. ``memory_mb`` and ``fresh`` matter to the file index only."""
-        del memory_mb, fresh
+        written. A ``fresh`` build (into a cleared index) drops the secondary indexes first and
+        builds them once at the end with ``memory_mb`` of memory, as does any run after an
+        interrupted fresh one."""
+        if fresh:
+            with self.engine.begin() as connection:
+                lock_writers(connection, STATE_NAME)
+                for index in _SECONDARY_INDEXES:
+                    connection.execute(sa.text(f"DROP INDEX IF EXISTS {index.name}"))
         written = 0
         batch: list[tuple[int, Paper]] = []
         for rev, paper in changes:
@@ -128,6 +147,8 @@ class DatabaseKeywordIndex:
                 batch = []
             batch.append((rev, paper))
         written += self._write(batch, store_id)
+        if self._build_missing_indexes(memory_mb):
+            _vacuum(self.engine)
         return written
 
     def _write(self, batch: list[tuple[int, Paper]], store_id: str) -> int:
@@ -135,32 +156,63 @@ class DatabaseKeywordIndex:
             lock_writers(connection, STATE_NAME)
             previous = read_state(connection, STATE_NAME) or {}
             documents = int(previous.get("documents", 0))
+            lengths = int(previous.get("lengths", 0))
             if batch:
                 ids = list(dict.fromkeys(paper.id for _, paper in batch))
-                documents += len(ids) - _count_entries(connection, ids)
+                replaced, replaced_length = _entries_and_length(connection, ids)
+                connection.execute(_DELETE_POSTINGS, {"ids": ids})
                 _count_terms(connection, ids, sign=-1)
                 connection.execute(_UPSERT, _entry_columns([paper for _, paper in batch]))
+                documents += len(ids) - replaced
+                lengths += _entries_and_length(connection, ids)[1] - replaced_length
+                average = lengths / max(documents, 1) or 1.0
+                connection.execute(_SET_NORMS, {"ids": ids, "average": average, "k1": K1, "b": B})
                 _count_terms(connection, ids, sign=+1)
+                connection.execute(_INSERT_POSTINGS, {"ids": ids})
             rev = batch[-1][0] if batch else int(previous.get("store_rev", 0))
             meta = {
                 "format": FORMAT_VERSION,
                 "store_id": store_id,
                 "store_rev": rev,
                 "documents": documents,
-                "ranking": "sum of BM25 idf x ts_rank(weights, document, term, 1)",
-                "weights": list(WEIGHTS),
+                "lengths": lengths,
+                "ranking": f"BM25 k1 {K1} b {B}, title words count twice; impact-ordered postings",
             }
             write_state(connection, STATE_NAME, meta)
         return len(batch)
+
+    def _build_missing_indexes(self, memory_mb: int) -> bool:
+        """Create the secondary indexes a fresh build dropped; true when any was missing."""
+        with self.engine.begin() as connection:
+            lock_writers(connection, STATE_NAME)
+            existing = set(
+                connection.execute(
+                    sa.text("SELECT indexname FROM pg_indexes WHERE indexname = ANY(:names)"),
+                    {"names": [index.name for index in _SECONDARY_INDEXES]},
+                ).scalars()
+            )
+            missing = [index for index in _SECONDARY_INDEXES if index.name not in existing]
+            connection.execute(
+                sa.text(f"SET LOCAL maintenance_work_mem = '{max(64, memory_mb)}MB'")
+            )
+            for index in missing:
+                index.create(connection)
+        return bool(missing)
 
     # searching ---------------------------------------------------------------------------------
 
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[KeywordHit]:
         """The ``k`` best matches of ``query`` (plain words, or web-search syntax)."""
+        if k <= 0:
+            return []
         text = fold_text(query)
         with self.engine.connect() as connection:
             total = _indexed_documents(connection)
             terms = _query_terms(connection, text)
+            selective = _selective(terms, total)
+            plain = not _REQUIRED.search(text) and not _SYNTAX.search(text)
+            if plain and selective and (filters is None or filters.empty):
+                return _from_postings(connection, terms, selective, TERM_DEPTH, k, total)
             if not terms:
                 return []
             match, candidates = _match_clause(text, terms, total)
@@ -184,6 +236,8 @@ class DatabaseKeywordIndex:
         """Papers sharing the distinctive terms of the given (title, abstract) pairs: their
         ``MORE_LIKE_TERMS`` terms of highest count x idf score the papers holding one of the
         ``MORE_LIKE_MATCH_TERMS`` best of them."""
+        if k <= 0:
+            return []
         text = " ".join(fold_text(f"{title} {abstract}") for title, abstract in texts)
         with self.engine.connect() as connection:
             total = _indexed_documents(connection)
@@ -197,6 +251,8 @@ class DatabaseKeywordIndex:
             if not terms:
                 return []
             matching = terms[:MORE_LIKE_MATCH_TERMS]
+            if filters is None or filters.empty:
+                return _from_postings(connection, terms, matching, MORE_LIKE_DEPTH, k, total)
             estimate = sum(t.documents for t in matching)
             return _ranked(connection, terms, _any_of(matching), filters, k, total, estimate)
 
@@ -212,23 +268,61 @@ class DatabaseKeywordIndex:
 
 # writing ---------------------------------------------------------------------------------------
 
+_SECONDARY_INDEXES = [*keyword_entries.indexes, *keyword_postings.indexes]
+
 _UPSERT = sa.text(
     """
-    INSERT INTO keyword_entries (paper_id, document, authors, categories, day)
-    VALUES (
-        :paper_id,
-        setweight(to_tsvector('english', :title), 'A')
+    INSERT INTO keyword_entries (paper_id, document, authors, categories, day, length, norm)
+    SELECT :paper_id, made.document, to_tsvector('simple', :folded_names),
+           CAST(:categories AS text[]), :day,
+           coalesce((SELECT sum(cardinality(word.positions)) FROM unnest(made.document) AS word),
+                    0),
+           1
+    FROM (
+        SELECT setweight(to_tsvector('english', :title), 'A')
             || setweight(to_tsvector('english', :abstract), 'B')
-            || setweight(to_tsvector('english', :names), 'C'),
-        to_tsvector('simple', :folded_names),
-        CAST(:categories AS text[]),
-        :day
-    )
+            || setweight(to_tsvector('english', :names), 'C') AS document
+    ) AS made
     ON CONFLICT (paper_id) DO UPDATE SET
         document = excluded.document,
         authors = excluded.authors,
         categories = excluded.categories,
-        day = excluded.day
+        day = excluded.day,
+        length = excluded.length
+    """
+)
+
+_SET_NORMS = sa.text(
+    """
+    UPDATE keyword_entries SET norm = :k1 * (1 - :b + :b * length / :average)
+    WHERE paper_id = ANY(:ids)
+    """
+)
+
+# The postings of the given papers' entries: each lexeme's term number and impact.
+_POSTINGS_OF = """
+    FROM keyword_entries AS entry
+    CROSS JOIN LATERAL unnest(entry.document) AS word
+    JOIN keyword_terms AS term ON term.lexeme = word.lexeme
+    WHERE entry.paper_id = ANY(:ids)
+"""
+
+_INSERT_POSTINGS = sa.text(
+    f"""
+    INSERT INTO keyword_postings (term_id, impact, doc)
+    SELECT term.term_id, papersift_impact(word.weights, entry.norm), entry.doc
+    {_POSTINGS_OF}
+    """
+)
+
+_DELETE_POSTINGS = sa.text(
+    f"""
+    DELETE FROM keyword_postings AS posting
+    USING (
+        SELECT term.term_id, papersift_impact(word.weights, entry.norm) AS impact, entry.doc
+        {_POSTINGS_OF}
+    ) AS old
+    WHERE posting.term_id = old.term_id AND posting.impact = old.impact AND posting.doc = old.doc
     """
 )
 
@@ -266,9 +360,22 @@ def _count_terms(connection: Connection, paper_ids: list[str], *, sign: int) -> 
     )
 
 
-def _count_entries(connection: Connection, paper_ids: list[str]) -> int:
-    statement = sa.select(sa.func.count()).where(keyword_entries.c.paper_id.in_(paper_ids))
-    return int(connection.execute(statement).scalar_one())
+def _entries_and_length(connection: Connection, paper_ids: list[str]) -> tuple[int, int]:
+    """How many of these papers have entries, and their total length."""
+    found = connection.execute(
+        sa.select(
+            sa.func.count(), sa.func.coalesce(sa.func.sum(keyword_entries.c.length), 0)
+        ).where(keyword_entries.c.paper_id.in_(paper_ids))
+    ).one()
+    return int(found[0]), int(found[1])
+
+
+def _vacuum(engine: Engine) -> None:
+    """After a bulk build: statistics for the planner, and a visibility map so that reading
+    postings is an index-only scan."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(sa.text("VACUUM (ANALYZE) keyword_postings, keyword_entries"))
+        connection.execute(sa.text("ANALYZE keyword_terms"))
 
 
 def _indexed_documents(connection: Connection) -> int:
@@ -294,7 +401,7 @@ def _query_terms(
     rows = connection.execute(
         sa.text(
             """
-            SELECT word.lexeme, coalesce(term.documents, 0) AS documents,
+            SELECT word.lexeme, term.term_id, coalesce(term.documents, 0) AS documents,
                    array_length(word.positions, 1) AS occurrences
             FROM unnest(to_tsvector('english', :text)) AS word
             LEFT JOIN keyword_terms AS term ON term.lexeme = word.lexeme
@@ -302,8 +409,17 @@ def _query_terms(
         ),
         {"text": text},
     )
-    terms = [_Term(row.lexeme, int(row.documents), int(row.occurrences or 1)) for row in rows]
+    terms = [
+        _Term(row.lexeme, row.term_id, int(row.documents), int(row.occurrences or 1))
+        for row in rows
+    ]
     return terms[:limit] if limit else terms
+
+
+def _selective(terms: Sequence[_Term], total: int) -> list[_Term]:
+    """The terms held by few enough papers to decide what matches (see the module's doc)."""
+    common = max(COMMON_FRACTION * total, COMMON_AT_LEAST)
+    return [t for t in terms if 0 < t.documents <= common]
 
 
 def _match_clause(text: str, terms: list[_Term], total: int) -> tuple[Any, int]:
@@ -314,8 +430,7 @@ def _match_clause(text: str, terms: list[_Term], total: int) -> tuple[Any, int]:
         return _web_search(" ".join(required)), everything
     if _SYNTAX.search(text):
         return _web_search(text), everything
-    common = max(COMMON_FRACTION * total, COMMON_AT_LEAST)
-    selective = [t for t in terms if 0 < t.documents <= common]
+    selective = _selective(terms, total)
     if selective:
         return _any_of(selective), sum(t.documents for t in selective)
     present = [t for t in terms if t.documents > 0] or terms
@@ -341,6 +456,56 @@ def _tsquery_match(tsquery: str) -> Any:
     return keyword_entries.c.document.op("@@")(sa.cast(tsquery, TSQUERY))
 
 
+_FROM_POSTINGS = sa.text(
+    """
+    WITH query AS (
+        SELECT * FROM unnest(CAST(:term_ids AS integer[]), CAST(:weights AS float8[]),
+                             CAST(:matching AS boolean[])) AS query(term_id, weight, matching)
+    ),
+    best AS (
+        SELECT posting.doc, sum(query.weight * posting.impact) AS score
+        FROM query
+        CROSS JOIN LATERAL (
+            SELECT doc, impact FROM keyword_postings
+            WHERE term_id = query.term_id
+            ORDER BY impact DESC
+            LIMIT :depth
+        ) AS posting
+        GROUP BY posting.doc
+        HAVING bool_or(query.matching)
+        ORDER BY score DESC, posting.doc
+        LIMIT :k
+    )
+    SELECT entry.paper_id, best.score
+    FROM best JOIN keyword_entries AS entry ON entry.doc = best.doc
+    ORDER BY best.score DESC, entry.paper_id
+    """
+)
+
+
+def _from_postings(
+    connection: Connection,
+    terms: Sequence[_Term],
+    matching: Sequence[_Term],
+    depth: int,
+    k: int,
+    total: int,
+) -> list[KeywordHit]:
+    """The ``k`` best papers by BM25 summed over the ``depth`` best postings of each term, among
+    the papers found in the postings read for a ``matching`` term."""
+    counted = [term for term in terms if term.term_id is not None and term.documents > 0]
+    must = {term.lexeme for term in matching}
+    parameters = {
+        "term_ids": [term.term_id for term in counted],
+        "weights": [_weight(term, total) for term in counted],
+        "matching": [term.lexeme in must for term in counted],
+        "depth": depth,
+        "k": k,
+    }
+    rows = connection.execute(_FROM_POSTINGS, parameters)
+    return [KeywordHit(row.paper_id, float(row.score)) for row in rows]
+
+
 def _ranked(
     connection: Connection,
     terms: Sequence[_Term],
@@ -350,12 +515,11 @@ def _ranked(
     total: int,
     candidates: int,
 ) -> list[KeywordHit]:
-    """The ``k`` best papers passing ``match`` and the filters. When about ``candidates`` papers
-    match and that is more than ``RERANK_ABOVE``, a cheaper first pass (one ``ts_rank`` of all
-    the terms, without idf) keeps the ``RERANK_DEPTH`` best for the full score."""
+    """The ``k`` best papers passing ``match`` and the filters, by BM25 from their tsvectors.
+    When about ``candidates`` papers match and that is more than ``RERANK_ABOVE``, a cheaper
+    first pass (one ``ts_rank`` of all the terms) keeps the ``RERANK_DEPTH`` best for BM25."""
     if k <= 0:
         return []
-    total = max(total, 1)
     counted = [term for term in terms if term.documents > 0]
     if not counted:
         return []
@@ -363,15 +527,22 @@ def _ranked(
     source: Any = keyword_entries
     if candidates > RERANK_ABOVE:
         cheap = sa.func.ts_rank(_WEIGHTS, keyword_entries.c.document, _any_of_query(counted), 1)
+        entries = keyword_entries.c
         source = (
-            sa.select(keyword_entries.c.paper_id, keyword_entries.c.document)
+            sa.select(entries.paper_id, entries.document, entries.norm)
             .where(*where)
             .order_by(cheap.desc())
             .limit(max(RERANK_DEPTH, k))
             .subquery()
         )
         where = []
-    score = _score(source.c.document, counted, total).label("score")
+    score = sa.func.papersift_bm25(
+        source.c.document,
+        source.c.norm,
+        sa.cast([term.lexeme for term in counted], ARRAY(sa.Text)),
+        sa.cast([_weight(term, total) for term in counted], ARRAY(DOUBLE_PRECISION)),
+        type_=DOUBLE_PRECISION,
+    ).label("score")
     statement = (
         sa.select(source.c.paper_id, score)
         .where(*where)
@@ -381,18 +552,10 @@ def _ranked(
     return [KeywordHit(row.paper_id, float(row.score)) for row in connection.execute(statement)]
 
 
-_WEIGHTS = sa.cast(list(WEIGHTS), ARRAY(REAL))
-
-
-def _score(document: Any, terms: Sequence[_Term], total: int) -> Any:
-    """Sum over the terms of idf x occurrences in the query x ts_rank of the term."""
-    parts = [
-        _idf(term.documents, total)
-        * term.count
-        * sa.func.ts_rank(_WEIGHTS, document, sa.cast(_quoted(term.lexeme), TSQUERY), 1)
-        for term in terms
-    ]
-    return functools.reduce(operator.add, parts)
+def _weight(term: _Term, total: int) -> float:
+    """What a term's impact is multiplied by: idf x occurrences in the query, and the factor
+    turning the quantised impact back into BM25's (k1 + 1) * tf / (tf + norm)."""
+    return _idf(term.documents, max(total, 1)) * term.count * (K1 + 1) / IMPACT_SCALE
 
 
 def _idf(documents: int, total: int) -> float:

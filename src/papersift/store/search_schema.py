@@ -3,7 +3,11 @@ their state. SQLite deployments keep their indexes as files in the data director
 
 ``keyword_entries.document`` is the weighted tsvector (title A, abstract B, authors C) that
 keyword search matches and ranks; ``authors`` (the 'simple' configuration, unstemmed) serves
-author filters. ``keyword_terms`` counts the papers holding each lexeme, for the ranking's idf.
+author filters; ``doc`` is a compact number for the postings, ``length`` the paper's length in
+words and ``norm`` its BM25 length normaliser. ``keyword_terms`` counts the papers holding each
+lexeme, for the ranking's idf. ``keyword_postings`` is the impact-ordered inverted index: one row
+per (term, paper) with the term's quantised BM25 term-frequency part in that paper, so the
+papers where a term weighs most are the first rows of its index range.
 ``vector_entries.embedding`` is an untyped pgvector column: the HNSW index is built over an
 expression fixing the dimension of the embedder in use (pgvector's way to index one dimension).
 """
@@ -12,7 +16,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Column, Date, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    JSON,
+    REAL,
+    Column,
+    Date,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
 from sqlalchemy.dialects.postgresql.base import ischema_names
 from sqlalchemy.types import UserDefinedType
@@ -42,10 +59,14 @@ keyword_entries = Table(
     "keyword_entries",
     search_metadata,
     Column("paper_id", String(64), primary_key=True),
+    Column("doc", Integer, Identity(), nullable=False),
     Column("document", TSVECTOR, nullable=False),
     Column("authors", TSVECTOR, nullable=False),
     Column("categories", ARRAY(Text), nullable=False),
     Column("day", Date),
+    Column("length", Integer, nullable=False),
+    Column("norm", REAL, nullable=False),
+    Index("keyword_entries_doc", "doc", unique=True),
     Index("keyword_entries_document", "document", postgresql_using="gin"),
     Index("keyword_entries_authors", "authors", postgresql_using="gin"),
     Index("keyword_entries_categories", "categories", postgresql_using="gin"),
@@ -56,7 +77,17 @@ keyword_terms = Table(
     "keyword_terms",
     search_metadata,
     Column("lexeme", Text, primary_key=True),
+    Column("term_id", Integer, Identity(), nullable=False),
     Column("documents", Integer, nullable=False),
+)
+
+keyword_postings = Table(
+    "keyword_postings",
+    search_metadata,
+    Column("term_id", Integer, nullable=False),
+    Column("impact", SmallInteger, nullable=False),
+    Column("doc", Integer, nullable=False),
+    Index("keyword_postings_by_impact", "term_id", "impact", "doc", unique=True),
 )
 
 vector_entries = Table(
