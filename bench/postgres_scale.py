@@ -8,11 +8,13 @@ queries and their vectors). Then:
 
   1. a PostgreSQL 16 + pgvector server (pgserver) in ``<work>/pg``, kept between runs;
   2. ``migrate-store`` copies the embedded store (papers and stored embeddings) into it, and
-     ``papersift index`` builds the database indexes there (weighted tsvector + GIN, pgvector
-     HNSW) without embedding anything again; both resume after an interruption;
-  3. both backends answer the same queries: keyword, vector (recall@10 against exact search
-     over the vectors PostgreSQL holds, for several ``hnsw.ef_search``), hybrid excluding and
-     including the query embedding.
+     ``papersift index`` builds the database indexes there (weighted tsvector + GIN, BM25
+     postings, pgvector HNSW) without embedding anything again; both resume after an
+     interruption, and later runs only bring the indexes up to date;
+  3. both backends answer the same queries: keyword (and, on PostgreSQL, how much of the top 10
+     read from each term's best postings is the top 10 of reading all of them), vector
+     (recall@10 against exact search over the vectors PostgreSQL holds, for several
+     ``hnsw.ef_search``), hybrid excluding and including the query embedding.
 
 Usage: python -m bench.postgres_scale [--size 1000000] [--work DIR] [--json OUT]
        [--ef 40,100,200,400] [--recall-queries 200] [--shared-buffers 4GB]
@@ -21,8 +23,10 @@ Usage: python -m bench.postgres_scale [--size 1000000] [--work DIR] [--json OUT]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +38,8 @@ from bench.suite import workload
 from bench.suite.context import Context
 from bench.suite.papersift_side import _Precomputed
 from papersift.engine import Engine
+from papersift.indexes import pg_keyword
+from papersift.indexes.pg_keyword import TERM_DEPTH
 from papersift.settings import Settings
 from papersift.store.transfer import copy_store
 
@@ -55,7 +61,7 @@ def main() -> None:
     )
     _require_embedded_build(context)
     url = _server(arguments.work / "pg", f"papersift_{arguments.size}", arguments.shared_buffers)
-    settings = context.settings().model_copy(update={"database_url": url})
+    settings = context.settings().model_copy(update={"database_url": url, "index_memory_mb": 2048})
     results: dict[str, Any] = {
         "size": arguments.size,
         "postgres": {"url": url, "shared_buffers": arguments.shared_buffers},
@@ -67,6 +73,10 @@ def main() -> None:
     embedded = Engine(context.settings())
     try:
         truth = _exact_truth(postgres, query_vectors[: arguments.recall_queries])
+        results["keyword_agreement@10"] = _depth_agreement(
+            postgres, queries[: arguments.recall_queries]
+        )
+        results["agreement_queries"] = min(len(queries), arguments.recall_queries)
         results["postgresql"] = _measure(postgres, queries, query_vectors, truth, arguments.ef)
         results["embedded"] = _measure(embedded, queries, query_vectors, truth, [None])
     finally:
@@ -121,36 +131,39 @@ def _server(folder: Path, database: str, shared_buffers: str) -> str:
         # pgserver starts the server as its system user, listening on a socket in the folder.
         options = ["-w", "-o", '-h ""', "-o", f"-k {server.pgdata}", "-l", str(server.log)]
         pg_ctl([*options, "restart"], pgdata=server.pgdata, user=server.system_user)
-    if database not in server.psql("SELECT datname FROM pg_database;"):
+    existing = server.psql("SELECT datname FROM pg_database;").split()
+    if database not in existing:
         server.psql(f"CREATE DATABASE {database};")
     return f"postgresql://postgres:@/{database}?host={folder}"
 
 
 def _fill(context: Context, settings: Settings) -> dict[str, Any]:
-    """Copy the embedded store into PostgreSQL and index it there (both resumable; a finished
-    fill is recorded and reused)."""
+    """Copy the embedded store into PostgreSQL (resumable; a finished copy is recorded and
+    reused), then bring the database indexes up to date: a full build the first time (or after
+    a migration that changed an index), nothing otherwise. Both are timed."""
     marker = context.folder / "bench-postgres-fill.json"
     if marker.exists():
-        return {**json.loads(marker.read_text()), "reused": True}
-    started = time.perf_counter()
-    copied = copy_store(context.settings().store_url, settings.store_url, progress=True)
-    print(copied.summary(), flush=True)
-    copy_seconds = time.perf_counter() - started
+        copied: dict[str, Any] = {**json.loads(marker.read_text()), "reused": True}
+    else:
+        started = time.perf_counter()
+        summary = copy_store(context.settings().store_url, settings.store_url, progress=True)
+        print(summary.summary(), flush=True)
+        copied = {"copy_s": time.perf_counter() - started}
+        marker.write_text(json.dumps(copied, indent=1))
     engine = Engine(settings)
     indexed = time.perf_counter()
     report = engine.index(progress=True)
     finished = time.perf_counter()
     engine.close()
-    result = {
-        "copy_s": copy_seconds,
+    return {
+        **copied,
         "index_s": finished - indexed,
+        "keyword_written": report.written,
         "keyword_index_s": report.seconds,  # the keyword part: the report's own clock
         "vector_index_s": report.vector.seconds if report.vector else None,
         "documents": report.documents,
         "embedded_again": report.vector.embedded if report.vector else None,
     }
-    marker.write_text(json.dumps(result, indent=1))
-    return {**result, "reused": False}
 
 
 def _exact_truth(engine: Engine, query_vectors: np.ndarray) -> list[list[str]]:
@@ -172,6 +185,26 @@ def _exact(engine: Engine, vector: np.ndarray) -> list[str]:
             {"q": literal},
         )
         return [row.paper_id for row in rows]
+
+
+def _depth_agreement(engine: Engine, queries: list[str]) -> float:
+    """How much of the top 10 read from the best ``TERM_DEPTH`` postings of each query term is
+    the top 10 of the same BM25 over all of them."""
+    index = engine.keyword_index
+    bounded = [[hit.paper_id for hit in index.search(query, 10)] for query in queries]
+    with _depth(10**9):
+        exhaustive = [[hit.paper_id for hit in index.search(query, 10)] for query in queries]
+    return recall_at_10(bounded, exhaustive)
+
+
+@contextlib.contextmanager
+def _depth(depth: int) -> Iterator[None]:
+    saved = pg_keyword.TERM_DEPTH
+    pg_keyword.TERM_DEPTH = depth
+    try:
+        yield
+    finally:
+        pg_keyword.TERM_DEPTH = saved
 
 
 def _measure(
@@ -215,9 +248,15 @@ def _print(results: dict[str, Any]) -> None:
     print(f"\n{results['size']:,} papers: PostgreSQL + pgvector vs embedded (p50 / p99 ms)")
     fill = results["fill"]
     print(
-        f"fill: copy {fill['copy_s']:.0f} s, index {fill['index_s']:.0f} s"
-        f"{' (reused)' if fill.get('reused') else ''}"
+        f"fill: copy {fill['copy_s']:.0f} s{' (earlier run)' if fill.get('reused') else ''}; "
+        f"index {fill['index_s']:.0f} s ({fill['keyword_written']:,} papers keyword-indexed, "
+        f"{fill['embedded_again'] or 0:,} embedded)"
     )
+    if "keyword_agreement@10" in results:
+        print(
+            f"keyword, {TERM_DEPTH} postings per term vs all of them: top-10 agreement "
+            f"{results['keyword_agreement@10']:.3f} over {results['agreement_queries']} queries"
+        )
     names = list(dict.fromkeys([*results["postgresql"], *results["embedded"]]))
     print(f"{'':30} {'postgresql':>26} {'embedded':>26}")
     for name in names:

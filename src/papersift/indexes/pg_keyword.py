@@ -9,20 +9,22 @@ document, a title word counting twice:
     score = sum over query terms t of idf(t) * (k1 + 1) * tf / (tf + k1 * (1 - b + b * dl / avgdl))
 
 with ``idf = ln(1 + (N - df + 0.5) / (df + 0.5))`` from ``keyword_terms`` (document frequencies
-kept in step by ``update``). A term's weight in a paper (the tf part, quantised to a smallint, SQL
-function ``papersift_impact`` of migration 0007) is stored in ``keyword_postings``, indexed by
-(term, impact): a plain query reads only the ``TERM_DEPTH`` papers where each of its terms weighs
-most and sums them (impact-ordered "anytime" ranking, as in JASS), instead of ranking every paper
-that holds a term, which PostgreSQL's ``ts_rank`` would have to do tsvector by tsvector.
+kept in step by ``update``). A term's weight in a paper (the tf part, quantised to a smallint
+by the SQL function ``papersift_impact`` of migration 0007) is stored twice: in
+``keyword_postings``, indexed by (term, impact), and in the paper's entry (``terms``,
+``impacts``). A plain query reads only the ``TERM_DEPTH`` papers where each of its terms weighs
+most (impact-ordered ranking, as in JASS), keeps the ``RESCORE_POOL`` best by the sum of what it
+read, and gives those their whole BM25 from their entries (``papersift_bm25``). It never ranks
+every paper that holds a term, which PostgreSQL's ``ts_rank`` would do tsvector by tsvector.
 ``avgdl`` is the average when a paper was indexed; it moves little as a corpus grows.
 
 Matching follows Lucene's common-terms idea: a paper must hold one of the query's *selective*
 terms (held by at most ``COMMON_FRACTION`` of papers); very common terms only add to the score,
-so that "learning" alone never makes a query rank every paper. Filtered queries, queries of
-common terms only (which require all of them) and queries with syntax ("quoted phrases",
+so that "learning" alone never makes a query rank every paper; a query of common terms only
+requires all of them. Filtered queries and queries with syntax ("quoted phrases",
 ``-excluded``, ``or``, matched with ``websearch_to_tsquery``; ``+word`` requires that word, what
-keyword alerts use) match through the tsvector's GIN index and score each match with
-``papersift_bm25``, the same BM25 computed from the tsvector.
+keyword alerts use) match through the tsvector's GIN index and score the matches with the same
+``papersift_bm25``.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ IMPACT_SCALE = (
 # exhaustive ranking on most of the top 10 (bench.postgres_scale prints the agreement).
 TERM_DEPTH = 1000
 MORE_LIKE_DEPTH = 300
+RESCORE_POOL = 100  # the best papers by the postings read that get their whole BM25 score
 COMMON_FRACTION = 0.05
 COMMON_AT_LEAST = 1000  # in small collections no term counts as common
 MAX_QUERY_TERMS = 32
@@ -168,6 +171,7 @@ class DatabaseKeywordIndex:
                 average = lengths / max(documents, 1) or 1.0
                 connection.execute(_SET_NORMS, {"ids": ids, "average": average, "k1": K1, "b": B})
                 _count_terms(connection, ids, sign=+1)
+                connection.execute(_SET_POSTINGS, {"ids": ids})
                 connection.execute(_INSERT_POSTINGS, {"ids": ids})
             rev = batch[-1][0] if batch else int(previous.get("store_rev", 0))
             meta = {
@@ -209,12 +213,13 @@ class DatabaseKeywordIndex:
         with self.engine.connect() as connection:
             total = _indexed_documents(connection)
             terms = _query_terms(connection, text)
-            selective = _selective(terms, total)
-            plain = not _REQUIRED.search(text) and not _SYNTAX.search(text)
-            if plain and selective and (filters is None or filters.empty):
-                return _from_postings(connection, terms, selective, TERM_DEPTH, k, total)
             if not terms:
                 return []
+            plain = not _REQUIRED.search(text) and not _SYNTAX.search(text)
+            if plain and (filters is None or filters.empty):
+                found = _plain_search(connection, terms, k, total)
+                if found is not None:
+                    return found
             match, candidates = _match_clause(text, terms, total)
             return _ranked(connection, terms, match, filters, k, total, candidates)
 
@@ -272,12 +277,13 @@ _SECONDARY_INDEXES = [*keyword_entries.indexes, *keyword_postings.indexes]
 
 _UPSERT = sa.text(
     """
-    INSERT INTO keyword_entries (paper_id, document, authors, categories, day, length, norm)
+    INSERT INTO keyword_entries
+        (paper_id, document, authors, categories, day, length, norm, terms, impacts)
     SELECT :paper_id, made.document, to_tsvector('simple', :folded_names),
            CAST(:categories AS text[]), :day,
            coalesce((SELECT sum(cardinality(word.positions)) FROM unnest(made.document) AS word),
                     0),
-           1
+           1, '{}', '{}'
     FROM (
         SELECT setweight(to_tsvector('english', :title), 'A')
             || setweight(to_tsvector('english', :abstract), 'B')
@@ -299,29 +305,36 @@ _SET_NORMS = sa.text(
     """
 )
 
-# The postings of the given papers' entries: each lexeme's term number and impact.
-_POSTINGS_OF = """
-    FROM keyword_entries AS entry
-    CROSS JOIN LATERAL unnest(entry.document) AS word
-    JOIN keyword_terms AS term ON term.lexeme = word.lexeme
-    WHERE entry.paper_id = ANY(:ids)
-"""
-
-_INSERT_POSTINGS = sa.text(
-    f"""
-    INSERT INTO keyword_postings (term_id, impact, doc)
-    SELECT term.term_id, papersift_impact(word.weights, entry.norm), entry.doc
-    {_POSTINGS_OF}
+# Each entry's postings, in term-number order, once its norm is set and its lexemes counted.
+_SET_POSTINGS = sa.text(
+    """
+    UPDATE keyword_entries AS entry SET terms = made.terms, impacts = made.impacts
+    FROM (
+        SELECT entry.paper_id,
+               array_agg(term.term_id ORDER BY term.term_id) AS terms,
+               array_agg(papersift_impact(word.weights, entry.norm) ORDER BY term.term_id)
+                   AS impacts
+        FROM keyword_entries AS entry
+        CROSS JOIN LATERAL unnest(entry.document) AS word
+        JOIN keyword_terms AS term ON term.lexeme = word.lexeme
+        WHERE entry.paper_id = ANY(:ids)
+        GROUP BY entry.paper_id
+    ) AS made
+    WHERE entry.paper_id = made.paper_id
     """
 )
 
+_POSTINGS_OF = """
+    SELECT unnest(entry.terms) AS term_id, unnest(entry.impacts) AS impact, entry.doc
+    FROM keyword_entries AS entry
+    WHERE entry.paper_id = ANY(:ids)
+"""
+
+_INSERT_POSTINGS = sa.text(f"INSERT INTO keyword_postings (term_id, impact, doc) {_POSTINGS_OF}")
+
 _DELETE_POSTINGS = sa.text(
     f"""
-    DELETE FROM keyword_postings AS posting
-    USING (
-        SELECT term.term_id, papersift_impact(word.weights, entry.norm) AS impact, entry.doc
-        {_POSTINGS_OF}
-    ) AS old
+    DELETE FROM keyword_postings AS posting USING ({_POSTINGS_OF}) AS old
     WHERE posting.term_id = old.term_id AND posting.impact = old.impact AND posting.doc = old.doc
     """
 )
@@ -474,13 +487,32 @@ _FROM_POSTINGS = sa.text(
         GROUP BY posting.doc
         HAVING bool_or(query.matching)
         ORDER BY score DESC, posting.doc
-        LIMIT :k
+        LIMIT :pool
     )
-    SELECT entry.paper_id, best.score
+    SELECT entry.paper_id,
+           papersift_bm25(entry.terms, entry.impacts, CAST(:term_ids AS integer[]),
+                          CAST(:weights AS float8[])) AS score
     FROM best JOIN keyword_entries AS entry ON entry.doc = best.doc
-    ORDER BY best.score DESC, entry.paper_id
+    WHERE CAST(:every AS tsquery) IS NULL OR entry.document @@ CAST(:every AS tsquery)
+    ORDER BY score DESC, entry.paper_id
+    LIMIT :k
     """
 )
+
+
+def _plain_search(
+    connection: Connection, terms: list[_Term], k: int, total: int
+) -> list[KeywordHit] | None:
+    """A plain query through the postings, or None when only matching every tsvector can tell
+    (a query of common terms only, whose postings read hold fewer than ``k`` papers with all
+    of them)."""
+    selective = _selective(terms, total)
+    if selective:
+        return _from_postings(connection, terms, selective, TERM_DEPTH, k, total)
+    present = [t for t in terms if t.documents > 0]
+    every = " & ".join(_quoted(t.lexeme) for t in present)
+    found = _from_postings(connection, present, present, TERM_DEPTH, k, total, every=every)
+    return found if len(found) >= k or not present else None
 
 
 def _from_postings(
@@ -490,9 +522,12 @@ def _from_postings(
     depth: int,
     k: int,
     total: int,
+    every: str | None = None,
 ) -> list[KeywordHit]:
-    """The ``k`` best papers by BM25 summed over the ``depth`` best postings of each term, among
-    the papers found in the postings read for a ``matching`` term."""
+    """The ``k`` best papers among those found in the ``depth`` best postings of a ``matching``
+    term (and holding ``every`` term of that tsquery, if given): the ``RESCORE_POOL`` best by
+    BM25 summed over the postings read, then rescored by their whole BM25 (a paper's weight for
+    a term it holds deeper in that term's postings counts too)."""
     counted = [term for term in terms if term.term_id is not None and term.documents > 0]
     must = {term.lexeme for term in matching}
     parameters = {
@@ -500,7 +535,9 @@ def _from_postings(
         "weights": [_weight(term, total) for term in counted],
         "matching": [term.lexeme in must for term in counted],
         "depth": depth,
+        "pool": max(k, RESCORE_POOL),
         "k": k,
+        "every": every,
     }
     rows = connection.execute(_FROM_POSTINGS, parameters)
     return [KeywordHit(row.paper_id, float(row.score)) for row in rows]
@@ -515,12 +552,12 @@ def _ranked(
     total: int,
     candidates: int,
 ) -> list[KeywordHit]:
-    """The ``k`` best papers passing ``match`` and the filters, by BM25 from their tsvectors.
+    """The ``k`` best papers passing ``match`` and the filters, by BM25 from their postings.
     When about ``candidates`` papers match and that is more than ``RERANK_ABOVE``, a cheaper
     first pass (one ``ts_rank`` of all the terms) keeps the ``RERANK_DEPTH`` best for BM25."""
     if k <= 0:
         return []
-    counted = [term for term in terms if term.documents > 0]
+    counted = [term for term in terms if term.term_id is not None and term.documents > 0]
     if not counted:
         return []
     where = [match, *_filter_clauses(filters)]
@@ -529,7 +566,7 @@ def _ranked(
         cheap = sa.func.ts_rank(_WEIGHTS, keyword_entries.c.document, _any_of_query(counted), 1)
         entries = keyword_entries.c
         source = (
-            sa.select(entries.paper_id, entries.document, entries.norm)
+            sa.select(entries.paper_id, entries.terms, entries.impacts)
             .where(*where)
             .order_by(cheap.desc())
             .limit(max(RERANK_DEPTH, k))
@@ -537,9 +574,9 @@ def _ranked(
         )
         where = []
     score = sa.func.papersift_bm25(
-        source.c.document,
-        source.c.norm,
-        sa.cast([term.lexeme for term in counted], ARRAY(sa.Text)),
+        source.c.terms,
+        source.c.impacts,
+        sa.cast([term.term_id for term in counted], ARRAY(sa.Integer)),
         sa.cast([_weight(term, total) for term in counted], ARRAY(DOUBLE_PRECISION)),
         type_=DOUBLE_PRECISION,
     ).label("score")

@@ -4,8 +4,10 @@ their state. SQLite deployments keep their indexes as files in the data director
 ``keyword_entries.document`` is the weighted tsvector (title A, abstract B, authors C) that
 keyword search matches and ranks; ``authors`` (the 'simple' configuration, unstemmed) serves
 author filters; ``doc`` is a compact number for the postings, ``length`` the paper's length in
-words and ``norm`` its BM25 length normaliser. ``keyword_terms`` counts the papers holding each
-lexeme, for the ranking's idf. ``keyword_postings`` is the impact-ordered inverted index: one row
+words, ``norm`` its BM25 length normaliser, and ``terms`` and ``impacts`` its postings (term
+numbers in order, and the term's weight in the paper) to score a given paper quickly.
+``keyword_terms`` counts the papers holding each lexeme, for the ranking's idf.
+``keyword_postings`` is the impact-ordered inverted index: one row
 per (term, paper) with the term's quantised BM25 term-frequency part in that paper, so the
 papers where a term weighs most are the first rows of its index range.
 ``vector_entries.embedding`` is an untyped pgvector column: the HNSW index is built over an
@@ -66,6 +68,8 @@ keyword_entries = Table(
     Column("day", Date),
     Column("length", Integer, nullable=False),
     Column("norm", REAL, nullable=False),
+    Column("terms", ARRAY(Integer), nullable=False),
+    Column("impacts", ARRAY(SmallInteger), nullable=False),
     Index("keyword_entries_doc", "doc", unique=True),
     Index("keyword_entries_document", "document", postgresql_using="gin"),
     Index("keyword_entries_authors", "authors", postgresql_using="gin"),

@@ -1,6 +1,7 @@
 """Keyword search in the database ranks by BM25 over an impact-ordered inverted index
-(PostgreSQL only): paper numbers, lengths and length normalisers on the entries, term numbers,
-the postings table and the two SQL functions that define a term's weight in a paper.
+(PostgreSQL only): paper numbers, lengths, length normalisers and each paper's postings on the
+entries, term numbers, the postings table, and the SQL functions that define a term's weight in
+a paper and a paper's score.
 
 The keyword tables are recreated empty (their index is rebuilt by the next ``papersift index``,
 which sees no keyword index state).
@@ -33,15 +34,15 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 $$
 """
 
-# The BM25 score of one paper from its tsvector, for the query terms' lexemes and weights
-# (idf x occurrences in the query x (k1 + 1) / 32767): what the postings hold, computed directly.
+# The BM25 score of one paper from its postings (``terms`` and ``impacts`` of its entry) for
+# the query's term numbers and weights (idf x occurrences in the query x (k1 + 1) / 32767).
 SCORE_FUNCTION = """
-CREATE OR REPLACE FUNCTION papersift_bm25(document tsvector, norm real, lexemes text[],
-                                          weights float8[]) RETURNS float8
+CREATE OR REPLACE FUNCTION papersift_bm25(terms integer[], impacts smallint[],
+                                          query_terms integer[], query_weights float8[])
+RETURNS float8
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT coalesce(sum(query.weight * papersift_impact(word.weights, $2)), 0)
-    FROM unnest($1) AS word
-    JOIN unnest($3, $4) AS query(lexeme, weight) ON query.lexeme = word.lexeme
+    SELECT coalesce(sum(query.weight * $2[array_position($1, query.term)]), 0)
+    FROM unnest($3, $4) AS query(term, weight)
 $$
 """
 
@@ -65,10 +66,11 @@ def downgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name != "postgresql":
         return
-    op.execute("DROP FUNCTION IF EXISTS papersift_bm25(tsvector, real, text[], float8[])")
+    op.execute("DROP FUNCTION IF EXISTS papersift_bm25(integer[], smallint[], integer[], float8[])")
     op.execute("DROP FUNCTION IF EXISTS papersift_impact(text[], real)")
     op.execute("DROP TABLE IF EXISTS keyword_postings")
     op.execute("TRUNCATE keyword_entries, keyword_terms")  # 0006's index is rebuilt from scratch
     op.execute("DELETE FROM search_state WHERE name = 'keyword'")
-    op.execute("ALTER TABLE keyword_entries DROP COLUMN doc, DROP COLUMN length, DROP COLUMN norm")
+    for column in ("doc", "length", "norm", "terms", "impacts"):
+        op.execute(f"ALTER TABLE keyword_entries DROP COLUMN {column}")
     op.execute("ALTER TABLE keyword_terms DROP COLUMN term_id")
