@@ -4,6 +4,8 @@ PostgreSQL (pgserver), so they also run in the SQLite pass."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from papersift.indexes import pg_keyword
 from papersift.indexes.backends import resolve
 from papersift.indexes.pg_keyword import DatabaseKeywordIndex
 from papersift.indexes.pg_vector import KIND_EXACT, KIND_HNSW, DatabaseVectorIndex
+from papersift.model import Paper
 from papersift.settings import Settings
 from papersift.store.database import open_database
 from tests import postgres
@@ -194,4 +197,123 @@ def test_an_author_filter_matches_names_in_order(tmp_path: Path, database_url: s
     assert [r.paper.id for r in found] == ["2601.00001"]
     found = engine.search("attention", filters=Filters(author="velickovic"))
     assert [r.paper.id for r in found] == ["2601.00001"]
+    engine.close()
+
+
+def _bm25(tf: float, length: int, average: float, df: int, total: int) -> float:
+    idf = math.log(1 + (total - df + 0.5) / (df + 0.5))
+    k1, b = pg_keyword.K1, pg_keyword.B
+    return idf * (k1 + 1) * tf / (tf + k1 * (1 - b + b * length / average))
+
+
+ISLANDS = [
+    # 'english' keeps 7, 6 and 5 words of these (title, abstract, two author names)
+    make_paper("2601.00001", title="Quokka habitats", abstract="quokka quokka island"),
+    make_paper("2601.00002", title="Island birds", abstract="birds of the island"),
+    make_paper("2601.00003", title="Desert plants", abstract="cactus"),
+]
+
+
+def test_keyword_scores_are_bm25_with_title_words_counting_twice(
+    tmp_path: Path, database_url: str
+) -> None:
+    engine = _engine(tmp_path, database_url, "a")
+    engine.ingest([write_jsonl(tmp_path / "i.jsonl", ISLANDS)])
+    (quokka,) = engine.keyword_index.search("quokka", 10)
+    assert quokka.paper_id == "2601.00001"
+    assert quokka.score == pytest.approx(_bm25(2 + 2, 7, 6.0, 1, 3), rel=1e-3)
+    island = {hit.paper_id: hit.score for hit in engine.keyword_index.search("island", 10)}
+    assert island == {
+        "2601.00001": pytest.approx(_bm25(1, 7, 6.0, 2, 3), rel=1e-3),
+        "2601.00002": pytest.approx(_bm25(2 + 1, 6, 6.0, 2, 3), rel=1e-3),
+    }
+    engine.close()
+
+
+def test_postings_and_tsvector_matches_score_alike(tmp_path: Path, database_url: str) -> None:
+    engine = _engine(tmp_path, database_url, "a")
+    engine.ingest([write_jsonl(tmp_path / "i.jsonl", ISLANDS)])
+    index = engine.keyword_index
+    plain = index.search("island birds quokka", 10)  # through the postings
+    everything = Filters(since=date(2000, 1, 1))  # through the tsvector matches
+    assert [
+        (h.paper_id, pytest.approx(h.score))
+        for h in index.search("island birds quokka", 10, everything)
+    ] == [(h.paper_id, h.score) for h in plain]
+    engine.close()
+
+
+def test_a_shallow_read_still_gives_whole_scores(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = _engine(tmp_path, database_url, "a")
+    engine.ingest([write_jsonl(tmp_path / "i.jsonl", ISLANDS)])
+    exhaustive = {h.paper_id: h.score for h in engine.keyword_index.search("island quokka", 10)}
+    monkeypatch.setattr(pg_keyword, "TERM_DEPTH", 1)
+    shallow = engine.keyword_index.search("island quokka", 10)
+    # each term's best posting only: 2601.00001 (quokka) and 2601.00002 (island), whose weight
+    # for the other term was not read but still counts
+    assert {h.paper_id for h in shallow} == {"2601.00001", "2601.00002"}
+    assert {h.paper_id: h.score for h in shallow} == {
+        paper: pytest.approx(exhaustive[paper]) for paper in ("2601.00001", "2601.00002")
+    }
+    engine.close()
+
+
+def _postings(engine: Engine) -> tuple[int, int]:
+    with engine.database.connect() as connection:
+        rows = connection.execute(sa.text("SELECT count(*) FROM keyword_postings")).scalar_one()
+        kept = connection.execute(
+            sa.text("SELECT coalesce(sum(cardinality(terms)), 0) FROM keyword_entries")
+        ).scalar_one()
+    return int(rows), int(kept)
+
+
+def test_a_changed_paper_replaces_its_postings(tmp_path: Path, database_url: str) -> None:
+    engine = _engine(tmp_path, database_url, "a")
+    engine.ingest([write_jsonl(tmp_path / "i.jsonl", ISLANDS)])
+    changed = make_paper("2601.00001", title="Quokka habitats", abstract="wombat burrows")
+    engine.ingest([write_jsonl(tmp_path / "c.jsonl", [changed])])
+    assert [h.paper_id for h in engine.keyword_index.search("island", 10)] == ["2601.00002"]
+    assert [h.paper_id for h in engine.keyword_index.search("wombat", 10)] == ["2601.00001"]
+    rows, kept = _postings(engine)
+    assert rows == kept > 0
+    assert engine.keyword_index.document_count() == 3
+    engine.close()
+
+
+def _indexes(engine: Engine) -> set[str]:
+    names = [index.name for index in pg_keyword._SECONDARY_INDEXES]
+    with engine.database.connect() as connection:
+        found = connection.execute(
+            sa.text("SELECT indexname FROM pg_indexes WHERE indexname = ANY(:names)"),
+            {"names": names},
+        )
+        return set(found.scalars())
+
+
+def test_an_interrupted_fresh_build_resumes_and_builds_its_indexes(
+    tmp_path: Path, database_url: str
+) -> None:
+    engine = _engine(tmp_path, database_url, "a")
+    papers = [make_paper(f"2601.{n:05d}", title=f"Quokka study {n}") for n in range(1, 7)]
+    for part, three in enumerate((papers[:3], papers[3:])):  # two revisions
+        engine.ingest([write_jsonl(tmp_path / f"q{part}.jsonl", three)], update_index=False)
+    store_id = engine.papers.store_id()
+
+    def interrupted() -> Iterator[tuple[int, Paper]]:
+        for rev, paper in engine.papers.changed_since(0):
+            if paper.id == "2601.00005":  # the first revision's papers are written
+                raise KeyboardInterrupt
+            yield rev, paper
+
+    engine.keyword_index.clear()
+    with pytest.raises(KeyboardInterrupt):
+        engine.keyword_index.update(interrupted(), store_id=store_id, fresh=True, commit_every=1)
+    assert _indexes(engine) == set()  # a fresh build drops them, to build them once at the end
+    assert engine.keyword_index.document_count() == 3
+    engine.index()
+    assert _indexes(engine) == {index.name for index in pg_keyword._SECONDARY_INDEXES}
+    assert len(engine.keyword_index.search("quokka", 10)) == 6
+    assert _postings(engine)[0] == _postings(engine)[1]
     engine.close()
