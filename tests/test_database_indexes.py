@@ -279,6 +279,17 @@ def test_a_changed_paper_replaces_its_postings(tmp_path: Path, database_url: str
     rows, kept = _postings(engine)
     assert rows == kept > 0
     assert engine.keyword_index.document_count() == 3
+    emptied = make_paper("2601.00002", title="The and", abstract="Of the.", authors=("A",))
+    engine.ingest([write_jsonl(tmp_path / "e.jsonl", [emptied])])
+    assert engine.keyword_index.search("birds", 10) == []
+    with engine.database.connect() as connection:
+        postings = connection.execute(
+            sa.text(
+                "SELECT count(*) FROM keyword_postings JOIN keyword_entries USING (doc) "
+                "WHERE paper_id = '2601.00002'"
+            )
+        ).scalar_one()
+    assert postings == 0
     engine.close()
 
 

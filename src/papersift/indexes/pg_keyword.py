@@ -294,7 +294,9 @@ _UPSERT = sa.text(
         authors = excluded.authors,
         categories = excluded.categories,
         day = excluded.day,
-        length = excluded.length
+        length = excluded.length,
+        terms = excluded.terms,
+        impacts = excluded.impacts
     """
 )
 
