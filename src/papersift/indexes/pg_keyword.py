@@ -512,9 +512,11 @@ def _plain_search(
     if selective:
         return _from_postings(connection, terms, selective, TERM_DEPTH, k, total)
     present = [t for t in terms if t.documents > 0]
+    if not present:
+        return []
     every = " & ".join(_quoted(t.lexeme) for t in present)
     found = _from_postings(connection, present, present, TERM_DEPTH, k, total, every=every)
-    return found if len(found) >= k or not present else None
+    return found if len(found) >= k else None
 
 
 def _from_postings(
@@ -531,6 +533,8 @@ def _from_postings(
     BM25 summed over the postings read, then rescored by their whole BM25 (a paper's weight for
     a term it holds deeper in that term's postings counts too)."""
     counted = [term for term in terms if term.term_id is not None and term.documents > 0]
+    if not counted:
+        return []
     must = {term.lexeme for term in matching}
     parameters = {
         "term_ids": [term.term_id for term in counted],
