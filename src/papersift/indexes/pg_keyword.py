@@ -59,6 +59,7 @@ IMPACT_SCALE = (
 TERM_DEPTH = 1000
 MORE_LIKE_DEPTH = 300
 RESCORE_POOL = 100  # the best papers by the postings read that get their whole BM25 score
+ALL_COMMON_POOL = 4
 COMMON_FRACTION = 0.05
 COMMON_AT_LEAST = 1000  # in small collections no term counts as common
 MAX_QUERY_TERMS = 32
@@ -217,9 +218,7 @@ class DatabaseKeywordIndex:
                 return []
             plain = not _REQUIRED.search(text) and not _SYNTAX.search(text)
             if plain and (filters is None or filters.empty):
-                found = _plain_search(connection, terms, k, total)
-                if found is not None:
-                    return found
+                return _plain_search(connection, terms, k, total)
             match, candidates = _match_clause(text, terms, total)
             return _ranked(connection, terms, match, filters, k, total, candidates)
 
@@ -504,10 +503,10 @@ _FROM_POSTINGS = sa.text(
 
 def _plain_search(
     connection: Connection, terms: list[_Term], k: int, total: int
-) -> list[KeywordHit] | None:
-    """A plain query through the postings, or None when only matching every tsvector can tell
-    (a query of common terms only, whose postings read hold fewer than ``k`` papers with all
-    of them)."""
+) -> list[KeywordHit]:
+    """A plain query through the postings. A query of common terms only requires all of them:
+    a wider pool (``ALL_COMMON_POOL`` times as many papers) is read from the postings and only
+    its papers holding every term are ranked, so fewer than ``k`` may come back."""
     selective = _selective(terms, total)
     if selective:
         return _from_postings(connection, terms, selective, TERM_DEPTH, k, total)
@@ -515,8 +514,8 @@ def _plain_search(
     if not present:
         return []
     every = " & ".join(_quoted(t.lexeme) for t in present)
-    found = _from_postings(connection, present, present, TERM_DEPTH, k, total, every=every)
-    return found if len(found) >= k else None
+    pool = ALL_COMMON_POOL * max(k, RESCORE_POOL)
+    return _from_postings(connection, present, present, TERM_DEPTH, k, total, every, pool)
 
 
 def _from_postings(
@@ -527,6 +526,7 @@ def _from_postings(
     k: int,
     total: int,
     every: str | None = None,
+    pool: int = 0,
 ) -> list[KeywordHit]:
     """The ``k`` best papers among those found in the ``depth`` best postings of a ``matching``
     term (and holding ``every`` term of that tsquery, if given): the ``RESCORE_POOL`` best by
@@ -541,7 +541,7 @@ def _from_postings(
         "weights": [_weight(term, total) for term in counted],
         "matching": [term.lexeme in must for term in counted],
         "depth": depth,
-        "pool": max(k, RESCORE_POOL),
+        "pool": max(k, RESCORE_POOL, pool),
         "k": k,
         "every": every,
     }
