@@ -23,12 +23,11 @@ Usage: python -m bench.postgres_scale [--size 1000000] [--work DIR] [--json OUT]
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import numpy as np
 import sqlalchemy as sa
@@ -192,19 +191,9 @@ def _depth_agreement(engine: Engine, queries: list[str]) -> float:
     the top 10 of the same BM25 over all of them."""
     index = engine.keyword_index
     bounded = [[hit.paper_id for hit in index.search(query, 10)] for query in queries]
-    with _depth(10**9):
+    with mock.patch.object(pg_keyword, "TERM_DEPTH", 10**9):
         exhaustive = [[hit.paper_id for hit in index.search(query, 10)] for query in queries]
     return recall_at_10(bounded, exhaustive)
-
-
-@contextlib.contextmanager
-def _depth(depth: int) -> Iterator[None]:
-    saved = pg_keyword.TERM_DEPTH
-    pg_keyword.TERM_DEPTH = depth
-    try:
-        yield
-    finally:
-        pg_keyword.TERM_DEPTH = saved
 
 
 def _measure(

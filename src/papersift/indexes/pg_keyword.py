@@ -448,8 +448,7 @@ def _match_clause(text: str, terms: list[_Term], total: int) -> tuple[Any, int]:
     if selective:
         return _any_of(selective), sum(t.documents for t in selective)
     present = [t for t in terms if t.documents > 0] or terms
-    every = _tsquery_match(" & ".join(_quoted(t.lexeme) for t in present))
-    return every, min(t.documents for t in present)
+    return _tsquery_match(_all_of_query(present)), min(t.documents for t in present)
 
 
 def _web_search(text: str) -> Any:
@@ -464,6 +463,10 @@ def _any_of(terms: Sequence[_Term]) -> Any:
 
 def _any_of_query(terms: Sequence[_Term]) -> Any:
     return sa.cast(" | ".join(_quoted(t.lexeme) for t in terms), TSQUERY)
+
+
+def _all_of_query(terms: Sequence[_Term]) -> str:
+    return " & ".join(_quoted(t.lexeme) for t in terms)
 
 
 def _tsquery_match(tsquery: str) -> Any:
@@ -513,7 +516,7 @@ def _plain_search(
     present = [t for t in terms if t.documents > 0]
     if not present:
         return []
-    every = " & ".join(_quoted(t.lexeme) for t in present)
+    every = _all_of_query(present)
     pool = ALL_COMMON_POOL * max(k, RESCORE_POOL)
     return _from_postings(connection, present, present, TERM_DEPTH, k, total, every, pool)
 
@@ -532,7 +535,7 @@ def _from_postings(
     term (and holding ``every`` term of that tsquery, if given): the ``RESCORE_POOL`` best by
     BM25 summed over the postings read, then rescored by their whole BM25 (a paper's weight for
     a term it holds deeper in that term's postings counts too)."""
-    counted = [term for term in terms if term.term_id is not None and term.documents > 0]
+    counted = _indexed(terms)
     if not counted:
         return []
     must = {term.lexeme for term in matching}
@@ -561,9 +564,7 @@ def _ranked(
     """The ``k`` best papers passing ``match`` and the filters, by BM25 from their postings.
     When about ``candidates`` papers match and that is more than ``RERANK_ABOVE``, a cheaper
     first pass (one ``ts_rank`` of all the terms) keeps the ``RERANK_DEPTH`` best for BM25."""
-    if k <= 0:
-        return []
-    counted = [term for term in terms if term.term_id is not None and term.documents > 0]
+    counted = _indexed(terms)
     if not counted:
         return []
     where = [match, *_filter_clauses(filters)]
@@ -593,6 +594,11 @@ def _ranked(
         .limit(k)
     )
     return [KeywordHit(row.paper_id, float(row.score)) for row in connection.execute(statement)]
+
+
+def _indexed(terms: Sequence[_Term]) -> list[_Term]:
+    """The terms some indexed paper holds (the only ones with postings and a weight)."""
+    return [term for term in terms if term.term_id is not None and term.documents > 0]
 
 
 def _weight(term: _Term, total: int) -> float:
