@@ -124,13 +124,13 @@ def normalise_display(s: str) -> str:
     return _RUNS_OF_SPACES.sub(" ", s).strip()
 
 
-@lru_cache(maxsize=1 << 16)  # matching compares the same author names over and over
 def fold_accents(s: str) -> str:
     """``normalise_for_search`` without accents (combining marks dropped)."""
     decomposed = unicodedata.normalize("NFKD", normalise_for_search(s))
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+@lru_cache(maxsize=1 << 16)  # matching compares the same author names over and over
 def fold_name(s: str) -> str:
     """A key for matching author names: no LaTeX, no accents, lowercase, single spaces."""
     return " ".join(fold_accents(s).translate(_FOLD_EXTRA).casefold().split())
