@@ -78,12 +78,14 @@ class ListingStore:
     ) -> sa.ColumnElement[bool]:
         conditions: list[sa.ColumnElement[bool]] = []
         if first is not None and last is not None:
+            # One id list rather than "listed in span OR submitted in span": an OR with a
+            # subquery makes the database scan every paper instead of using the listed index.
+            in_span = papers.alias("in_span")
+            listed = sa.select(in_span.c.id).where(in_span.c.listed.between(first, last))
             submitted = sa.select(submissions.c.paper_id).where(
                 submissions.c.feed_date.between(first, last)
             )
-            conditions.append(
-                sa.or_(papers.c.listed.between(first, last), papers.c.id.in_(submitted))
-            )
+            conditions.append(papers.c.id.in_(sa.union(listed, submitted)))
         if category:
             conditions.append(category_condition(category))
         return sa.and_(sa.true(), *conditions)
