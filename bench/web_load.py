@@ -320,6 +320,7 @@ def summarise(endpoint: str, raw: dict[str, float]) -> dict[str, Any]:
         "max_ms": raw["max_us"] / 1000,
         "non2xx": int(raw["non2xx"]),
         "socket_errors": int(socket_errors),
+        "socket_kinds": {kind: int(raw[kind]) for kind in ("connect", "read", "write", "timeout")},
         "errors": int(raw["non2xx"] + socket_errors),
     }
 

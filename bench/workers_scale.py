@@ -132,9 +132,13 @@ def _print_run(run: dict[str, Any], connections: int, seconds: int) -> None:
         f"{run['workers']} worker(s), {connections} connections, {seconds} s: "
         f"{run['requests']:,} requests, {run['rps']:.0f}/s, p50 {run['p50_ms']:.0f} ms, "
         f"p99 {run['p99_ms']:.0f} ms, errors {run['errors']} "
-        f"(non-2xx {run['non2xx']}, socket {run['socket_errors']})",
+        f"(non-2xx {run['non2xx']}, socket {run['socket_errors']}: {_kinds(run)})",
         flush=True,
     )
+
+
+def _kinds(run: dict[str, Any]) -> str:
+    return ", ".join(f"{kind} {count}" for kind, count in run["socket_kinds"].items()) or "-"
 
 
 if __name__ == "__main__":

@@ -93,7 +93,7 @@ class Engine:
     def __init__(self, settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> None:
         self.settings = settings
         self.clock = clock
-        self.database = open_database(settings.store_url)
+        self.database = open_database(settings.store_url, pool_size=settings.database_pool_size)
         migrate(self.database)
         self.papers = PaperStore(self.database)
         self.harvests = HarvestLog(self.database)

@@ -38,6 +38,16 @@ class Settings(BaseSettings):
             "postgresql://... needs the postgres extra (psycopg)."
         ),
     )
+    database_pool_size: int = Field(
+        default=10,
+        ge=1,
+        le=1000,
+        description=(
+            "Database connections each process keeps open, and at most as many again during "
+            "bursts. On PostgreSQL, keep 2 x this x the processes of every machine below the "
+            "server's max_connections."
+        ),
+    )
     index_backend: str = Field(
         default="auto",
         description=(

@@ -19,7 +19,7 @@ from papersift.errors import InvalidInputError, StoreError
 from papersift.store.schema import store_info
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-POOL_SIZE = 24
+DEFAULT_POOL_SIZE = 10
 POSTGRES_DRIVER = "postgresql+psycopg"
 POSTGRES_INSTALL_HINT = "pip install 'papersift[postgres]'"
 
@@ -33,16 +33,17 @@ def database_url(url: str) -> str:
     return url
 
 
-def open_database(url: str) -> Engine:
-    """Create an engine for ``url``; SQLite files get WAL mode, foreign keys and a busy timeout."""
+def open_database(url: str, *, pool_size: int = DEFAULT_POOL_SIZE) -> Engine:
+    """Create an engine for ``url`` keeping ``pool_size`` connections open (as many again during
+    bursts); SQLite files get WAL mode, foreign keys and a busy timeout."""
     url = database_url(url)
     if url.startswith(f"{POSTGRES_DRIVER}:"):
         _require_psycopg()
     options: dict[str, Any] = {}
-    if url.startswith("sqlite") and ":memory:" not in url:
-        # Enough pooled connections for a web server's worker threads: opening one (and running
-        # its PRAGMAs) on every request costs more than the query.
-        options.update(pool_size=POOL_SIZE, max_overflow=POOL_SIZE)
+    if ":memory:" not in url:
+        # Enough kept connections for a web server's worker threads: opening one (a PostgreSQL
+        # backend process, or SQLite's PRAGMAs) on every request costs more than the query.
+        options.update(pool_size=pool_size, max_overflow=pool_size)
     try:
         engine = sa.create_engine(
             url,
