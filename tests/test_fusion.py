@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -98,3 +100,32 @@ def test_hybrid_asks_each_retriever_for_depth_candidates_and_fuses() -> None:
     assert keyword.calls == [("q", 300, filters)] and dense.calls == [("q", 300, filters)]
     rrf = HybridRetriever([keyword, dense], Fusion("rrf", (1.0, 1.0)))
     assert ids(rrf.search("q", 4)) == ["a", "c", "b", "d"]
+
+
+class MeetingRetriever(FakeRetriever):
+    """Answers only once every retriever of the search is running at the same time."""
+
+    def __init__(self, name: str, hits: list[Hit], meeting: threading.Barrier) -> None:
+        super().__init__(name, hits)
+        self.meeting = meeting
+
+    def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
+        self.meeting.wait(timeout=10)  # BrokenBarrierError when called one after the other
+        return super().search(query, k, filters)
+
+
+def test_hybrid_runs_its_retrievers_at_the_same_time() -> None:
+    meeting = threading.Barrier(3)
+    retrievers = [MeetingRetriever(name, KEYWORD, meeting) for name in ("a", "b", "c")]
+    hybrid = HybridRetriever(retrievers, Fusion("rrf", (1.0, 1.0, 1.0)))
+    assert ids(hybrid.search("q", 2)) == ids(KEYWORD)[:2]
+
+
+def test_a_failing_retriever_fails_the_hybrid_search() -> None:
+    class Failing(FakeRetriever):
+        def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
+            raise RuntimeError("index gone")
+
+    hybrid = HybridRetriever([FakeRetriever("bm25", KEYWORD), Failing("dense", [])], Fusion())
+    with pytest.raises(RuntimeError, match="index gone"):
+        hybrid.search("q", 2)

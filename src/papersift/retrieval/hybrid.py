@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from papersift.filters import Filters
@@ -52,5 +53,13 @@ class HybridRetriever:
 
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
         depth = max(k, self.fusion.depth)
-        runs = [retriever.search(query, depth, filters) for retriever in self.retrievers]
+        first, *others = self.retrievers
+        if not others:
+            return self.fusion.fuse([first.search(query, depth, filters)])[:k]
+        # The retrievers wait on different things (a database, an index library, the query
+        # embedding), so the answer takes the slowest one's time rather than the sum. A pool
+        # per search, not a shared one, so that nested hybrids can never wait on each other.
+        with ThreadPoolExecutor(max_workers=len(others)) as pool:
+            pending = [pool.submit(r.search, query, depth, filters) for r in others]
+            runs = [first.search(query, depth, filters), *(p.result() for p in pending)]
         return self.fusion.fuse(runs)[:k]
