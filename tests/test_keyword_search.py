@@ -175,3 +175,11 @@ def test_interrupted_index_update_is_completed_by_the_next_run(indexed: Engine, 
 def test_any_query_string_is_accepted(indexed: Engine, query: str) -> None:
     results = indexed.search(query, k=5)
     assert len(results) <= 5
+
+
+def test_count_stops_at_its_limit(indexed: Engine) -> None:
+    keyword = indexed.keyword_index
+    assert keyword.count("attention") == 3
+    assert keyword.count("attention", at_most=2) == 2
+    assert keyword.count("attention", at_most=10) == 3
+    assert keyword.count("attention", Filters(categories=("cs.LG",)), at_most=1) == 1

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from lxml import html
 
 from papersift.engine import Engine
+from papersift.web import views
 from tests.web.conftest import (
     BULK_COUNT,
     BULK_DAY,
@@ -284,6 +285,19 @@ def test_search_results_filters_and_pagination(client: TestClient) -> None:
     assert len(set(ids)) == BULK_COUNT + 1
     page = client.get("/search?q=gradient&page=2").text
     assert "Page 2 of 3" in page
+
+
+def test_search_counts_matches_up_to_a_limit(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(views, "COUNT_LIMIT", 50)
+    found = client.get("/api/search?q=gradient").json()
+    assert found["total"] == 50 and found["total_is_limit"] is True
+    assert found["pages"] == 3  # pages follow what is retrieved, not the count
+    assert "50+ results" in client.get("/search?q=gradient").text
+    few = client.get("/api/search?q=translation").json()
+    assert few["total"] == 2 and few["total_is_limit"] is False
+    assert "2 results" in client.get("/search?q=translation").text
 
 
 def test_search_highlights_query_terms(client: TestClient) -> None:

@@ -216,14 +216,16 @@ class KeywordIndex:
             return []
         return self._run(index, self._with_filters(index, text_query, filters), k)
 
-    def count(self, query: str, filters: Filters | None = None) -> int:
-        """How many papers match ``query`` (and the filters)."""
+    def count(
+        self, query: str, filters: Filters | None = None, *, at_most: int | None = None
+    ) -> int:
+        """How many papers match ``query`` (and the filters), at most ``at_most``."""
         index = self._open(create=False)
         text_query = self._text_query(index, query)
         if text_query is None:
             return 0
         result = index.searcher().search(self._with_filters(index, text_query, filters), 1)
-        return int(result.count)
+        return int(result.count) if at_most is None else min(int(result.count), at_most)
 
     def more_like(
         self, texts: list[tuple[str, str]], k: int, filters: Filters | None = None

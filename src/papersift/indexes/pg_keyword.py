@@ -222,7 +222,11 @@ class DatabaseKeywordIndex:
             match, candidates = _match_clause(text, terms, total)
             return _ranked(connection, terms, match, filters, k, total, candidates)
 
-    def count(self, query: str, filters: Filters | None = None) -> int:
+    def count(
+        self, query: str, filters: Filters | None = None, *, at_most: int | None = None
+    ) -> int:
+        """How many papers match ``query`` (and the filters), at most ``at_most``: counting
+        stops there, where a query of common words would otherwise visit most of the index."""
         text = fold_text(query)
         with self.engine.connect() as connection:
             total = _indexed_documents(connection)
@@ -231,7 +235,8 @@ class DatabaseKeywordIndex:
                 return 0
             match, _ = _match_clause(text, terms, total)
             where = [match, *_filter_clauses(filters)]
-            statement = sa.select(sa.func.count()).select_from(keyword_entries).where(*where)
+            matching = sa.select(keyword_entries.c.doc).where(*where).limit(at_most).subquery()
+            statement = sa.select(sa.func.count()).select_from(matching)
             return int(connection.execute(statement).scalar_one())
 
     def more_like(

@@ -96,6 +96,9 @@ class SearchView(BaseModel):
     page: int
     pages: int
     total: int = Field(description="Matching papers (keyword mode) or results retrieved.")
+    total_is_limit: bool = Field(
+        default=False, description="Counting stopped at total: at least this many papers match."
+    )
     results: list[SearchItem]
 
 

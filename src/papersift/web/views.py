@@ -27,6 +27,7 @@ from papersift.web import models
 
 SEARCH_PAGE_SIZE = 20
 SEARCH_DEPTH = 200  # results retrieved per query: 10 pages
+COUNT_LIMIT = 10_000  # matches counted: beyond it the page says 10,000+
 LIST_PAGE_SIZE = 50
 SIMILAR_COUNT = 8
 MAX_PAGE = 10_000
@@ -208,7 +209,7 @@ def search(
             page=1, pages=1, total=0, results=[],
         )  # fmt: skip
     if mode == "bm25":  # the index counts every match, so fetch only up to this page
-        total = engine.keyword_index.count(query, filters)
+        total = engine.keyword_index.count(query, filters, at_most=COUNT_LIMIT)
         hits = engine.search_hits(query, k=page * SEARCH_PAGE_SIZE, filters=filters, mode=mode)
         retrieved = min(total, SEARCH_DEPTH)
     else:
@@ -239,6 +240,7 @@ def search(
         page=page,
         pages=pages,
         total=total,
+        total_is_limit=mode == "bm25" and total >= COUNT_LIMIT,
         results=results,
     )
 
