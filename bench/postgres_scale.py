@@ -14,7 +14,8 @@ queries and their vectors). Then:
   3. both backends answer the same queries: keyword (and, on PostgreSQL, how much of the top 10
      read from each term's best postings is the top 10 of reading all of them), vector
      (recall@10 against exact search over the vectors PostgreSQL holds, for several
-     ``hnsw.ef_search``), hybrid excluding and including the query embedding.
+     ``hnsw.ef_search``), hybrid excluding and including the query embedding; both after
+     reading their index files into the operating system's cache.
 
 Usage: python -m bench.postgres_scale [--size 1000000] [--work DIR] [--json OUT]
        [--ef 40,100,200,400] [--recall-queries 200] [--shared-buffers 4GB]
@@ -66,11 +67,13 @@ def main() -> None:
         "postgres": {"url": url, "shared_buffers": arguments.shared_buffers},
     }
     results["fill"] = _fill(context, settings)
+    results["random_pair_cosine"] = _random_pair_cosine(context)
     queries = workload.queries(context)
     query_vectors = workload.load_query_vectors(context)
     postgres = Engine(settings)
     embedded = Engine(context.settings())
     try:
+        results["warmed_gb"] = _warm(postgres, context.data_dir / "index")
         truth = _exact_truth(postgres, query_vectors[: arguments.recall_queries])
         results["keyword_agreement@10"] = _depth_agreement(
             postgres, queries[: arguments.recall_queries]
@@ -186,6 +189,50 @@ def _exact(engine: Engine, vector: np.ndarray) -> list[str]:
         return [row.paper_id for row in rows]
 
 
+# What searches read: the tables below with their TOAST data and indexes, and the postings'
+# B-tree (not their heap, which index-only scans skip).
+_SEARCHED_TABLES = ("keyword_entries", "keyword_terms", "vector_entries")
+_SEARCHED_FILES = """
+SELECT pg_relation_filepath(oid) FROM pg_class WHERE oid IN (
+    SELECT oid FROM pg_class WHERE relname = ANY(:tables)
+    UNION SELECT reltoastrelid FROM pg_class WHERE relname = ANY(:tables)
+    UNION SELECT indexrelid FROM pg_index JOIN pg_class t ON t.oid = indrelid
+          WHERE t.relname = ANY(:tables) OR t.relname = 'keyword_postings'
+)
+"""
+
+
+def _warm(postgres: Engine, embedded_indexes: Path) -> float:
+    """Read the files both backends search into the operating system's cache, so both are
+    measured warm, as a server that has been answering for a while is (this machine's cache
+    is otherwise often emptied between runs); returns the gigabytes read."""
+    with postgres.database.connect() as connection:
+        data = Path(connection.execute(sa.text("SHOW data_directory")).scalar_one())
+        relations = connection.execute(
+            sa.text(_SEARCHED_FILES), {"tables": list(_SEARCHED_TABLES)}
+        ).scalars()
+        # A relation is its file and, past 1 GB, segments named file.1, file.2, ...
+        files = [f for r in relations if r for f in [data / r, *data.glob(f"{r}.*")]]
+    files += [f for f in embedded_indexes.rglob("*") if f.is_file()]
+    read = 0
+    for path in files:
+        with path.open("rb") as stream:
+            while chunk := stream.read(1 << 24):
+                read += len(chunk)
+    return read / 2**30
+
+
+def _random_pair_cosine(context: Context, pairs: int = 2000) -> float:
+    """The mean cosine of random pairs of the corpus vectors: how crowded they are (near 1,
+    every paper is close to every other and the top 10 are separated by hair's breadths,
+    which no graph index finds reliably)."""
+    vectors = np.load(workload.vectors_path(context), mmap_mode="r")
+    rng = np.random.default_rng(context.seed)
+    left, right = (np.sort(rng.choice(len(vectors), pairs)) for _ in range(2))
+    products = np.asarray(vectors[left], np.float32) * np.asarray(vectors[right], np.float32)
+    return float(products.sum(axis=1).mean())
+
+
 def _depth_agreement(engine: Engine, queries: list[str]) -> float:
     """How much of the top 10 read from the best ``TERM_DEPTH`` postings of each query term is
     the top 10 of the same BM25 over all of them."""
@@ -240,6 +287,10 @@ def _print(results: dict[str, Any]) -> None:
         f"fill: copy {fill['copy_s']:.0f} s{' (earlier run)' if fill.get('reused') else ''}; "
         f"index {fill['index_s']:.0f} s ({fill['keyword_written']:,} papers keyword-indexed, "
         f"{fill['embedded_again'] or 0:,} embedded)"
+    )
+    print(
+        f"vectors: mean cosine of random pairs {results['random_pair_cosine']:.3f}; "
+        f"{results['warmed_gb']:.1f} GB of index files read into the cache first"
     )
     if "keyword_agreement@10" in results:
         print(
