@@ -138,7 +138,7 @@ def _print_run(run: dict[str, Any], connections: int, seconds: int) -> None:
 
 
 def _kinds(run: dict[str, Any]) -> str:
-    return ", ".join(f"{kind} {count}" for kind, count in run["socket_kinds"].items()) or "-"
+    return ", ".join(f"{kind} {count}" for kind, count in run["socket_kinds"].items())
 
 
 if __name__ == "__main__":
