@@ -208,7 +208,7 @@ def search(
             if filters.categories else None, since=since, until=until, author=filters.author,
             page=1, pages=1, total=0, results=[],
         )  # fmt: skip
-    if mode == "bm25":  # the index counts every match, so fetch only up to this page
+    if mode == "bm25":  # the index counts the matches (to COUNT_LIMIT): fetch up to this page
         total = engine.keyword_index.count(query, filters, at_most=COUNT_LIMIT)
         hits = engine.search_hits(query, k=page * SEARCH_PAGE_SIZE, filters=filters, mode=mode)
         retrieved = min(total, SEARCH_DEPTH)
