@@ -19,12 +19,13 @@ from papersift.filters import Filters
 from papersift.indexes import pg_keyword
 from papersift.indexes.backends import resolve
 from papersift.indexes.pg_keyword import DatabaseKeywordIndex
-from papersift.indexes.pg_vector import KIND_EXACT, KIND_HNSW, DatabaseVectorIndex
+from papersift.indexes.pg_vector import HNSW_NAME, KIND_EXACT, KIND_HNSW, DatabaseVectorIndex
 from papersift.model import Paper
-from papersift.settings import Settings
+from papersift.settings import Settings, load_settings
 from papersift.store.database import open_database
 from tests import postgres
 from tests.conftest import make_paper, write_jsonl
+from tests.dsi.helpers import HashingEmbedder
 
 
 @pytest.fixture
@@ -149,6 +150,56 @@ def test_hnsw_search_finds_the_nearest_and_filters_fall_back_to_exact(store: str
     assert "p42" not in {hit for hit, _ in excluded} and len(excluded) == 5
     allowed = index.search(vectors[42], 10, allowed_ids={"p1", "p2"})
     assert {hit for hit, _ in allowed} == {"p1", "p2"}
+
+
+def test_the_graph_has_the_links_and_candidates_it_was_built_with(store: str) -> None:
+    index = _index(store)
+    for links, candidates, expected in ((8, 20, "{m=8,ef_construction=20}"), (None, None, None)):
+        index.build(
+            [f"p{n}" for n in range(50)], _vectors(50), dates=[None] * 50, categories=[()] * 50,
+            identity="t", store_id="s", store_rev=1, exact_below=10, m=links,
+            ef_construction=candidates,
+        )  # fmt: skip
+        with index.engine.connect() as connection:
+            options = connection.execute(
+                sa.text("SELECT reloptions FROM pg_class WHERE relname = :name"),
+                {"name": HNSW_NAME},
+            ).scalar_one()
+        assert options == (
+            ["m=8", "ef_construction=20"] if expected else ["m=16", "ef_construction=64"]
+        )
+        assert (index.meta() or {})["hnsw"]["m"] == (links or 16)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_the_graph_settings_reach_the_index(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    url = (
+        f"sqlite:///{tmp_path / 'papersift.db'}"
+        if backend == "sqlite"
+        else request.getfixturevalue("database_url")
+    )
+    settings = Settings(
+        data_dir=tmp_path / "data", database_url=url, embedder_backend="none",
+        vector_exact_below=0, vector_hnsw_m=6, vector_hnsw_ef_construction=30,
+    )  # fmt: skip
+    engine = Engine(settings)
+    engine._embedder = HashingEmbedder()
+    papers = [make_paper(f"2601.{n:05d}", title=f"Paper {n} on graphs") for n in range(1, 30)]
+    engine.ingest([write_jsonl(tmp_path / "c.jsonl", papers)], update_index=False)
+    engine.index_vectors()
+    hnsw = (engine.vector_index.meta() or {})["hnsw"]
+    assert (hnsw["m"], hnsw["ef_construction"]) == (6, 30)
+    engine.close()
+
+
+def test_graph_candidates_below_twice_the_links_are_refused() -> None:
+    with pytest.raises(SettingsError, match=r"VECTOR_HNSW_EF_CONSTRUCTION: .*twice .*\(24\)"):
+        load_settings(vector_hnsw_m=24, vector_hnsw_ef_construction=40)
+    with pytest.raises(SettingsError, match=r"twice .*\(32, the largest default\)"):
+        load_settings(vector_hnsw_ef_construction=40)
+    assert load_settings(vector_hnsw_m=8, vector_hnsw_ef_construction=16).vector_hnsw_m == 8
 
 
 def test_replaced_vectors_and_stored_values(store: str) -> None:

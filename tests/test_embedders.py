@@ -222,6 +222,45 @@ def test_cached_static_model_is_reused_without_distilling(
     np.testing.assert_allclose(again.embed_query("cache"), static_embedder.embed_query("cache"))
 
 
+def _tiny_model2vec_model(directory: Path) -> None:
+    """A three-word model2vec model, saved the way model2vec publishes its own."""
+    from model2vec import StaticModel
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    tokenizer = Tokenizer(models.WordLevel({"[UNK]": 0, "cells": 1, "tumour": 2}, "[UNK]"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    vectors = np.array([[0, 0, 1], [3, 4, 0], [0, 1, 0]], dtype=np.float32)
+    config = {"model_type": "model2vec", "normalize": True}
+    StaticModel(vectors, tokenizer, config=config, normalize=True).save_pretrained(directory)
+
+
+def test_a_model2vec_model_is_loaded_as_it_is_without_distilling(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from papersift.embeddings import static_backend
+
+    def no_distill(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a model2vec model was distilled")
+
+    monkeypatch.setattr(static_backend, "distill_static", no_distill)
+    _tiny_model2vec_model(tmp_path / "tiny-m2v")
+    embedder = static_backend.StaticEmbedder(str(tmp_path / "tiny-m2v"), cache_dir=tmp_path / "c")
+    assert embedder.identity == "tiny-m2v:static"
+    assert embedder.dimension == 3
+    np.testing.assert_allclose(embedder.embed_query("cells"), [0.6, 0.8, 0.0], atol=1e-6)
+    np.testing.assert_allclose(embedder.embed_query("tumour"), [0.0, 1.0, 0.0], atol=1e-6)
+    assert not (tmp_path / "c").exists()
+
+
+def test_a_model_config_that_is_not_json_is_a_settings_error(tmp_path: Path) -> None:
+    from papersift.embeddings import static_backend
+
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "config.json").write_text("{model_type: model2vec")
+    with pytest.raises(SettingsError, match=r"broken/config\.json is not valid JSON"):
+        static_backend.StaticEmbedder(str(tmp_path / "broken"), cache_dir=tmp_path / "c")
+
+
 @pytest.mark.slow
 def test_an_interrupted_export_leaves_no_cache_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch

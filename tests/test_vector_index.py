@@ -338,3 +338,17 @@ def test_exclude_ids_on_an_unfiltered_search(index: VectorIndex, corpus: Corpus)
 def test_a_query_of_the_wrong_dimension_is_refused(index: VectorIndex) -> None:
     with pytest.raises(ValueError, match="dimension"):
         index.search(np.ones(DIMENSION + 1, dtype=np.float32), 5)
+
+
+def test_the_graph_has_the_links_and_candidates_it_was_built_with(
+    tmp_path: Path, corpus: Corpus
+) -> None:
+    asked = VectorIndex(tmp_path / "asked")
+    corpus.build(asked, exact_below=0, m=8, ef_construction=20)
+    default = VectorIndex(tmp_path / "default")
+    corpus.build(default, exact_below=0)
+    for index, links, candidates in ((asked, 8, 20), (default, 32, 80)):
+        meta = index.meta() or {}
+        assert (meta["hnsw"]["m"], meta["hnsw"]["ef_construction"]) == (links, candidates)
+        graph = index._loaded().ann.hnsw
+        assert (graph.nb_neighbors(1), graph.efConstruction) == (links, candidates)

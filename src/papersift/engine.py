@@ -519,6 +519,8 @@ class Engine:
             rebuild=rebuild,
             batch_size=self.settings.embed_batch_size,
             exact_below=self.settings.vector_exact_below,
+            hnsw_m=self.settings.vector_hnsw_m,
+            hnsw_ef_construction=self.settings.vector_hnsw_ef_construction,
             progress=progress,
         )
 

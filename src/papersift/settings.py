@@ -16,6 +16,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from papersift.errors import SettingsError
 
+# faiss's default links per node; pgvector's is 16. The build-time candidates must be at least
+# twice the links (pgvector refuses less), so a setting below twice this is refused up front.
+_LARGEST_DEFAULT_HNSW_M = 32
+
 
 def _default_data_dir() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
@@ -107,6 +111,22 @@ class Settings(BaseSettings):
         default=20_000,
         ge=0,
         description="Corpora smaller than this are searched exactly instead of with HNSW.",
+    )
+    vector_hnsw_m: int | None = Field(
+        default=None,
+        ge=4,
+        le=128,
+        description="Links per paper in the HNSW graph; default: the backend's own (faiss 32, "
+        "pgvector 16). More links find more of the true neighbours in a larger, slower-to-build "
+        "graph. Applies from the next full build (papersift index --rebuild).",
+    )
+    vector_hnsw_ef_construction: int | None = Field(
+        default=None,
+        ge=8,
+        le=2000,
+        description="Candidates weighed per paper while building the HNSW graph, at least twice "
+        "the links; default: the backend's own (faiss 80, pgvector 64, or twice the links when "
+        "that is more). Applies from the next full build.",
     )
     hybrid_fusion: str = Field(
         default="convex",
@@ -334,6 +354,17 @@ class Settings(BaseSettings):
     ) -> SecretStr | None:
         if info.data.get("smtp_username") and value is None:
             raise ValueError("must be set when PAPERSIFT_SMTP_USERNAME is set")
+        return value
+
+    @field_validator("vector_hnsw_ef_construction")
+    @classmethod
+    def _candidates_for_links(cls, value: int | None, info: ValidationInfo) -> int | None:
+        links = info.data.get("vector_hnsw_m") or _LARGEST_DEFAULT_HNSW_M
+        if value is not None and value < 2 * links:
+            raise ValueError(
+                f"must be at least twice PAPERSIFT_VECTOR_HNSW_M ({links}"
+                f"{'' if info.data.get('vector_hnsw_m') else ', the largest default'})"
+            )
         return value
 
     @field_validator("mail_from")

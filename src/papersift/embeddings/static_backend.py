@@ -3,7 +3,9 @@
 Each token gets one fixed vector (computed once by the transformer), and a text's vector is the
 mean of its tokens' vectors: no attention, so it embeds far faster than the transformer, at a
 clear cost in retrieval quality. Distillation needs torch and transformers once; afterwards the
-cached model runs with model2vec alone.
+cached model runs with model2vec alone. A model that already is a model2vec model (a directory
+or hub name whose config says ``"model_type": "model2vec"``, such as minishlab's potion models)
+is loaded as it is, without distilling.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+import orjson
 
 from papersift.embeddings.base import Vectors
 from papersift.embeddings.models import (
@@ -24,7 +27,7 @@ from papersift.embeddings.models import (
     package_versions,
     write_metadata,
 )
-from papersift.errors import MissingDependencyError
+from papersift.errors import MissingDependencyError, SettingsError
 
 if TYPE_CHECKING:
     from model2vec import StaticModel
@@ -40,12 +43,17 @@ class StaticEmbedder:
     def __init__(self, model: str, *, cache_dir: Path) -> None:
         """Load the static model from ``cache_dir``, distilling it there first if needed.
 
-        Distilling embeds the model's whole vocabulary once (about a minute on two cores).
+        Distilling embeds the model's whole vocabulary once (about a minute on two cores). A
+        model2vec model is loaded from its own directory instead.
         """
         static_model_class = _static_model_class()
         directory = cache_dir / f"{model_name(model)}-{BACKEND}"
         if not is_built(directory):
-            distill_static(model, directory)
+            source = local_model_dir(model)
+            if _is_model2vec(source):
+                directory = source
+            else:
+                distill_static(model, directory)
         with offline_hub():
             self._model = static_model_class.from_pretrained(str(directory))
         self.identity = f"{model_name(model)}:{BACKEND}"
@@ -93,6 +101,18 @@ def distill_static(model: str, target: Path) -> None:
         )
 
     build_atomically(target, build)
+
+
+def _is_model2vec(directory: Path) -> bool:
+    config = directory / "config.json"
+    if not config.is_file():
+        return False
+    try:
+        settings = orjson.loads(config.read_bytes())
+    except orjson.JSONDecodeError as error:
+        message = f"embedding model config {config} is not valid JSON: {error}"
+        raise SettingsError(message) from error
+    return isinstance(settings, dict) and settings.get("model_type") == "model2vec"
 
 
 def _normalise(vectors: Vectors) -> Vectors:

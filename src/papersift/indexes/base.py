@@ -63,6 +63,8 @@ class VectorSearchIndex(Protocol):
         store_id: str,
         store_rev: int,
         exact_below: int = ...,
+        m: int | None = ...,
+        ef_construction: int | None = ...,
         progress: bool = ...,
     ) -> None: ...
     def add(

@@ -29,6 +29,9 @@ STATE_NAME = "vector"
 KIND_EXACT = "exact"
 KIND_HNSW = "pgvector-hnsw"
 DEFAULT_EF_SEARCH = 200
+# pgvector's own defaults for the graph's links per node and build-time candidate list.
+DEFAULT_M = 16
+DEFAULT_EF_CONSTRUCTION = 64
 HNSW_NAME = "vector_entries_hnsw"
 # The HNSW build is fastest when its graph fits in maintenance_work_mem (pgvector warns and
 # slows down otherwise): about 1.5 x the raw float32 vectors.
@@ -112,14 +115,17 @@ class DatabaseVectorIndex:
         store_id: str,
         store_rev: int,
         exact_below: int = 20_000,
-        m: int = 16,
-        ef_construction: int = 64,
+        m: int | None = None,
+        ef_construction: int | None = None,
         ef_search: int = DEFAULT_EF_SEARCH,
         progress: bool = False,
     ) -> None:
         """Replace the index with these vectors, in one transaction (searches see the old index
-        until it commits); an HNSW graph with ``m`` links per node from ``exact_below`` on."""
+        until it commits); an HNSW graph with ``m`` links per node (default ``DEFAULT_M``), built
+        with ``ef_construction`` candidates, from ``exact_below`` vectors on."""
         check_batch(ids, vectors, dates, categories)
+        m = m or DEFAULT_M
+        ef_construction = ef_construction or max(DEFAULT_EF_CONSTRUCTION, 2 * m)
         kind = KIND_HNSW if len(ids) >= max(exact_below, 1) else KIND_EXACT
         dimension = int(vectors.shape[1])
         meta: dict[str, Any] = {

@@ -57,6 +57,9 @@ RAW_DTYPE = np.float16
 # Chosen by `python -m bench.vector_search` on 1M clustered 384-d vectors (M=32, efC=80): recall@10
 # after float16 re-scoring is 0.949 at efSearch 64, 0.980 at 96 (p50 0.96 ms), 0.986 at 128.
 DEFAULT_EF_SEARCH = 96
+# The graph's links per node and build-time candidate list, unless the build is given others.
+DEFAULT_M = 32
+DEFAULT_EF_CONSTRUCTION = 80
 # How a filtered search finds its candidates, by the number of allowed vectors. Up to GATHER_LIMIT
 # it scores their float16 rows directly. Up to FLAT_SCAN_FRACTION of the index it scans all 8-bit
 # codes through a bitmap: exact after re-scoring, ~5 ms + 0.3 us per allowed vector at 1M. Above
@@ -220,17 +223,20 @@ class VectorIndex:
         store_id: str,
         store_rev: int,
         exact_below: int = 20_000,
-        m: int = 32,
-        ef_construction: int = 80,
+        m: int | None = None,
+        ef_construction: int | None = None,
         ef_search: int = DEFAULT_EF_SEARCH,
         progress: bool = False,
     ) -> None:
         """Replace the index with these vectors (one row per id, normalised here).
 
         Below ``exact_below`` vectors the index is exact (numpy); otherwise it is a faiss HNSW
-        graph over 8-bit scalar-quantised vectors with ``m`` links per node.
+        graph over 8-bit scalar-quantised vectors with ``m`` links per node (default
+        ``DEFAULT_M``) built with ``ef_construction`` candidates (``DEFAULT_EF_CONSTRUCTION``).
         """
         check_batch(ids, vectors, dates, categories)
+        m = m or DEFAULT_M
+        ef_construction = ef_construction or max(DEFAULT_EF_CONSTRUCTION, 2 * m)
         kind = KIND_HNSW if len(ids) >= max(exact_below, 1) else KIND_EXACT
         hnsw = {"m": m, "ef_construction": ef_construction, "ef_search": ef_search}
         meta: dict[str, Any] = {

@@ -66,6 +66,8 @@ def update_vector_index(
     rebuild: bool = False,
     batch_size: int = 32,
     exact_below: int = 20_000,
+    hnsw_m: int | None = None,
+    hnsw_ef_construction: int | None = None,
     progress: bool = False,
 ) -> VectorReport:
     started = time.perf_counter()
@@ -95,6 +97,8 @@ def update_vector_index(
             store_id=store_id,
             store_rev=pending.last_rev,
             exact_below=exact_below,
+            m=hnsw_m,
+            ef_construction=hnsw_ef_construction,
             progress=progress,
         )
     elif pending.ids:
