@@ -36,6 +36,7 @@ from bench.corpus import write_corpus
 from bench.suite.context import Context
 from bench.suite.report import RELEVANCE_FLOORS, print_relevance, print_size, relevance_failures
 from bench.suite.runner import StageFailed, run_stage
+from papersift.embeddings.models import DEFAULT_MODEL
 
 DEFAULT_WORK = Path(os.environ.get("TMPDIR", "/tmp")) / "papersift-bench"
 SIZE_STAGES = (
@@ -62,6 +63,10 @@ def parse_args() -> argparse.Namespace:
         "--embedder", default="static",
         help="embedding backend of the corpora (static: 1M papers embed in minutes; onnx-int8, "
         "the default model, takes hours at 1M on 2 cores)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--model", default=DEFAULT_MODEL,
+        help="the embedder's model, a name or path (bench.centred_static writes one for static)",
     )  # fmt: skip
     parser.add_argument("--http-seconds", type=float, default=20.0)
     parser.add_argument("--http-connections", type=int, default=20)
@@ -90,7 +95,7 @@ def context_for(args: argparse.Namespace, papers: int) -> Context:
         papers=papers, seed=args.seed, work=args.work.resolve(), queries=args.queries,
         similar_seeds=args.similar_seeds, embedder=args.embedder,
         http_seconds=args.http_seconds, http_connections=args.http_connections,
-        http_workers=args.http_workers, default_model_row=not args.quick,
+        http_workers=args.http_workers, default_model_row=not args.quick, model=args.model,
     )  # fmt: skip
 
 
@@ -133,6 +138,7 @@ def main() -> None:
         "command": " ".join(["python -m bench", *sys.argv[1:]]),
         "machine": machine(),
         "embedder": args.embedder,
+        "model": args.model,
         "sizes": {},
     }
     failures: list[str] = []

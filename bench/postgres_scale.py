@@ -37,6 +37,7 @@ from bench.common import peak_rss_mb, percentiles, recall_at_10, timed
 from bench.suite import workload
 from bench.suite.context import Context
 from bench.suite.papersift_side import _Precomputed
+from papersift.embeddings.models import DEFAULT_MODEL
 from papersift.engine import Engine
 from papersift.indexes import pg_keyword
 from papersift.indexes.pg_keyword import TERM_DEPTH
@@ -58,6 +59,7 @@ def main() -> None:
         http_seconds=0,
         http_connections=0,
         http_workers=0,
+        model=arguments.model,
     )
     _require_embedded_build(context)
     url = _server(arguments.work / "pg", f"papersift_{arguments.size}", arguments.shared_buffers)
@@ -100,6 +102,12 @@ def _arguments() -> argparse.Namespace:
         "--ef", type=lambda text: [int(v) for v in text.split(",")], default=[40, 100, 200, 400]
     )
     parser.add_argument("--shared-buffers", default="4GB")
+    parser.add_argument(
+        "--model",
+        default=DEFAULT_MODEL,
+        help="the static backend's model (see bench.centred_static); the database is "
+        "re-embedded when it holds another model's vectors",
+    )
     parser.add_argument("--json", type=Path)
     return parser.parse_args()
 
@@ -108,14 +116,14 @@ def _require_embedded_build(context: Context) -> None:
     needed = [
         context.data_dir / "papersift.db",
         workload.query_vectors_path(context),
-        context.folder / f"bench-papersift-vectors-{context.embedder}.json",
+        context.folder / f"bench-papersift-vectors-{context.label}.json",
     ]
     missing = [str(path) for path in needed if not path.exists()]
     if missing:
         raise SystemExit(
             f"no embedded build of {context.papers:,} papers in {context.work} (missing "
             f"{', '.join(missing)}): run python -m bench --sizes {context.papers} "
-            f"--work {context.work} first"
+            f"--work {context.work} --model {context.model} first"
         )
 
 

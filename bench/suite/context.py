@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.corpus import corpus_path
+from papersift.embeddings.models import DEFAULT_MODEL, model_name
 from papersift.settings import Settings
 
 
@@ -23,6 +24,14 @@ class Context:
     http_connections: int
     http_workers: int
     default_model_row: bool = True
+    model: str = DEFAULT_MODEL
+
+    @property
+    def label(self) -> str:
+        """The embedder's name in file names: the backend, and the model unless the default."""
+        if self.model == DEFAULT_MODEL:
+            return self.embedder
+        return f"{self.embedder}-{model_name(self.model)}"
 
     @property
     def folder(self) -> Path:
@@ -35,7 +44,7 @@ class Context:
 
     @property
     def data_dir(self) -> Path:
-        return self.folder / f"papersift-{self.embedder}"
+        return self.folder / f"papersift-{self.label}"
 
     @property
     def models_dir(self) -> Path:
@@ -48,6 +57,7 @@ class Context:
             data_dir=folder,
             database_url=f"sqlite:///{folder / 'papersift.db'}",
             embedder_backend=self.embedder,
+            embedder_model=self.model,
             model_cache_dir=self.models_dir,
         )
 
@@ -55,6 +65,7 @@ class Context:
         """The same settings for a `papersift` child process."""
         return {
             "PAPERSIFT_EMBEDDER_BACKEND": self.embedder,
+            "PAPERSIFT_EMBEDDER_MODEL": self.model,
             "PAPERSIFT_MODEL_CACHE_DIR": str(self.models_dir),
         }
 

@@ -22,6 +22,7 @@ from bench.suite import workload
 from bench.suite.context import Context
 from papersift.embeddings import load_embedder
 from papersift.embeddings.base import Embedder, Vectors
+from papersift.embeddings.models import DEFAULT_MODEL
 from papersift.engine import Engine
 
 DEFAULT_MODEL_BACKEND = "onnx-int8"
@@ -42,7 +43,9 @@ def _record(marker: Path, result: dict[str, Any]) -> dict[str, Any]:
 def build_keyword(context: Context) -> dict[str, Any]:
     """Ingest the corpus into a fresh store and build the keyword index."""
     marker = context.folder / "bench-papersift-keyword.json"
-    if (done := _reused(marker)) is not None:
+    # Each embedder's store has its own folder; the keyword build is only reused where it is.
+    built = (context.data_dir / "papersift.db").exists()
+    if built and (done := _reused(marker)) is not None:
         return done
     shutil.rmtree(context.data_dir, ignore_errors=True)
     context.data_dir.mkdir(parents=True)
@@ -69,7 +72,7 @@ def build_keyword(context: Context) -> dict[str, Any]:
 def build_vectors(context: Context) -> dict[str, Any]:
     """Embed every paper, build the vector index, and export the vectors (corpus order) and the
     query vectors that the vector peers search."""
-    marker = context.folder / f"bench-papersift-vectors-{context.embedder}.json"
+    marker = context.folder / f"bench-papersift-vectors-{context.label}.json"
     if (done := _reused(marker)) is not None:
         return done
     engine = Engine(context.settings())
@@ -172,9 +175,7 @@ def _with_default_model(
     """Hybrid with each query first embedded by the default model (onnx-int8), timed together:
     what a deployment on the default model pays per query, on this corpus's index."""
     settings = context.settings()
-    model = load_embedder(
-        DEFAULT_MODEL_BACKEND, settings.embedder_model, cache_dir=settings.models_dir
-    )
+    model = load_embedder(DEFAULT_MODEL_BACKEND, DEFAULT_MODEL, cache_dir=settings.models_dir)
     for query in queries[:20]:
         model.embed_query(query)
 

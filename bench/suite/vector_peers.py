@@ -55,7 +55,7 @@ def exact(context: Context) -> dict[str, Any]:
 def usearch(context: Context) -> dict[str, Any]:
     documents, queries = workload.load_vectors(context)
     truth = np.load(workload.exact_truth_path(context))
-    path = context.folder / f"usearch-{context.embedder}.usearch"
+    path = context.folder / f"usearch-{context.label}.usearch"
     index = new_usearch_index(documents.shape[1])
     build_s = None
     if path.exists():

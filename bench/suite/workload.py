@@ -53,15 +53,15 @@ def similar_seeds(context: Context) -> list[int]:
 
 
 def vectors_path(context: Context) -> Path:
-    return context.folder / f"vectors-{context.embedder}.npy"
+    return context.folder / f"vectors-{context.label}.npy"
 
 
 def query_vectors_path(context: Context) -> Path:
-    return context.folder / f"query-vectors-{context.embedder}.npy"
+    return context.folder / f"query-vectors-{context.label}.npy"
 
 
 def exact_truth_path(context: Context) -> Path:
-    return context.folder / f"exact-top10-{context.embedder}.npy"
+    return context.folder / f"exact-top10-{context.label}.npy"
 
 
 def load_vectors(context: Context) -> tuple[Matrix, Matrix]:
