@@ -43,17 +43,7 @@ DEFAULT_MODEL_BACKEND = "onnx-int8"
 
 def main() -> None:
     arguments = _arguments()
-    context = Context(
-        papers=arguments.size,
-        seed=1,
-        work=arguments.work,
-        queries=0,
-        similar_seeds=0,
-        embedder="static",
-        http_seconds=0,
-        http_connections=0,
-        http_workers=0,
-    )
+    context = Context.static(arguments.size, arguments.work)
     target = context.models_dir / NAME
     if target.exists():
         print(f"{target} exists (delete it to make it again)")
@@ -127,7 +117,8 @@ def _pair_cosine(vectors: Vectors) -> float:
 
 
 def _unit(vectors: Vectors) -> Vectors:
-    return vectors / np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)
+    norms = np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)
+    return np.asarray(vectors / norms, np.float32)
 
 
 def _alpha(vectors: Vectors, mean: Vectors, target: float) -> float:

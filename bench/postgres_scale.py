@@ -49,17 +49,8 @@ DEFAULT_WORK = Path("/tmp/papersift-bench")
 
 def main() -> None:
     arguments = _arguments()
-    context = Context(
-        papers=arguments.size,
-        seed=1,
-        work=arguments.work,
-        queries=arguments.queries,
-        similar_seeds=0,
-        embedder="static",
-        http_seconds=0,
-        http_connections=0,
-        http_workers=0,
-        model=arguments.model,
+    context = Context.static(
+        arguments.size, arguments.work, queries=arguments.queries, model=arguments.model
     )
     _require_embedded_build(context)
     url = _server(arguments.work / "pg", f"papersift_{arguments.size}", arguments.shared_buffers)

@@ -26,6 +26,24 @@ class Context:
     default_model_row: bool = True
     model: str = DEFAULT_MODEL
 
+    @classmethod
+    def static(
+        cls, papers: int, work: Path, *, queries: int = 0, model: str = DEFAULT_MODEL
+    ) -> Context:
+        """The static embedder's corpus of ``papers`` (seed 1), for tools that run no load."""
+        return cls(
+            papers=papers,
+            seed=1,
+            work=work,
+            queries=queries,
+            similar_seeds=0,
+            embedder="static",
+            http_seconds=0,
+            http_connections=0,
+            http_workers=0,
+            model=model,
+        )
+
     @property
     def label(self) -> str:
         """The embedder's name in file names: the backend, and the model unless the default."""
