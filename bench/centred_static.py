@@ -25,20 +25,25 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from bench.common import mean_cosine
 from bench.corpus import read_corpus
 from bench.suite.context import Context
+from bench.suite.papersift_side import DEFAULT_MODEL_BACKEND
 from papersift.embeddings import load_embedder
 from papersift.embeddings.base import Vectors
 from papersift.embeddings.models import DEFAULT_MODEL, build_atomically
 from papersift.embeddings.static_backend import StaticEmbedder
 from papersift.text import normalise_for_search
 
+if TYPE_CHECKING:
+    from model2vec import StaticModel
+
 DEFAULT_WORK = Path("/tmp/papersift-bench")
 NAME = "centred"
-DEFAULT_MODEL_BACKEND = "onnx-int8"
 
 
 def main() -> None:
@@ -99,26 +104,20 @@ def _arguments() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def _unnormalised(model: object, texts: list[str]) -> Vectors:
+def _unnormalised(model: StaticModel, texts: list[str]) -> Vectors:
     """The mean token vector of each text (what model2vec normalises into its embedding)."""
-    normalise = model.normalize  # type: ignore[attr-defined]
-    model.normalize = False  # type: ignore[attr-defined]
+    normalise = model.normalize
+    model.normalize = False
     try:
-        return np.asarray(model.encode(texts, use_multiprocessing=False), np.float32)  # type: ignore[attr-defined]
+        return np.asarray(model.encode(texts, use_multiprocessing=False), np.float32)
     finally:
-        model.normalize = normalise  # type: ignore[attr-defined]
+        model.normalize = normalise
 
 
 def _pair_cosine(vectors: Vectors) -> float:
     """Mean cosine of row i with row i + half: pairs of unrelated papers."""
     half = len(vectors) // 2
-    left, right = (_unit(vectors[:half]), _unit(vectors[half : 2 * half]))
-    return float((left * right).sum(axis=1).mean())
-
-
-def _unit(vectors: Vectors) -> Vectors:
-    norms = np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)
-    return np.asarray(vectors / norms, np.float32)
+    return mean_cosine(vectors[:half], vectors[half : 2 * half])
 
 
 def _alpha(vectors: Vectors, mean: Vectors, target: float) -> float:

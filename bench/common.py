@@ -13,6 +13,8 @@ from collections.abc import Callable, Collection, Hashable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import orjson
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -89,6 +91,15 @@ def recall_at_10(
     """Mean share of each exact top 10 (``truth``) that the search returned (``found``)."""
     hits = sum(len(set(row) & set(exact)) for row, exact in zip(found, truth, strict=True))
     return hits / (10 * len(found))
+
+
+def mean_cosine(left: npt.ArrayLike, right: npt.ArrayLike) -> float:
+    """The mean cosine of row i of ``left`` with row i of ``right`` (rows of any length)."""
+    rows = [np.asarray(side, np.float32) for side in (left, right)]
+    units = [
+        side / np.clip(np.linalg.norm(side, axis=1, keepdims=True), 1e-12, None) for side in rows
+    ]
+    return float((units[0] * units[1]).sum(axis=1).mean())
 
 
 def peak_rss_mb() -> float:

@@ -33,7 +33,7 @@ from unittest import mock
 import numpy as np
 import sqlalchemy as sa
 
-from bench.common import peak_rss_mb, percentiles, recall_at_10, timed
+from bench.common import mean_cosine, peak_rss_mb, percentiles, recall_at_10, timed
 from bench.suite import workload
 from bench.suite.context import Context
 from bench.suite.papersift_side import _Precomputed
@@ -228,8 +228,7 @@ def _random_pair_cosine(context: Context, pairs: int = 2000) -> float:
     vectors = np.load(workload.vectors_path(context), mmap_mode="r")
     rng = np.random.default_rng(context.seed)
     left, right = (np.sort(rng.choice(len(vectors), pairs)) for _ in range(2))
-    products = np.asarray(vectors[left], np.float32) * np.asarray(vectors[right], np.float32)
-    return float(products.sum(axis=1).mean())
+    return mean_cosine(vectors[left], vectors[right])
 
 
 def _depth_agreement(engine: Engine, queries: list[str]) -> float:
