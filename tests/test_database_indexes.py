@@ -4,6 +4,7 @@ PostgreSQL (pgserver), so they also run in the SQLite pass."""
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterator
 from datetime import date
@@ -16,7 +17,7 @@ import sqlalchemy as sa
 from papersift.engine import Engine
 from papersift.errors import SettingsError
 from papersift.filters import Filters
-from papersift.indexes import pg_keyword
+from papersift.indexes import pg_keyword, pg_vector
 from papersift.indexes.backends import resolve
 from papersift.indexes.pg_keyword import DatabaseKeywordIndex
 from papersift.indexes.pg_vector import HNSW_NAME, KIND_EXACT, KIND_HNSW, DatabaseVectorIndex
@@ -171,6 +172,54 @@ def test_the_graph_has_the_links_and_candidates_it_was_built_with(store: str) ->
             ).scalar_one()
         assert options == options_made
         assert (index.meta() or {})["hnsw"]["m"] == (links or 16)
+
+
+def test_a_graph_that_outgrows_its_build_memory_is_logged(
+    store: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    index = _index(store)
+    count = 3000
+    build = {
+        "dates": [None] * count, "categories": [()] * count, "identity": "t", "store_id": "s",
+        "store_rev": 1, "exact_below": 10,
+    }  # fmt: skip
+    ids = [f"p{n}" for n in range(count)]
+    with caplog.at_level(logging.WARNING, logger="papersift.indexes.pg_vector"):
+        index.build(ids, _vectors(count, 384), **build)  # type: ignore[arg-type]
+    assert not caplog.records  # the estimate holds the whole graph
+    monkeypatch.setattr(pg_vector, "build_memory_mb", lambda *_: 1)  # PostgreSQL's least
+    with caplog.at_level(logging.WARNING, logger="papersift.indexes.pg_vector"):
+        index.build(ids, _vectors(count, 384), **build)  # type: ignore[arg-type]
+    assert "maintenance_work_mem 1 MB" in caplog.text
+    assert "no longer fits into maintenance_work_mem" in caplog.text
+
+
+def test_the_build_memory_grows_with_the_links() -> None:
+    per_million = [pg_vector.build_memory_mb(1_000_000, 384, m) for m in (16, 32)]
+    assert 2_500 < per_million[0] < per_million[1] < 4_000  # MB
+    assert pg_vector.build_memory_mb(10, 384, 16) == 64  # PostgreSQL's default at least
+
+
+def test_each_search_uses_its_own_ef_search(store: str) -> None:
+    """The graph search's candidates are kept on the pooled connection between searches; a
+    search asking for fewer must not get the previous search's."""
+    index = _index(store)
+    vectors = _vectors(PAPERS)
+    index.build(
+        [f"p{n}" for n in range(PAPERS)], vectors, dates=[None] * PAPERS,
+        categories=[()] * PAPERS, identity="t", store_id="s", store_rev=1, exact_below=100,
+    )  # fmt: skip
+    with index.engine.connect() as connection:
+        name = connection.execute(sa.text("SELECT current_database()")).scalar()
+        connection.execute(sa.text(f"ALTER DATABASE {name} SET enable_seqscan = off"))
+        connection.commit()
+    index.engine.dispose()
+    settings = []
+    for ef in (10, 10, 300, 10):
+        index.search(vectors[1], 10, ef_search=ef)
+        with index.engine.connect() as connection:  # the pool's one idle connection
+            settings.append(connection.execute(sa.text("SHOW hnsw.ef_search")).scalar())
+    assert settings == ["10", "10", "300", "10"]
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])

@@ -9,6 +9,7 @@ filtered search that comes back with fewer than k papers while k match is run ag
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Any
@@ -34,9 +35,14 @@ DEFAULT_M = 16
 DEFAULT_EF_CONSTRUCTION = 64
 HNSW_NAME = "vector_entries_hnsw"
 # The HNSW build is fastest when its graph fits in maintenance_work_mem (pgvector warns and
-# slows down otherwise): about 1.5 x the raw float32 vectors.
-BUILD_MEMORY_FACTOR = 1.5
+# slows down otherwise). Per node, pgvector 0.6 keeps the vector (4 bytes a dimension and a
+# header), 16 bytes for each of the 2m links of layer 0, and about 256 bytes of bookkeeping
+# (upper layers add 1/m of that); a quarter more for what that estimate misses.
+_BYTES_PER_LINK = 16
+_BYTES_PER_NODE = 256
+_BUILD_MEMORY_MARGIN = 1.25
 _COPY_CHUNK = 10_000
+_log = logging.getLogger(__name__)
 
 
 class DatabaseVectorIndex:
@@ -200,31 +206,46 @@ class DatabaseVectorIndex:
     ) -> list[tuple[str, float]]:
         """The ``k`` nearest papers to ``query`` as (paper id, cosine), best first; filters
         combine with AND, and filtered searches return k results whenever k papers match."""
-        meta = self._meta_or_raise()
-        if k <= 0 or meta["vectors"] == 0:
-            return []
-        unit = _unit(query)
-        if len(unit) != meta["dimension"]:
-            raise ValueError(f"query has dimension {len(unit)}, the index {meta['dimension']}")
-        where = list(_filter_clauses(categories, since, until, allowed_ids, exclude_ids))
-        approximate = meta["kind"] == KIND_HNSW and allowed_ids is None
-        ef = ef_search or int(meta["hnsw"].get("ef_search", DEFAULT_EF_SEARCH))
-        with self.engine.begin() as connection:
-            if approximate:
-                connection.execute(sa.text(f"SET LOCAL hnsw.ef_search = {max(ef, k):d}"))
+        # Outside a transaction: no BEGIN and COMMIT round trips in the common case. Each
+        # statement reads the latest committed index, as it would in a transaction (READ
+        # COMMITTED), so this changes nothing about consistency.
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            meta = _meta_or_raise(read_state(connection, STATE_NAME))
+            if k <= 0 or meta["vectors"] == 0:
+                return []
+            unit = _unit(query)
+            if len(unit) != meta["dimension"]:
+                raise ValueError(f"query has dimension {len(unit)}, the index {meta['dimension']}")
+            where = list(_filter_clauses(categories, since, until, allowed_ids, exclude_ids))
+            if meta["kind"] == KIND_HNSW and allowed_ids is None:
+                ef = ef_search or int(meta["hnsw"].get("ef_search", DEFAULT_EF_SEARCH))
+                _use_ef_search(connection, max(ef, k))
                 hits = _nearest(connection, meta["dimension"], unit, k, where)
                 if len(hits) == k or not where:
                     return hits
                 if _matching(connection, where, k) <= len(hits):
                     return hits
+        with self.engine.begin() as connection:
             _exact_plans_only(connection)
             return _nearest(connection, meta["dimension"], unit, k, where)
 
     def _meta_or_raise(self) -> dict[str, Any]:
-        meta = self.meta()
-        if meta is None or meta.get("format") != FORMAT_VERSION:
-            raise IndexError_("no vector index in the database: run `papersift index` first")
-        return meta
+        return _meta_or_raise(self.meta())
+
+
+def _meta_or_raise(meta: dict[str, Any] | None) -> dict[str, Any]:
+    if meta is None or meta.get("format") != FORMAT_VERSION:
+        raise IndexError_("no vector index in the database: run `papersift index` first")
+    return meta
+
+
+def _use_ef_search(connection: Connection, ef: int) -> None:
+    """Set ``hnsw.ef_search`` for the connection's session, unless it already has that value
+    (pooled connections keep it between searches: one round trip fewer per search)."""
+    info = connection.connection.info
+    if info.get("hnsw.ef_search") != ef:
+        connection.execute(sa.text(f"SET hnsw.ef_search = {ef:d}"))
+        info["hnsw.ef_search"] = ef
 
 
 def _nearest(
@@ -293,15 +314,40 @@ class _Fixed(sa.types.UserDefinedType[Any]):
 def _create_hnsw(
     connection: Connection, dimension: int, m: int, ef_construction: int, rows: int
 ) -> None:
-    memory_mb = max(64, int(BUILD_MEMORY_FACTOR * rows * dimension * 4 / 2**20))
+    memory_mb = build_memory_mb(rows, dimension, m)
     connection.execute(sa.text(f"SET LOCAL maintenance_work_mem = '{memory_mb}MB'"))
-    connection.execute(
-        sa.text(
-            f"CREATE INDEX {HNSW_NAME} ON vector_entries USING hnsw "
-            f"((embedding::vector({dimension:d})) vector_cosine_ops) "
-            f"WITH (m = {m:d}, ef_construction = {ef_construction:d})"
+    # pgvector says through notices when the graph outgrew the memory and the build slowed
+    # down; an operator reading the log should see that.
+    driver = connection.connection.driver_connection
+    notices: list[str] = []
+
+    def keep(diagnostic: Any) -> None:
+        notices.append(" ".join(filter(None, (diagnostic.message_primary, diagnostic.message_detail))))
+
+    driver.add_notice_handler(keep)  # type: ignore[union-attr]
+    try:
+        connection.execute(
+            sa.text(
+                f"CREATE INDEX {HNSW_NAME} ON vector_entries USING hnsw "
+                f"((embedding::vector({dimension:d})) vector_cosine_ops) "
+                f"WITH (m = {m:d}, ef_construction = {ef_construction:d})"
+            )
         )
-    )
+    finally:
+        driver.remove_notice_handler(keep)  # type: ignore[union-attr]
+    for notice in notices:
+        _log.warning(
+            "pgvector, building the HNSW index with maintenance_work_mem %d MB: %s",
+            memory_mb,
+            notice,
+        )
+
+
+def build_memory_mb(rows: int, dimension: int, m: int) -> int:
+    """The maintenance_work_mem that holds pgvector's whole graph of ``rows`` nodes while it
+    builds (at least PostgreSQL's default, 64 MB)."""
+    node = 4 * dimension + 8 + 2 * m * _BYTES_PER_LINK + _BYTES_PER_NODE
+    return max(64, int(_BUILD_MEMORY_MARGIN * rows * node / 2**20))
 
 
 def _copy_rows(
