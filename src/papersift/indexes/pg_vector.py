@@ -322,7 +322,9 @@ def _create_hnsw(
     notices: list[str] = []
 
     def keep(diagnostic: Any) -> None:
-        notices.append(" ".join(filter(None, (diagnostic.message_primary, diagnostic.message_detail))))
+        notices.append(
+            " ".join(filter(None, (diagnostic.message_primary, diagnostic.message_detail)))
+        )
 
     driver.add_notice_handler(keep)  # type: ignore[union-attr]
     try:
