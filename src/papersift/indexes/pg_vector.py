@@ -323,7 +323,7 @@ def _create_hnsw(
 
     def keep(diagnostic: Any) -> None:
         notices.append(
-            " ".join(filter(None, (diagnostic.message_primary, diagnostic.message_detail)))
+            ". ".join(filter(None, (diagnostic.message_primary, diagnostic.message_detail)))
         )
 
     driver.add_notice_handler(keep)  # type: ignore[union-attr]
