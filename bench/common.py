@@ -102,6 +102,16 @@ def mean_cosine(left: npt.ArrayLike, right: npt.ArrayLike) -> float:
     return float((units[0] * units[1]).sum(axis=1).mean())
 
 
+def random_pair_cosine(vectors: npt.ArrayLike, seed: int, pairs: int = 2000) -> float:
+    """The mean cosine of random pairs of ``vectors``: how crowded they are (near 1, every
+    paper is close to every other and the top 10 are separated by hair's breadths, which no
+    graph index finds reliably)."""
+    rows = np.asarray(vectors)  # a memory-mapped file stays mapped: no copy
+    rng = np.random.default_rng(seed)
+    left, right = (np.sort(rng.choice(len(rows), pairs)) for _ in range(2))
+    return mean_cosine(rows[left], rows[right])
+
+
 def peak_rss_mb() -> float:
     """This process's peak resident memory in MB: VmHWM on Linux, which starts afresh at exec
     (ru_maxrss of a child starts at the size of the process that started it)."""

@@ -33,7 +33,7 @@ from unittest import mock
 import numpy as np
 import sqlalchemy as sa
 
-from bench.common import mean_cosine, peak_rss_mb, percentiles, recall_at_10, timed
+from bench.common import peak_rss_mb, percentiles, random_pair_cosine, recall_at_10, timed
 from bench.suite import workload
 from bench.suite.context import Context
 from bench.suite.papersift_side import _Precomputed
@@ -60,7 +60,9 @@ def main() -> None:
         "postgres": {"url": url, "shared_buffers": arguments.shared_buffers},
     }
     results["fill"] = _fill(context, settings)
-    results["random_pair_cosine"] = _random_pair_cosine(context)
+    results["random_pair_cosine"] = random_pair_cosine(
+        np.load(workload.vectors_path(context), mmap_mode="r"), context.seed
+    )
     queries = workload.queries(context)
     query_vectors = workload.load_query_vectors(context)
     postgres = Engine(settings)
@@ -219,16 +221,6 @@ def _warm(postgres: Engine, embedded_indexes: Path) -> float:
             while chunk := stream.read(1 << 24):
                 read += len(chunk)
     return read / 2**30
-
-
-def _random_pair_cosine(context: Context, pairs: int = 2000) -> float:
-    """The mean cosine of random pairs of the corpus vectors: how crowded they are (near 1,
-    every paper is close to every other and the top 10 are separated by hair's breadths,
-    which no graph index finds reliably)."""
-    vectors = np.load(workload.vectors_path(context), mmap_mode="r")
-    rng = np.random.default_rng(context.seed)
-    left, right = (np.sort(rng.choice(len(vectors), pairs)) for _ in range(2))
-    return mean_cosine(vectors[left], vectors[right])
 
 
 def _depth_agreement(engine: Engine, queries: list[str]) -> float:

@@ -39,7 +39,7 @@ import numpy as np
 import numpy.typing as npt
 from tqdm import tqdm
 
-from bench.common import mean_cosine, peak_rss_mb, percentiles, recall_at_10, timed
+from bench.common import peak_rss_mb, percentiles, random_pair_cosine, recall_at_10, timed
 from bench.corpus import write_corpus
 from bench.postgres_scale import _server
 from bench.postgres_scale import _warm as _read_files
@@ -86,7 +86,7 @@ def main() -> None:
         "size": context.papers,
         "model": context.model,
         "graph": graph,
-        "random_pair_cosine": _random_pair_cosine(corpus.vectors),
+        "random_pair_cosine": random_pair_cosine(corpus.vectors, context.seed),
     }
     postgres = Engine(_settings(context, folder / "postgres", url))
     embedded = Engine(_settings(context, folder / "embedded", None))
@@ -154,7 +154,7 @@ def _embedded_corpus(context: Context, embedder: Embedder, folder: Path) -> Corp
                     texts = [document_text(paper) for paper in papers]
                     _save_atomically(path, embedder.embed(texts, batch_size=1024))
                 bar.update(len(papers))
-        _write_atomically(attributes_file, json.dumps(attributes).encode())
+        workload.write_json(attributes_file, attributes)
     attributes = json.loads(attributes_file.read_text())
     return Corpus(
         ids=[paper_id for paper_id, _, _ in attributes],
@@ -189,21 +189,9 @@ def _query_vectors(context: Context, embedder: Embedder, folder: Path) -> Matrix
     return vectors
 
 
-def _random_pair_cosine(vectors: Matrix, pairs: int = 2000) -> float:
-    rng = np.random.default_rng(1)
-    left, right = (np.sort(rng.choice(len(vectors), pairs)) for _ in range(2))
-    return mean_cosine(vectors[left], vectors[right])
-
-
 def _save_atomically(path: Path, array: npt.NDArray[Any]) -> None:
     partial = path.with_name(path.name + ".partial.npy")
     np.save(partial, array)
-    partial.replace(path)
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    partial = path.with_name(path.name + ".partial")
-    partial.write_bytes(data)
     partial.replace(path)
 
 

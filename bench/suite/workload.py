@@ -41,7 +41,7 @@ def paper_ids(context: Context) -> list[str]:
     if not path.exists():
         context.folder.mkdir(parents=True, exist_ok=True)
         ids = [stored_id(record) for record in read_corpus(context.corpus)]
-        _write_json(path, ids)
+        write_json(path, ids)
     loaded: list[str] = json.loads(path.read_text())
     return loaded
 
@@ -74,7 +74,7 @@ def load_query_vectors(context: Context) -> Matrix:
     return np.load(query_vectors_path(context)).astype(np.float32)
 
 
-def _write_json(path: Path, value: Any) -> None:
+def write_json(path: Path, value: Any) -> None:
     partial = path.with_name(path.name + ".partial")
     partial.write_text(json.dumps(value))
     partial.replace(path)
