@@ -321,6 +321,12 @@ def test_a_filtered_search_walks_on_until_enough_papers_pass(store: str) -> None
     assert not any("enable_indexscan" in statement for statement in statements)  # no exact rerun
     exact = sorted(range(0, PAPERS, 10), key=lambda n: -_cosine(vectors[n], vectors[3]))[:10]
     assert len({f"p{n}" for n in exact} & {hit for hit, _ in hits}) >= 8
+    modes = []
+    for categories in ((), ("ten",), ()):  # unfiltered searches do without: they cost less
+        index.search(vectors[3], 10, categories=categories, ef_search=10)
+        with index.engine.connect() as connection:  # the pool's one idle connection
+            modes.append(connection.execute(sa.text("SHOW hnsw.iterative_scan")).scalar())
+    assert modes == ["off", "strict_order", "off"]
 
 
 def _cosine(a: np.ndarray, b: np.ndarray) -> float:
