@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -128,6 +128,30 @@ def store(tmp_path: Path, database_url: str) -> str:
 PAPERS = 3000  # enough for PostgreSQL to plan with the HNSW index
 
 
+def _graph_index(
+    url: str, categories: Sequence[Sequence[str]] | None = None
+) -> tuple[DatabaseVectorIndex, np.ndarray]:
+    """An HNSW index of ``PAPERS`` random vectors, p0 to p2999, and the vectors."""
+    index = _index(url)
+    vectors = _vectors(PAPERS)
+    index.build(
+        [f"p{n}" for n in range(PAPERS)], vectors, dates=[None] * PAPERS,
+        categories=categories or [()] * PAPERS, identity="t", store_id="s", store_rev=1,
+        exact_below=100,
+    )  # fmt: skip
+    return index, vectors
+
+
+def _plan_with_the_graph(index: DatabaseVectorIndex) -> None:
+    """Plan every search of the index's database with the graph if it can (PostgreSQL would
+    scan 3,000 rows instead)."""
+    with index.engine.begin() as connection:
+        name = connection.execute(sa.text("SELECT current_database()")).scalar()
+        for setting in ("enable_seqscan = off", "enable_bitmapscan = off"):
+            connection.execute(sa.text(f"ALTER DATABASE {name} SET {setting}"))
+    index.engine.dispose()
+
+
 def test_hnsw_search_finds_the_nearest_and_filters_fall_back_to_exact(store: str) -> None:
     index = _index(store)
     vectors = _vectors(PAPERS)
@@ -140,11 +164,7 @@ def test_hnsw_search_finds_the_nearest_and_filters_fall_back_to_exact(store: str
     )  # fmt: skip
     meta = index.meta() or {}
     assert meta["kind"] == KIND_HNSW and len(index) == PAPERS
-    with index.engine.begin() as connection:  # plan every search with the graph if it can
-        name = connection.execute(sa.text("SELECT current_database()")).scalar()
-        for setting in ("enable_seqscan = off", "enable_bitmapscan = off"):
-            connection.execute(sa.text(f"ALTER DATABASE {name} SET {setting}"))
-    index.engine.dispose()
+    _plan_with_the_graph(index)
     assert index.search(vectors[42], 1)[0][0] == "p42"
     # The graph search sees 10 candidates; the 3 rare papers need the exact fallback.
     rare = index.search(vectors[42], 10, categories=("rare",), ef_search=10)
@@ -205,17 +225,8 @@ def test_the_build_memory_grows_with_the_links() -> None:
 def test_each_search_uses_its_own_ef_search(store: str) -> None:
     """The graph search's candidates are kept on the pooled connection between searches; a
     search asking for fewer must not get the previous search's."""
-    index = _index(store)
-    vectors = _vectors(PAPERS)
-    index.build(
-        [f"p{n}" for n in range(PAPERS)], vectors, dates=[None] * PAPERS,
-        categories=[()] * PAPERS, identity="t", store_id="s", store_rev=1, exact_below=100,
-    )  # fmt: skip
-    with index.engine.connect() as connection:
-        name = connection.execute(sa.text("SELECT current_database()")).scalar()
-        connection.execute(sa.text(f"ALTER DATABASE {name} SET enable_seqscan = off"))
-        connection.commit()
-    index.engine.dispose()
+    index, vectors = _graph_index(store)
+    _plan_with_the_graph(index)
     settings = []
     for ef in (10, 10, 300, 10):
         index.search(vectors[1], 10, ef_search=ef)
@@ -262,14 +273,9 @@ def test_searches_walk_the_graph_of_the_type_it_was_built_with(
     """pgvector 0.7 on builds a half-precision graph; an index built before (a ``vector``
     graph, and metadata that does not name its type) must still be searched through its graph:
     a search cast to the other type would scan every row instead."""
-    index = _index(store)
     if graph == pg_vector.FULL:
         monkeypatch.setattr(pg_vector, "graph_type", lambda _: pg_vector.FULL)
-    vectors = _vectors(PAPERS)
-    index.build(
-        [f"p{n}" for n in range(PAPERS)], vectors, dates=[None] * PAPERS,
-        categories=[()] * PAPERS, identity="t", store_id="s", store_rev=1, exact_below=100,
-    )  # fmt: skip
+    index, vectors = _graph_index(store)
     with index.engine.begin() as connection:
         definition = connection.execute(
             sa.text("SELECT indexdef FROM pg_indexes WHERE indexname = :name"),
@@ -279,9 +285,7 @@ def test_searches_walk_the_graph_of_the_type_it_was_built_with(
             meta = read_state(connection, pg_vector.STATE_NAME) or {}
             del meta["graph_type"]
             write_state(connection, pg_vector.STATE_NAME, meta)
-        name = connection.execute(sa.text("SELECT current_database()")).scalar()
-        connection.execute(sa.text(f"ALTER DATABASE {name} SET enable_seqscan = off"))
-    index.engine.dispose()
+    _plan_with_the_graph(index)
     assert f"{graph}_cosine_ops" in definition
     statements: list[tuple[str, Any]] = []
 
@@ -302,18 +306,9 @@ def test_searches_walk_the_graph_of_the_type_it_was_built_with(
 def test_a_filtered_search_walks_on_until_enough_papers_pass(store: str) -> None:
     """pgvector 0.8's iterative scan: the graph search (10 candidates) goes on until 10 papers of
     a category held by one paper in ten pass, with no exact search afterwards."""
-    index = _index(store)
-    vectors = _vectors(PAPERS)
     categories = [("ten",) if n % 10 == 0 else ("other",) for n in range(PAPERS)]
-    index.build(
-        [f"p{n}" for n in range(PAPERS)], vectors, dates=[None] * PAPERS, categories=categories,
-        identity="t", store_id="s", store_rev=1, exact_below=100,
-    )  # fmt: skip
-    with index.engine.begin() as connection:  # plan every search with the graph if it can
-        name = connection.execute(sa.text("SELECT current_database()")).scalar()
-        for setting in ("enable_seqscan = off", "enable_bitmapscan = off"):
-            connection.execute(sa.text(f"ALTER DATABASE {name} SET {setting}"))
-    index.engine.dispose()
+    index, vectors = _graph_index(store, categories)
+    _plan_with_the_graph(index)
     statements: list[str] = []
     sa.event.listen(index.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
     hits = index.search(vectors[3], 10, categories=("ten",), ef_search=10)
@@ -322,8 +317,8 @@ def test_a_filtered_search_walks_on_until_enough_papers_pass(store: str) -> None
     exact = sorted(range(0, PAPERS, 10), key=lambda n: -_cosine(vectors[n], vectors[3]))[:10]
     assert len({f"p{n}" for n in exact} & {hit for hit, _ in hits}) >= 8
     modes = []
-    for categories in ((), ("ten",), ()):  # unfiltered searches do without: they cost less
-        index.search(vectors[3], 10, categories=categories, ef_search=10)
+    for wanted in ((), ("ten",), ()):  # unfiltered searches do without: they cost less
+        index.search(vectors[3], 10, categories=wanted, ef_search=10)
         with index.engine.connect() as connection:  # the pool's one idle connection
             modes.append(connection.execute(sa.text("SHOW hnsw.iterative_scan")).scalar())
     assert modes == ["off", "strict_order", "off"]
