@@ -5,7 +5,8 @@ The ``embedding`` column has no fixed dimension (one store may switch embedders)
 index is built over an expression fixing the embedder's dimension d, and searches order by that
 same expression. With pgvector 0.7 or later the expression is ``embedding::halfvec(d)``: the
 graph holds half-precision vectors, half the bytes to read at each node the search visits
-(measured faster, with the same recall: README). Older pgvector gets ``embedding::vector(d)``.
+(measured in the README: faster, at nearly the same recall). Older pgvector gets
+``embedding::vector(d)``.
 The column itself keeps full precision, and the index's metadata says which type a build used,
 so an index built before an upgrade of pgvector is searched as it was built.
 
