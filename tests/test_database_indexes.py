@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -128,16 +128,13 @@ def store(tmp_path: Path, database_url: str) -> str:
 PAPERS = 3000  # enough for PostgreSQL to plan with the HNSW index
 
 
-def _graph_index(
-    url: str, categories: Sequence[Sequence[str]] | None = None
-) -> tuple[DatabaseVectorIndex, np.ndarray]:
+def _graph_index(url: str) -> tuple[DatabaseVectorIndex, np.ndarray]:
     """An HNSW index of ``PAPERS`` random vectors, p0 to p2999, and the vectors."""
     index = _index(url)
     vectors = _vectors(PAPERS)
     index.build(
         [f"p{n}" for n in range(PAPERS)], vectors, dates=[None] * PAPERS,
-        categories=categories or [()] * PAPERS, identity="t", store_id="s", store_rev=1,
-        exact_below=100,
+        categories=[()] * PAPERS, identity="t", store_id="s", store_rev=1, exact_below=100,
     )  # fmt: skip
     return index, vectors
 
@@ -301,31 +298,6 @@ def test_searches_walk_the_graph_of_the_type_it_was_built_with(
         statement, parameters = statements[-1]
         plan = connection.exec_driver_sql(f"EXPLAIN {statement}", parameters).scalars().all()
     assert any(f"Index Scan using {HNSW_NAME}" in line for line in plan), plan
-
-
-def test_a_filtered_search_walks_on_until_enough_papers_pass(store: str) -> None:
-    """pgvector 0.8's iterative scan: the graph search (10 candidates) goes on until 10 papers of
-    a category held by one paper in ten pass, with no exact search afterwards."""
-    categories = [("ten",) if n % 10 == 0 else ("other",) for n in range(PAPERS)]
-    index, vectors = _graph_index(store, categories)
-    _plan_with_the_graph(index)
-    statements: list[str] = []
-    sa.event.listen(index.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
-    hits = index.search(vectors[3], 10, categories=("ten",), ef_search=10)
-    assert len(hits) == 10 and all(int(hit[1:]) % 10 == 0 for hit, _ in hits)
-    assert not any("enable_indexscan" in statement for statement in statements)  # no exact rerun
-    exact = sorted(range(0, PAPERS, 10), key=lambda n: -_cosine(vectors[n], vectors[3]))[:10]
-    assert len({f"p{n}" for n in exact} & {hit for hit, _ in hits}) >= 8
-    modes = []
-    for wanted in ((), ("ten",), ()):  # unfiltered searches do without: they cost less
-        index.search(vectors[3], 10, categories=wanted, ef_search=10)
-        with index.engine.connect() as connection:  # the pool's one idle connection
-            modes.append(connection.execute(sa.text("SHOW hnsw.iterative_scan")).scalar())
-    assert modes == ["off", "strict_order", "off"]
-
-
-def _cosine(a: np.ndarray, b: np.ndarray) -> float:
-    return float(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
 
 
 def test_pgvector_versions_choose_the_graph_type() -> None:
