@@ -6,9 +6,9 @@ index is built over an expression fixing the embedder's dimension d, and searche
 same expression. With pgvector 0.7 or later the expression is ``embedding::halfvec(d)``: the
 graph holds half-precision vectors, half the bytes to read at each node the search visits
 (measured in the README: faster, at nearly the same recall). Older pgvector gets
-``embedding::vector(d)``.
-The column itself keeps full precision, and the index's metadata says which type a build used,
-so an index built before an upgrade of pgvector is searched as it was built.
+``embedding::vector(d)``. The column itself keeps full precision, and the index's metadata says
+which type a build used, so an index built before an upgrade of pgvector is searched as it was
+built.
 
 pgvector filters HNSW results after the graph search, so a filtered search that comes back
 with fewer than k papers while k match is run again exactly. (pgvector 0.8's iterative scans,
