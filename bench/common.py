@@ -60,6 +60,11 @@ def key_phrase_queries(count: int, seed: int = 7) -> list[str]:
     return queries
 
 
+def int_list(text: str) -> list[int]:
+    """``40,100,200`` as [40, 100, 200]: the type of list-valued command-line options."""
+    return [int(value) for value in text.split(",")]
+
+
 def timed(function: Callable[[Any], object], inputs: list[Any]) -> list[float]:
     """Seconds each call of ``function`` took, one input at a time."""
     seconds = []

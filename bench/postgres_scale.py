@@ -34,7 +34,14 @@ from unittest import mock
 import numpy as np
 import sqlalchemy as sa
 
-from bench.common import peak_rss_mb, percentiles, random_pair_cosine, recall_at_10, timed
+from bench.common import (
+    int_list,
+    peak_rss_mb,
+    percentiles,
+    random_pair_cosine,
+    recall_at_10,
+    timed,
+)
 from bench.suite import workload
 from bench.suite.context import Context
 from bench.suite.papersift_side import _Precomputed
@@ -92,9 +99,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--work", type=Path, default=DEFAULT_WORK)
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--recall-queries", type=int, default=200)
-    parser.add_argument(
-        "--ef", type=lambda text: [int(v) for v in text.split(",")], default=[40, 100, 200, 400]
-    )
+    parser.add_argument("--ef", type=int_list, default=[40, 100, 200, 400])
     parser.add_argument("--shared-buffers", default="4GB")
     parser.add_argument(
         "--model",

@@ -39,7 +39,14 @@ import numpy as np
 import numpy.typing as npt
 from tqdm import tqdm
 
-from bench.common import peak_rss_mb, percentiles, random_pair_cosine, recall_at_10, timed
+from bench.common import (
+    int_list,
+    peak_rss_mb,
+    percentiles,
+    random_pair_cosine,
+    recall_at_10,
+    timed,
+)
 from bench.corpus import write_corpus
 from bench.postgres_scale import _server
 from bench.postgres_scale import _warm as _read_files
@@ -119,9 +126,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--recall-queries", type=int, default=200)
     parser.add_argument("--m", type=int, default=32, help="HNSW links per node")
     parser.add_argument("--ef-construction", type=int, default=128)
-    parser.add_argument(
-        "--ef", type=lambda text: [int(v) for v in text.split(",")], default=[40, 100, 150, 200]
-    )
+    parser.add_argument("--ef", type=int_list, default=[40, 100, 150, 200])
     parser.add_argument("--json", type=Path)
     arguments = parser.parse_args()
     if arguments.size < 1 or arguments.queries < 1 or arguments.recall_queries < 1:

@@ -28,7 +28,7 @@ from urllib.parse import quote
 import sqlalchemy as sa
 
 from bench import web_load
-from bench.common import SAMPLE, require
+from bench.common import SAMPLE, int_list, require
 from bench.postgres_scale import DEFAULT_WORK, _server
 from papersift.engine import Engine
 from papersift.settings import Settings
@@ -83,9 +83,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--work", type=Path, default=DEFAULT_WORK)
     parser.add_argument("--duration", type=int, default=60)
     parser.add_argument("--connections", type=int, default=100)
-    parser.add_argument(
-        "--workers", type=lambda text: [int(v) for v in text.split(",")], default=[1, 3]
-    )
+    parser.add_argument("--workers", type=int_list, default=[1, 3])
     parser.add_argument("--shared-buffers", default="4GB")
     parser.add_argument("--json", type=Path)
     return parser.parse_args()
