@@ -172,6 +172,69 @@ def test_hnsw_search_finds_the_nearest_and_filters_fall_back_to_exact(store: str
     assert {hit for hit, _ in allowed} == {"p1", "p2"}
 
 
+def _statements(index: DatabaseVectorIndex) -> list[str]:
+    """Every statement the index's database is sent from now on, in order."""
+    sent: list[str] = []
+    sa.event.listen(index.engine, "before_cursor_execute", lambda *a: sent.append(a[2]))
+    return sent
+
+
+def _third_index(store: str) -> tuple[DatabaseVectorIndex, np.ndarray, list[str]]:
+    """An HNSW index of ``PAPERS`` random vectors where every third paper is in ``third``, and
+    the ids of those papers, planned with the graph."""
+    index = _index(store)
+    vectors = _vectors(PAPERS)
+    ids = [f"p{n}" for n in range(PAPERS)]
+    categories = [("third",) if n % 3 == 0 else ("other",) for n in range(PAPERS)]
+    index.build(
+        ids, vectors, dates=[None] * PAPERS, categories=categories, identity="t", store_id="s",
+        store_rev=1, exact_below=100,
+    )  # fmt: skip
+    _plan_with_the_graph(index)
+    return index, vectors, ids[::3]
+
+
+def _exact_top(vectors: np.ndarray, among: list[str], query: np.ndarray, k: int) -> list[str]:
+    rows = np.array([int(paper[1:]) for paper in among])
+    units = vectors[rows] / np.linalg.norm(vectors[rows], axis=1, keepdims=True)
+    return [among[n] for n in np.argsort(-(units @ query))[:k]]
+
+
+def test_a_common_filter_searches_the_graph_again_with_more_candidates(store: str) -> None:
+    index, vectors, third = _third_index(store)
+    sent = _statements(index)
+    # 10 candidates hold about 3 of the third; 20 of them are expected among the second list's.
+    found = index.search(vectors[42], 10, categories=("third",), ef_search=10)
+    candidate_lists = [s for s in sent if s.startswith("SET hnsw.ef_search")]
+    assert candidate_lists[0] == "SET hnsw.ef_search = 10"
+    assert len(candidate_lists) == 2 and int(candidate_lists[1].split()[-1]) > 40
+    assert not any("enable_indexscan" in s for s in sent)  # no exact search
+    assert len(found) == 10 and found[0][0] == "p42"
+    assert [score for _, score in found] == sorted((score for _, score in found), reverse=True)
+    query = vectors[42] / np.linalg.norm(vectors[42])
+    assert len({hit for hit, _ in found} & set(_exact_top(vectors, third, query, 10))) >= 8
+
+
+def test_a_second_graph_search_that_is_short_too_is_run_exactly(
+    store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index, vectors, third = _third_index(store)
+    monkeypatch.setattr(pg_vector, "wider_ef", lambda found, ef, k: ef + 1)  # still short
+    sent = _statements(index)
+    found = index.search(vectors[42], 10, categories=("third",), ef_search=10)
+    assert any("enable_indexscan = off" in s for s in sent)
+    query = vectors[42] / np.linalg.norm(vectors[42])
+    assert [hit for hit, _ in found] == _exact_top(vectors, third, query, 10)
+
+
+def test_the_second_candidate_list_expects_twice_k_passing_papers() -> None:
+    # 3 of 10 candidates passed: 20 passing need about 67 candidates, 84 with a quarter spare.
+    assert pg_vector.wider_ef(3, 10, 10) == 84
+    assert pg_vector.wider_ef(5, 200, 10) == 1000  # capped at pgvector's longest list
+    assert pg_vector.wider_ef(1, 100, 10) is None  # 1,000 candidates would hold about 10
+    assert pg_vector.wider_ef(0, 10, 10) is None  # nothing passed: rare, search exactly
+
+
 def test_the_graph_has_the_links_and_candidates_it_was_built_with(store: str) -> None:
     index = _index(store)
     asked_and_made = (
