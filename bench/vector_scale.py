@@ -20,7 +20,7 @@ and reused by later runs (an interrupted run resumes):
      searching every query once on each.
 
 Usage: python -m bench.vector_scale [--size 1000000] [--work DIR] [--model PATH] [--m 32]
-       [--ef-construction 128] [--ef 40,100,150,200] [--recall-queries 200] [--json OUT]
+       [--ef-construction 256] [--ef 80,100,120,150] [--recall-queries 200] [--json OUT]
 """
 
 from __future__ import annotations
@@ -125,8 +125,8 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--recall-queries", type=int, default=200)
     parser.add_argument("--m", type=int, default=32, help="HNSW links per node")
-    parser.add_argument("--ef-construction", type=int, default=128)
-    parser.add_argument("--ef", type=int_list, default=[40, 100, 150, 200])
+    parser.add_argument("--ef-construction", type=int, default=256)
+    parser.add_argument("--ef", type=int_list, default=[80, 100, 120, 150])
     parser.add_argument("--json", type=Path)
     arguments = parser.parse_args()
     if arguments.size < 1 or arguments.queries < 1 or arguments.recall_queries < 1:

@@ -318,6 +318,45 @@ def test_the_graph_settings_reach_the_index(
     engine.close()
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_the_search_candidates_setting_reaches_every_vector_search(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = (
+        f"sqlite:///{tmp_path / 'papersift.db'}"
+        if backend == "sqlite"
+        else request.getfixturevalue("database_url")
+    )
+    settings = Settings(
+        data_dir=tmp_path / "data", database_url=url, embedder_backend="static",
+        vector_exact_below=0, vector_ef_search=37,
+    )  # fmt: skip
+    engine = Engine(settings)
+    engine._embedder = HashingEmbedder()  # no model to load
+    papers = [make_paper(f"2601.{n:05d}", title=f"Paper {n} on graphs") for n in range(1, 30)]
+    engine.ingest([write_jsonl(tmp_path / "c.jsonl", papers)])
+    engine.index_vectors()
+    asked: list[int | None] = []
+    search = engine.vector_index.search
+    monkeypatch.setattr(
+        engine.vector_index,
+        "search",
+        lambda *a, **kw: asked.append(kw["ef_search"]) or search(*a, **kw),
+    )
+    assert len(engine.search("graphs", mode="dense", k=5)) == 5
+    assert engine.similar(["2601.00001"], k=5)
+    engine.search("graphs", mode="hybrid", k=5)
+    assert asked == [37, 37, 37]
+    engine.close()
+
+
+def test_search_candidates_outside_what_hnsw_takes_are_refused() -> None:
+    for value in (0, 1001):
+        with pytest.raises(SettingsError, match="VECTOR_EF_SEARCH"):
+            load_settings(vector_ef_search=value)
+    assert load_settings(vector_ef_search=100).vector_ef_search == 100
+
+
 def test_graph_candidates_below_twice_the_links_are_refused() -> None:
     with pytest.raises(SettingsError, match=r"VECTOR_HNSW_EF_CONSTRUCTION: .*twice .*\(24\)"):
         load_settings(vector_hnsw_m=24, vector_hnsw_ef_construction=40)

@@ -163,7 +163,9 @@ class Engine:
         self._retrievers: dict[str, Retriever] = {"bm25": self.bm25}
         self.dense: DenseRetriever | None = None
         if self.semantic_backend is not None:
-            self.dense = DenseRetriever(self.embedder, self.vector_index, self._author_ids)
+            self.dense = DenseRetriever(
+                self.embedder, self.vector_index, self._author_ids, settings.vector_ef_search
+            )
             self._retrievers["dense"] = self.dense
             self._retrievers["hybrid"] = HybridRetriever([self.bm25, self.dense], self._fusion())
         self.dsi: DSIRetriever | None = None

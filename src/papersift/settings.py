@@ -128,6 +128,14 @@ class Settings(BaseSettings):
         "the links; default: the backend's own (faiss 80, pgvector 64, or twice the links when "
         "that is more). Applies from the next full build.",
     )
+    vector_ef_search: int | None = Field(
+        default=None,
+        ge=1,
+        le=1000,
+        description="Candidates an HNSW search weighs before it keeps the best k; default: the "
+        "backend's own (faiss 96, pgvector 200). More find more of the true neighbours, more "
+        "slowly. Applies to the next search, no rebuild.",
+    )
     hybrid_fusion: str = Field(
         default="convex",
         description="How hybrid search fuses keyword and semantic lists: convex or rrf.",

@@ -15,7 +15,8 @@ class DenseRetriever:
 
     ``embedder`` is called on first use, so processes that never search semantically never load a
     model. ``authors_matching`` resolves an author filter to paper ids (the keyword index knows
-    author names; the vector index does not).
+    author names; the vector index does not). ``ef_search`` is the HNSW candidate list of every
+    search, None for the index's own.
     """
 
     name = "dense"
@@ -25,10 +26,12 @@ class DenseRetriever:
         embedder: Callable[[], Embedder],
         index: VectorSearchIndex,
         authors_matching: Callable[[Filters], set[str]],
+        ef_search: int | None = None,
     ) -> None:
         self.embedder = embedder
         self.index = index
         self.authors_matching = authors_matching
+        self.ef_search = ef_search
 
     def ready(self) -> bool:
         """Whether the vector index has been built (``papersift index``)."""
@@ -56,5 +59,6 @@ class DenseRetriever:
             until=filters.until,
             allowed_ids=allowed,
             exclude_ids=exclude,
+            ef_search=self.ef_search,
         )
         return [Hit(paper_id, score) for paper_id, score in pairs]
