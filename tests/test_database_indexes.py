@@ -295,24 +295,34 @@ def test_each_search_uses_its_own_ef_search(store: str) -> None:
     assert settings == ["10", "10", "300", "10"]
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_the_graph_settings_reach_the_index(
-    tmp_path: Path, backend: str, request: pytest.FixtureRequest
-) -> None:
+def _graphs_engine(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest, **settings: Any
+) -> Engine:
+    """An engine on ``backend`` holding 29 papers on graphs, their vectors in an HNSW index
+    (from the hashing embedder: no model to load)."""
     url = (
         f"sqlite:///{tmp_path / 'papersift.db'}"
         if backend == "sqlite"
         else request.getfixturevalue("database_url")
     )
-    settings = Settings(
-        data_dir=tmp_path / "data", database_url=url, embedder_backend="none",
-        vector_exact_below=0, vector_hnsw_m=6, vector_hnsw_ef_construction=30,
-    )  # fmt: skip
-    engine = Engine(settings)
+    engine = Engine(
+        Settings(data_dir=tmp_path / "data", database_url=url, vector_exact_below=0, **settings)
+    )
     engine._embedder = HashingEmbedder()
     papers = [make_paper(f"2601.{n:05d}", title=f"Paper {n} on graphs") for n in range(1, 30)]
-    engine.ingest([write_jsonl(tmp_path / "c.jsonl", papers)], update_index=False)
+    engine.ingest([write_jsonl(tmp_path / "c.jsonl", papers)])
     engine.index_vectors()
+    return engine
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_the_graph_settings_reach_the_index(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    engine = _graphs_engine(
+        tmp_path, backend, request, embedder_backend="none", vector_hnsw_m=6,
+        vector_hnsw_ef_construction=30,
+    )  # fmt: skip
     hnsw = (engine.vector_index.meta() or {})["hnsw"]
     assert (hnsw["m"], hnsw["ef_construction"]) == (6, 30)
     engine.close()
@@ -322,20 +332,9 @@ def test_the_graph_settings_reach_the_index(
 def test_the_search_candidates_setting_reaches_every_vector_search(
     tmp_path: Path, backend: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    url = (
-        f"sqlite:///{tmp_path / 'papersift.db'}"
-        if backend == "sqlite"
-        else request.getfixturevalue("database_url")
+    engine = _graphs_engine(
+        tmp_path, backend, request, embedder_backend="static", vector_ef_search=37
     )
-    settings = Settings(
-        data_dir=tmp_path / "data", database_url=url, embedder_backend="static",
-        vector_exact_below=0, vector_ef_search=37,
-    )  # fmt: skip
-    engine = Engine(settings)
-    engine._embedder = HashingEmbedder()  # no model to load
-    papers = [make_paper(f"2601.{n:05d}", title=f"Paper {n} on graphs") for n in range(1, 30)]
-    engine.ingest([write_jsonl(tmp_path / "c.jsonl", papers)])
-    engine.index_vectors()
     asked: list[int | None] = []
     search = engine.vector_index.search
     monkeypatch.setattr(
