@@ -349,6 +349,36 @@ def test_the_search_candidates_setting_reaches_every_vector_search(
     engine.close()
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_hybrid_asks_each_retriever_for_the_depth_setting(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = _graphs_engine(tmp_path, backend, request, embedder_backend="static", hybrid_depth=12)
+    asked: list[tuple[str, int]] = []
+    for name, index in (("keyword", engine.keyword_index), ("vector", engine.vector_index)):
+        search = index.search
+        monkeypatch.setattr(
+            index,
+            "search",
+            lambda query, k, *a, name=name, search=search, **kw: (
+                asked.append((name, k)) or search(query, k, *a, **kw)
+            ),
+        )
+    assert len(engine.search("graphs", mode="hybrid", k=5)) == 5
+    assert sorted(asked) == [("keyword", 12), ("vector", 12)]
+    asked.clear()
+    assert len(engine.search("graphs", mode="hybrid", k=20)) == 20  # k above the depth
+    assert sorted(asked) == [("keyword", 20), ("vector", 20)]
+    engine.close()
+
+
+def test_hybrid_depths_outside_10_to_1000_are_refused() -> None:
+    for value in (9, 1001):
+        with pytest.raises(SettingsError, match="HYBRID_DEPTH"):
+            load_settings(hybrid_depth=value)
+    assert load_settings().hybrid_depth == 100
+
+
 def test_search_candidates_outside_what_hnsw_takes_are_refused() -> None:
     for value in (0, 1001):
         with pytest.raises(SettingsError, match="VECTOR_EF_SEARCH"):

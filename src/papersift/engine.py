@@ -191,6 +191,7 @@ class Engine:
             self.settings.hybrid_fusion,
             (keyword, 1.0 - keyword),
             normalise=self.settings.hybrid_normalisation,
+            depth=self.settings.hybrid_depth,
         )
 
     def _dsi_fusion(self) -> Fusion:
@@ -200,6 +201,7 @@ class Engine:
             self.settings.hybrid_fusion,
             (keyword * (1.0 - dsi), (1.0 - keyword) * (1.0 - dsi), dsi),
             normalise=self.settings.hybrid_normalisation,
+            depth=self.settings.hybrid_depth,
         )
 
     def _similar_fusion(self) -> Fusion:
