@@ -9,6 +9,11 @@ from typing import Any
 
 import orjson
 
+# The highest version number papersift takes: the same bound as arXiv ids' "v1".."v9999".
+# arXiv's most revised papers have a few dozen versions; anything larger is a damaged record
+# (and numbers from 2**63 up cannot be stored at all).
+MAX_VERSION = 9_999
+
 
 @dataclass(frozen=True, slots=True)
 class Version:

@@ -10,6 +10,8 @@ from pathlib import Path
 from lxml import etree
 
 GZIP_MAGIC = b"\x1f\x8b"
+# A ListRecords page from arXiv is a few MB; an arXiv API answer smaller still.
+MAX_XML_BYTES = 512 * 1024 * 1024
 
 
 class XMLError(ValueError):
@@ -34,14 +36,23 @@ def parse_xml(xml: bytes) -> etree._Element:
 
 
 def read_xml_file(path: Path) -> bytes:
-    """The bytes of an XML file, decompressed if it is gzip (raises ``XMLError`` if corrupt)."""
-    data = path.read_bytes()
-    if not data.startswith(GZIP_MAGIC):
-        return data
+    """The bytes of an XML file, decompressed if it is gzip.
+
+    Raises ``XMLError`` when the file cannot be read, is corrupt gzip, or holds more than
+    ``MAX_XML_BYTES`` (a gzip bomb would otherwise fill the memory).
+    """
     try:
-        return gzip.decompress(data)
+        with path.open("rb") as file:
+            data = file.read(MAX_XML_BYTES + 1)
+            if data.startswith(GZIP_MAGIC):
+                file.seek(0)
+                with gzip.open(file, "rb") as unzipped:
+                    data = unzipped.read(MAX_XML_BYTES + 1)
     except (OSError, EOFError, zlib.error) as error:
-        raise XMLError(f"cannot decompress: {error}", 0) from error
+        raise XMLError(f"cannot read the file: {error}", 0) from error
+    if len(data) > MAX_XML_BYTES:
+        raise XMLError(f"the XML is over {MAX_XML_BYTES:,} bytes; split it", 0)
+    return data
 
 
 def local_name(element: etree._Element) -> str:

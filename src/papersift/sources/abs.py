@@ -39,18 +39,24 @@ from papersift.sources._fields import (
     parse_email_date,
     split_authors,
     unique_categories,
+    version_number,
 )
 from papersift.sources.arxiv_ids import normalise_arxiv_id
 
 _SEPARATOR = re.compile(r"^\\\\[ \t]*$", re.MULTILINE)
 _HEADER_LINE = re.compile(r"(?P<key>[A-Za-z][\w-]*(?: \([^)]*\))?)\s*:\s?(?P<value>.*)")
-_REVISION = re.compile(r"Date \(revised(?: v(?P<number>\d+))?\)")
+_REVISION = re.compile(r"Date \(revised(?: v(?P<number>\S+))?\)")
 
 
 def read_abs(path: Path) -> Iterator[Record]:
     """Yield the one record of an ``.abs`` file: a ``Paper`` or a ``Malformed`` (unit "record")."""
     try:
-        yield checked(parse_abs(_decode(path.read_bytes())))
+        data = path.read_bytes()
+    except OSError as error:
+        yield Malformed(path=str(path), position=0, reason=f"cannot read the file: {error}")
+        return
+    try:
+        yield checked(parse_abs(_decode(data)))
     except (RecordError, InvalidIdError) as error:
         yield Malformed(path=str(path), position=1, reason=str(error), unit="record")
 
@@ -59,10 +65,10 @@ def parse_abs(text: str) -> Paper:
     """The paper in the text of an ``.abs`` file; raises ``RecordError`` if it has none."""
     header, abstract = _split(text)
     fields, dates = _header_fields(header)
-    raw_id = fields.get("arXiv") or fields.get("Paper")
+    raw_id = (fields.get("arXiv") or fields.get("Paper") or "").split()
     if not raw_id:
         raise RecordError("no arXiv: or Paper: line")
-    paper_id, id_version = normalise_arxiv_id(raw_id.split()[0])
+    paper_id, id_version = normalise_arxiv_id(raw_id[0])
     versions = _versions(dates)
     submitted, updated = dates_from_versions(versions)
     categories = (fields.get("Categories") or "").split()
@@ -122,7 +128,8 @@ def _versions(dates: list[tuple[str, str]]) -> tuple[Version, ...]:
         if key == "Date":
             number = 1
         elif match := _REVISION.fullmatch(key):
-            number = int(match["number"]) if match["number"] else len(versions) + 1
+            revised = match["number"]
+            number = version_number(revised) if revised is not None else len(versions) + 1
         else:
             continue
         versions[number] = Version(number, parse_email_date(value))

@@ -30,7 +30,7 @@ import re
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -43,12 +43,14 @@ from papersift.sources._fields import (
     RecordError,
     author_name,
     author_names,
+    check_version,
     checked,
     clean_text,
     dates_from_versions,
     optional_text,
     parse_email_date,
     parse_iso_date,
+    parse_iso_datetime,
     split_authors,
     unique_categories,
     version_number,
@@ -84,11 +86,14 @@ def read_jsonl(path: Path, *, namespace: str | None = None) -> Iterator[Record]:
     """
     label = str(path)
     space = namespace or _default_namespace(path)
-    with _open(path) as stream:
-        if path.name.endswith((".json", ".json.gz")):
-            yield from _read_json_file(stream, label, space)
-        else:
-            yield from _read_lines(stream, label, space)
+    try:
+        with _open(path) as stream:
+            if path.name.endswith((".json", ".json.gz")):
+                yield from _read_json_file(stream, label, space)
+            else:
+                yield from _read_lines(stream, label, space)
+    except (OSError, EOFError, zlib.error) as error:  # cannot open it, or a corrupt .json.gz
+        yield Malformed(path=label, position=0, reason=f"cannot read the file: {error}")
 
 
 def _default_namespace(path: Path) -> str:
@@ -235,7 +240,7 @@ def _own_paper(record: Json) -> Paper:
         abstract=clean_text(_text(record, "abstract")),
         authors=tuple(_strings(record, "authors")),
         categories=unique_categories(_strings(record, "categories")),
-        version=_positive_int(record, "version") or id_version or 1,
+        version=_version(record) or id_version or 1,
         submitted=_iso_date(record, "submitted"),
         updated=_iso_date(record, "updated"),
         listed=_iso_date(record, "listed"),
@@ -389,13 +394,10 @@ def _categories(record: Json) -> tuple[str, ...]:
     return unique_categories(_strings(record, "categories"))
 
 
-def _positive_int(record: Json, key: str) -> int | None:
-    value = record.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise RecordError(f"{key} must be a positive integer, not {value!r:.40}")
-    return value
+def _version(record: Json) -> int | None:
+    """The ``version`` number (1 to ``MAX_VERSION``), or None when absent."""
+    value = record.get("version")
+    return None if value is None else check_version(value, "version")
 
 
 def _iso_date(record: Json, key: str) -> date | None:
@@ -406,20 +408,13 @@ def _iso_date(record: Json, key: str) -> date | None:
 def _own_versions(record: Json) -> tuple[Version, ...]:
     versions = []
     for item in _list_of_objects(record, "versions"):
-        number = _positive_int(item, "version")
+        number = _version(item)
         if number is None:
             raise RecordError("versions: each needs a version number")
         created = _text(item, "created")
-        versions.append(Version(number, _aware(created) if created else None))
+        moment = parse_iso_datetime(created, "version") if created.strip() else None
+        versions.append(Version(number, moment))
     return tuple(sorted(versions, key=lambda v: v.number))
-
-
-def _aware(text: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise RecordError(f"bad version date {text!r:.60}") from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def _kaggle_versions(record: Json) -> tuple[Version, ...]:

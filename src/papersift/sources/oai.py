@@ -9,6 +9,7 @@ paper was announced, so it is never used as ``listed``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +45,7 @@ from papersift.sources._xml import (
 from papersift.sources.arxiv_ids import normalise_arxiv_id
 
 _NO_RECORDS = "noRecordsMatch"
+_COUNT = re.compile(r"[0-9]{1,15}")  # str.isdigit() takes "²", which int() refuses
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +113,12 @@ def _resumption(root: etree._Element) -> tuple[str | None, int | None]:
     if element is None:
         return None, None
     size = (element.get("completeListSize") or "").strip()
-    return optional_text(element.text), int(size) if size.isdigit() else None
+    return optional_text(element.text), _count(size)
+
+
+def _count(text: str) -> int | None:
+    """A count attribute's value, or None unless it is plain ASCII digits of a sane length."""
+    return int(text) if _COUNT.fullmatch(text) else None
 
 
 def _error(root: etree._Element) -> tuple[str | None, str | None]:
