@@ -100,3 +100,8 @@ class MailError(PapersiftError):
         super().__init__(message)
         self.temporary = temporary
         self.code = code
+
+
+class UpstreamRecordError(HarvestError):
+    """An upstream service (the arXiv API) answered, but its record cannot be read; the message
+    says why. A ``HarvestError``, so fronts answer it as the upstream's failure (HTTP 502)."""

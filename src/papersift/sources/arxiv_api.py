@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import requests
 
-from papersift.errors import HarvestError
+from papersift.errors import HarvestError, UpstreamRecordError
 from papersift.model import Paper
 from papersift.sources import Malformed
+from papersift.sources._http import plain_reason
 from papersift.sources.atom import parse_atom
 
 _TIMEOUT_SECONDS = 20.0
@@ -24,7 +25,10 @@ class ArxivClient:
     def fetch(self, paper_id: str) -> Paper | None:
         """The paper with this arXiv id (no version), or None when arXiv does not know it.
 
-        Raises HarvestError when the API cannot be reached or answers with something unusable.
+        Raises ``HarvestError`` when the API cannot be reached or answers with an error status or
+        a document that is not an Atom feed, saying why in plain words, and
+        ``UpstreamRecordError`` (a ``HarvestError``) when arXiv's record of the paper cannot be
+        read (a date out of range, a bad id), with the reason.
         """
         try:
             response = self.session.get(
@@ -33,7 +37,9 @@ class ArxivClient:
                 timeout=_TIMEOUT_SECONDS,
             )
         except requests.RequestException as exc:
-            raise HarvestError(f"cannot reach the arXiv API at {self.endpoint}: {exc}") from exc
+            raise HarvestError(
+                f"cannot reach the arXiv API at {self.endpoint}: {plain_reason(exc)}"
+            ) from exc
         if response.status_code != 200:
             raise HarvestError(
                 f"the arXiv API answered HTTP {response.status_code} for {paper_id!r}"
@@ -46,7 +52,9 @@ class ArxivClient:
             return papers[0]
         problems = [r for r in records if isinstance(r, Malformed)]
         if problems and "not found" not in problems[0].reason.lower():
-            raise HarvestError(f"unusable arXiv API answer: {problems[0].reason}")
+            raise UpstreamRecordError(
+                f"arXiv's answer for {paper_id} cannot be read: {problems[0].reason}"
+            )
         return None
 
     def close(self) -> None:

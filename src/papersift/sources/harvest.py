@@ -39,6 +39,7 @@ import requests
 
 from papersift.errors import HarvestError, SettingsError
 from papersift.sources import Record
+from papersift.sources._http import plain_reason
 from papersift.sources._xml import XMLError, local_name, parse_xml
 from papersift.sources.oai import OAIPage, parse_oai_response
 
@@ -226,9 +227,9 @@ class OAIHarvester:
                 endpoint, params=params, headers=self._headers, timeout=self._timeout
             )
         except _TRANSIENT_REQUEST_ERRORS as error:
-            raise _Transient(f"{type(error).__name__}: {error}") from error
+            raise _Transient(plain_reason(error)) from error
         except requests.RequestException as error:
-            raise HarvestError(f"request to {url} failed: {error}") from error
+            raise HarvestError(f"request to {url} failed: {plain_reason(error)}") from error
         _check_status(response, url)
         return _parse_page(response.content, url)
 
@@ -255,11 +256,11 @@ def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> fl
     else:
         try:
             when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
+            if when.tzinfo is None:  # "-0000" zone: UTC by RFC 5322
+                when = when.replace(tzinfo=UTC)
+            seconds = (when - (now or datetime.now(UTC))).total_seconds()
+        except (TypeError, ValueError, IndexError, OverflowError):
             return None
-        if when.tzinfo is None:  # "-0000" zone: UTC by RFC 5322
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - (now or datetime.now(UTC))).total_seconds()
     return min(max(seconds, 0.0), MAX_WAIT)
 
 
