@@ -1,5 +1,9 @@
 """One run at a time: an exclusive lock file in the data directory (released even on a crash,
-because the operating system drops the lock with the process)."""
+because the operating system drops the lock with the process).
+
+The lock file is created with mode 0600 and a missing data directory with mode 0700, like the
+store's files (see ``papersift.store.database``).
+"""
 
 from __future__ import annotations
 
@@ -16,8 +20,8 @@ class LockHeld(Exception):
 
 @contextmanager
 def run_lock(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -1,7 +1,22 @@
-"""Opening the store's database and bringing its schema up to date."""
+"""Opening the store's database and bringing its schema up to date.
+
+File permissions
+----------------
+The database holds the deployment's signing secret and the users' password hashes, so what
+papersift creates is private to the user running it: a data directory (or any directory made to
+hold a SQLite database) is created with mode 0700, and the SQLite file with mode 0600 before
+SQLite first opens it. SQLite gives its ``-wal`` and ``-shm`` files the database file's mode, so
+they are 0600 too, and so is a store copied with ``papersift migrate-store`` to a new SQLite
+file (a backup). The run lock files are 0600 as well (``papersift.runlock``). Directories and
+files that already exist keep their mode; a database file that others can read is logged as a
+warning once per process (``chmod 600`` it, and ``chmod 700`` its directory).
+"""
 
 from __future__ import annotations
 
+import logging
+import os
+import stat
 import uuid
 from pathlib import Path
 from typing import Any
@@ -18,7 +33,11 @@ from sqlalchemy.exc import DataError, SQLAlchemyError
 from papersift.errors import InvalidInputError, StoreError
 from papersift.store.schema import store_info
 
+_log = logging.getLogger(__name__)
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+PRIVATE_DIRECTORY_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
 DEFAULT_POOL_SIZE = 10
 POSTGRES_DRIVER = "postgresql+psycopg"
 POSTGRES_INSTALL_HINT = "pip install 'papersift[postgres]'"
@@ -78,10 +97,51 @@ def _require_psycopg() -> None:
         ) from None
 
 
+def private_directory(path: Path) -> None:
+    """Create ``path`` (and missing parents) if needed; the directory itself gets mode 0700.
+
+    An existing directory keeps its mode.
+    """
+    path.mkdir(mode=PRIVATE_DIRECTORY_MODE, parents=True, exist_ok=True)
+
+
+def private_file(path: Path) -> None:
+    """Create ``path`` empty with mode 0600 unless it exists (an existing file keeps its mode)."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+    except FileExistsError:
+        return
+    os.close(descriptor)
+
+
+_warned_about: set[Path] = set()
+
+
+def _warn_if_readable_by_others(path: Path) -> None:
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if mode & (stat.S_IRWXG | stat.S_IRWXO) and path not in _warned_about:
+        _warned_about.add(path)
+        _log.warning(
+            "the database %s (it holds password hashes and the signing secret) is readable by "
+            "other users (mode %o): chmod 600 it",
+            path,
+            stat.S_IMODE(mode),
+        )
+
+
 def _configure_sqlite(engine: Engine) -> None:
     database = engine.url.database
-    if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    if database and database != ":memory:" and not database.startswith("file:"):
+        path = Path(database)
+        try:
+            private_directory(path.parent)
+            private_file(path)
+        except OSError as exc:
+            raise StoreError(f"cannot create the database {path}: {exc.strerror or exc}") from exc
+        _warn_if_readable_by_others(path)
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
