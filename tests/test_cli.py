@@ -92,7 +92,9 @@ def test_similar_without_semantic_search_uses_shared_terms(run, tmp_path: Path) 
     lines = run("similar", "2501.00011", "--json").output.splitlines()
     assert [json.loads(line)["id"] for line in lines] == ["2501.00012"]
     assert "no paper with id" in run("similar", "2501.99999", expect=1).output
-    assert "papersift[semantic]" in run("search", "x", "--mode", "dense", expect=1).output
+    fallback = run("search", "x", "--mode", "semantic").output
+    assert "not switched on here; showing keyword results" in fallback
+    assert "unknown search mode 'bogus'" in run("search", "x", "--mode", "bogus", expect=2).output
 
 
 def test_interactive_search(run, corpus: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

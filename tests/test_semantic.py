@@ -175,9 +175,16 @@ def test_interrupted_embedding_resumes_without_recomputing(
     assert len(semantic.search("pasta", mode="dense", k=10)) == 6
 
 
-def test_semantic_modes_explain_how_to_enable_them(engine: Engine) -> None:
+def test_semantic_modes_fall_back_to_keyword_and_explain_how_to_enable_them(
+    engine: Engine, tmp_path: Path
+) -> None:
+    engine.ingest([write_jsonl(tmp_path / "corpus.jsonl", CORPUS)])
+    choice = engine.choose_mode("semantic")
+    assert choice.mode == "bm25" and choice.notice and "not switched on" in choice.notice
+    assert ids(engine.search("pasta", mode="dense")) == ["2601.00002"]
+    assert engine.modes == ["bm25"] and engine.default_mode == "bm25"
     with pytest.raises(SettingsError, match=r"papersift\[semantic\]"):
-        engine.search("anything", mode="dense")
+        engine.embedder()
 
 
 def test_an_index_that_needs_compacting_is_rebuilt(

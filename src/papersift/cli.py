@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
@@ -15,14 +16,17 @@ import orjson
 from papersift.engine import Engine, SearchResult
 from papersift.errors import PapersiftError
 from papersift.filters import Filters
-from papersift.reports import WriteReport
+from papersift.reports import SemanticStatus, WriteReport, format_duration
 from papersift.settings import Settings, load_settings
 from papersift.store.transfer import DEFAULT_BATCH_SIZE, copy_store
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-MODES_HELP = "bm25, dense, hybrid, dsi or hybrid-dsi."
+MODES_HELP = (
+    "keyword (or bm25), semantic (or dense), hybrid, dsi, hybrid-dsi, or auto: hybrid once "
+    "semantic search is ready, keyword before. papersift stats lists the modes ready now."
+)
 
 
 def _handle_errors(command: F) -> F:
@@ -149,8 +153,60 @@ def index(ctx: click.Context, rebuild: bool, no_semantic: bool) -> None:
     with _engine(ctx) as engine:
         report = engine.index(rebuild=rebuild, semantic=not no_semantic, progress=_progress())
         click.echo(report.summary())
-        if not no_semantic and engine.semantic_backend is None:
+        if not no_semantic and not engine.semantic_enabled:
             click.echo("semantic search is off: pip install 'papersift[semantic]'", err=True)
+
+
+@main.command()
+@click.option("--watch", is_flag=True, help="Keep embedding new papers as they arrive.")
+@click.option(
+    "--poll",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(1, 3600),
+    help="With --watch: seconds between looks for new papers.",
+)
+@click.pass_context
+@_handle_errors
+def embed(ctx: click.Context, watch: bool, poll: float) -> None:
+    """Embed new papers for semantic search, newest first, publishing as it goes.
+
+    One embedding run at a time per deployment; papersift serve runs `embed --watch` in the
+    background unless PAPERSIFT_EMBED_IN_BACKGROUND is false.
+    """
+    from papersift.store.locks import LockBusy
+
+    with _engine(ctx) as engine:
+        if not engine.semantic_enabled:
+            raise click.ClickException(
+                "semantic search is off: pip install 'papersift[semantic]' and leave "
+                "PAPERSIFT_EMBEDDER_BACKEND at auto (or name a backend)"
+            )
+        engine.embedding_listeners.append(_ProgressLine(engine))
+        try:
+            if watch:
+                engine.embed_in_background(threading.Event(), poll_seconds=poll)
+            else:
+                click.echo(engine.index_vectors(progress=_progress()).summary())
+        except LockBusy:
+            click.echo("another papersift process is embedding for this deployment", err=True)
+            sys.exit(EXIT_TEMPORARY)
+        except KeyboardInterrupt:
+            click.echo("embedding stopped; what was published stays searchable", err=True)
+
+
+class _ProgressLine:
+    """Prints how far semantic search is, each time new vectors become searchable."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.shown = -1
+
+    def __call__(self) -> None:
+        status = self.engine.semantic_status()
+        if status.covered != self.shown:
+            self.shown = status.covered
+            click.echo(f"papersift: {status.sentence()}", err=True)
 
 
 @main.group()
@@ -192,7 +248,7 @@ def _filters(category: tuple[str, ...], since: Any, until: Any, author: str | No
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Listed on or after this date.")
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Listed on or before this date.")
 @click.option("--author", help="Only papers by an author whose name contains these words.")
-@click.option("--mode", default="bm25", show_default=True, help=MODES_HELP)
+@click.option("--mode", default="auto", show_default=True, help=MODES_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines instead of a table.")
 @click.pass_context
 @_handle_errors
@@ -213,10 +269,13 @@ def search(
         stale = engine.pending_index_updates()
         if stale:
             click.echo("note: the index is behind the store; run `papersift index`", err=True)
+        choice = engine.choose_mode(mode)
+        if choice.notice:
+            click.echo(f"note: {choice.notice}", err=True)
         if query is not None:
-            _print_results(engine.search(query, k=k, filters=filters, mode=mode), as_json)
+            _print_results(engine.search(query, k=k, filters=filters, mode=choice.mode), as_json)
             return
-        _interactive(engine, k, filters, mode)
+        _interactive(engine, k, filters, choice.mode)
 
 
 def _interactive(engine: Engine, k: int, filters: Filters, mode: str) -> None:
@@ -305,17 +364,51 @@ def show(ctx: click.Context, paper_id: str, as_json: bool) -> None:
     click.echo(paper.abstract)
 
 
+def _semantic_lines(status: SemanticStatus) -> list[str]:
+    if not status.enabled or status.problem:
+        return [f"semantic:       {status.sentence()}"]
+    lines = [
+        f"embedder:       {status.embedder}",
+        f"embedded:       {status.covered:,} of {status.papers:,} papers "
+        f"({100 * status.coverage:.1f}%)",
+    ]
+    if status.running:
+        rate = f"{status.rate:.1f} papers/s" if status.rate else "starting"
+        eta = format_duration(status.eta_seconds) if status.eta_seconds is not None else "unknown"
+        lines.append(f"embedding:      running, {rate}, about {eta} to go")
+    elif not status.complete:
+        lines.append("embedding:      not running (papersift serve or papersift embed does it)")
+    return lines
+
+
 @main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_context
 @_handle_errors
-def stats(ctx: click.Context) -> None:
+def stats(ctx: click.Context, as_json: bool) -> None:
     """Counts of what is stored and indexed."""
     with _engine(ctx) as engine:
+        meta = engine.keyword_index.meta() or {}
+        semantic = engine.semantic_status()
+        if as_json:
+            record = {
+                "data_directory": str(engine.settings.data_dir),
+                "papers": engine.papers.count(),
+                "keyword_index": {"papers": meta.get("documents", 0)},
+                "index_behind": engine.pending_index_updates(),
+                "semantic": semantic.to_dict(),
+                "modes": engine.modes,
+                "default_mode": engine.default_mode,
+            }
+            click.echo(orjson.dumps(record, option=orjson.OPT_INDENT_2).decode())
+            return
         click.echo(f"data directory: {engine.settings.data_dir}")
         click.echo(f"papers:         {engine.papers.count():,}")
-        meta = engine.keyword_index.meta() or {}
         click.echo(f"keyword index:  {meta.get('documents', 0):,} papers")
         click.echo(f"index behind:   {engine.pending_index_updates():,} revisions")
+        for line in _semantic_lines(semantic):
+            click.echo(line)
+        click.echo(f"search modes:   {', '.join(engine.modes)} (default {engine.default_mode})")
         if engine.dsi is not None and engine.dsi.ready():
             trained = len(engine.dsi.model().paper_ids)
             click.echo(
@@ -419,26 +512,93 @@ def _with_embedder(settings: Settings, embedder: str | None) -> Settings:
 @click.pass_context
 @_handle_errors
 def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
-    """Serve the website and the JSON API (docs at /api/docs)."""
+    """Serve the website and the JSON API (docs at /api/docs).
+
+    Unless PAPERSIFT_EMBED_IN_BACKGROUND is false, new papers are embedded in the background
+    meanwhile (`papersift embed --watch`, at a lower CPU priority), so semantic search grows
+    while the site serves.
+    """
     import os
 
     import uvicorn
 
     settings: Settings = ctx.obj["settings"]
-    with _engine(ctx):
-        pass  # open and migrate the store now, so a bad setting fails before the server starts
+    _check_port_free(host, port)
+    with _engine(ctx) as engine:  # open and migrate the store, check the settings, first
+        semantic = engine.semantic_status()
+        if semantic.problem:
+            raise click.ClickException(semantic.problem)
+        papers = engine.papers.count()
     os.environ["PAPERSIFT_DATA_DIR"] = str(settings.data_dir)  # worker processes read settings
-    click.echo(f"papersift serving {settings.data_dir} on http://{host}:{port}", err=True)
-    uvicorn.run(
-        "papersift.web.app:app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        proxy_headers=True,
-        access_log=False,
-        log_level="warning",
+    worker = _start_embedding_worker(settings, semantic)
+    click.echo(f"papersift is serving {papers:,} papers at http://{host}:{port}", err=True)
+    click.echo(f"papersift: {semantic.sentence()}", err=True)
+    if worker is not None:
+        click.echo(
+            "papersift: embedding runs in the background, newest papers first; "
+            "it prints its progress here, and /status shows it",
+            err=True,
+        )
+    click.echo(f"papersift: from another terminal: {_command_name()} search 'your words'", err=True)
+    try:
+        uvicorn.run(
+            "papersift.web.app:app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            proxy_headers=True,
+            access_log=False,
+            log_level="warning",
+        )
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=30)
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Fail before anything claims to serve when the address is taken."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise click.ClickException(
+                f"cannot serve on {host}:{port}: {exc.strerror or exc}. Is another server "
+                f"running there? Choose another port with --port (make demo PORT=8001)."
+            ) from None
+
+
+def _start_embedding_worker(settings: Settings, semantic: SemanticStatus) -> Any:
+    """`papersift embed --watch` as a child process at a lower CPU priority, or None when
+    semantic search is off or the setting turns background embedding off."""
+    import os
+    import subprocess
+
+    if not settings.embed_in_background or not semantic.enabled:
+        return None
+    command = [sys.executable, "-m", "papersift", "--data-dir", str(settings.data_dir)]
+    return subprocess.Popen(
+        [*command, "embed", "--watch"],
+        preexec_fn=lambda: os.nice(10),  # the website's requests come first
+        stdin=subprocess.DEVNULL,
     )
+
+
+def _command_name() -> str:
+    """How to run papersift from here: its name when it is on PATH, else its full path."""
+    import shutil
+
+    script = Path(sys.argv[0])
+    if script.name == "papersift" and shutil.which("papersift") == str(script.resolve()):
+        return "papersift"
+    if script.name == "papersift":
+        return str(script)  # as it was typed: .venv/bin/papersift from the project folder
+    return f"{sys.executable} -m papersift"
 
 
 EXIT_FAILED = 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import logging
 import secrets
 import threading
 import time
@@ -20,10 +21,12 @@ from sqlalchemy.engine import Connection
 from tqdm import tqdm
 
 from papersift.embeddings.base import Embedder, Vectors, document_text
+from papersift.embeddings.registry import EmbedderSpec, resolve_backend
 from papersift.errors import (
     IndexError_,
     MalformedRecordError,
     PaperNotFoundError,
+    PapersiftError,
     SettingsError,
 )
 from papersift.features.accounts import Accounts
@@ -37,14 +40,21 @@ from papersift.features.trending import trending as rank_trending
 from papersift.filters import Filters
 from papersift.indexes.backends import open_indexes
 from papersift.indexes.dsi.model_dir import DSIReport
-from papersift.indexes.vector_sync import VectorReport, update_vector_index
+from papersift.indexes.vector_sync import (
+    IndexShape,
+    Publishing,
+    SyncProgress,
+    VectorReport,
+    update_vector_index,
+)
 from papersift.model import Paper
-from papersift.reports import HarvestReport, IndexReport, IngestReport
+from papersift.reports import HarvestReport, IndexReport, IngestReport, SemanticStatus
 from papersift.retrieval.base import Hit, Retriever
 from papersift.retrieval.bm25 import BM25Retriever
 from papersift.retrieval.dense import DenseRetriever
 from papersift.retrieval.dsi import DSIRetriever
 from papersift.retrieval.hybrid import Fusion, HybridRetriever
+from papersift.retrieval.modes import DEFAULT, KEYWORD, SEMANTIC_MODES, canonical_mode, label
 from papersift.retrieval.similar import SimilarPapers
 from papersift.settings import Settings
 from papersift.sources import Malformed, Record
@@ -61,8 +71,10 @@ from papersift.store.database import migrate, open_database
 from papersift.store.digests import DigestLog
 from papersift.store.embeddings import EmbeddingStore
 from papersift.store.harvests import HarvestCheckpoint, HarvestLog
+from papersift.store.info import read_info, write_info
 from papersift.store.interests import InterestStore
 from papersift.store.listings import ListingStore
+from papersift.store.locks import LockBusy, deployment_lock
 from papersift.store.papers import PaperStore, UpsertCounts
 from papersift.store.schema import papers as papers_table
 from papersift.store.schema import store_info
@@ -72,12 +84,23 @@ from papersift.store.votes import VoteStore
 from papersift.timeutil import utc_now
 
 DSI_MODES = ("dsi", "hybrid-dsi")
+EMBEDDING_LOCK = "embedding"
+EMBEDDING_STATUS = "embedding_status"
+log = logging.getLogger("papersift.engine")
 
 
 @dataclass(frozen=True, slots=True)
 class SearchResult:
     paper: Paper
     score: float
+
+
+@dataclass(frozen=True, slots=True)
+class ModeChoice:
+    """The mode a search runs in, and what to tell the reader about it (None: nothing)."""
+
+    mode: str
+    notice: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,10 +182,16 @@ class Engine:
             settings.index_backend, settings.index_dir, self.database
         )
         self._embedder: Embedder | None = None
+        self._embedder_loaded_for: EmbedderSpec | None = None
+        self._spec_cache: tuple[EmbedderSpec | None] | None = None
+        self._vector_count: int | None = None
+        self._switching_embedder = False
+        # Called whenever an embedding run reports progress (the CLI prints a line).
+        self.embedding_listeners: list[Callable[[], None]] = []
         self.bm25 = BM25Retriever(self.keyword_index)
         self._retrievers: dict[str, Retriever] = {"bm25": self.bm25}
         self.dense: DenseRetriever | None = None
-        if self.semantic_backend is not None:
+        if self.semantic_enabled:
             self.dense = DenseRetriever(
                 self.embedder, self.vector_index, self._author_ids, settings.vector_ef_search
             )
@@ -218,9 +247,9 @@ class Engine:
             return
         try:
             self._refreshed_at = now
+            self._forget_index_state()
             self.keyword_index.refresh()
             self.vector_index.refresh()
-            self._index_generation = None
         except IndexError_:
             pass  # no index yet: searches report that themselves
         finally:
@@ -269,31 +298,113 @@ class Engine:
         self._secret = str(found).encode()
         return self._secret
 
+    def _forget_index_state(self) -> None:
+        """Read the indexes' state again on next use (another process may have changed it)."""
+        self._index_generation = None
+        self._spec_cache = None
+        self._vector_count = None
+
     # semantic search ---------------------------------------------------------------------------
+
+    @property
+    def semantic_enabled(self) -> bool:
+        """Whether semantic search is switched on and installed (it may not be ready yet)."""
+        backend = self.settings.embedder_backend
+        if backend == "auto":
+            return _installed("onnxruntime", "tokenizers")
+        return backend != "none"
 
     @property
     def semantic_backend(self) -> str | None:
         """The embedding backend in use, or None when semantic search is off or not installed."""
+        spec = self.embedder_spec()
+        return spec.backend if spec else None
+
+    def embedder_spec(self) -> EmbedderSpec | None:
+        """The embedder semantic search uses: the vector index's own once it exists, else the
+        settings' (None when semantic search is off). A setting that explicitly names another
+        embedder than the index's is an error, except in a rebuild that switches embedders."""
+        if self._spec_cache is None:
+            self._spec_cache = (self._resolve_spec(),)
+        return self._spec_cache[0]
+
+    def _resolve_spec(self) -> EmbedderSpec | None:
+        if not self.semantic_enabled:
+            return None
+        configured = EmbedderSpec(
+            resolve_backend(self.settings.embedder_backend), self.settings.embedder_model
+        )
+        indexed = self._indexed_spec()
+        if indexed is None or self._switching_embedder:
+            return configured
+        conflict = self._conflicting_setting(indexed)
+        if conflict:
+            raise SettingsError(
+                f"the vector index was built with {indexed.describe()}, but {conflict} asks for "
+                f"{configured.describe()}. Unset {conflict} to use the index's embedder, or run "
+                f"`papersift index --rebuild` with it set to embed every paper again with "
+                f"{configured.describe()}."
+            )
+        return indexed
+
+    def _indexed_spec(self) -> EmbedderSpec | None:
+        try:
+            meta = self.vector_index.meta()
+        except IndexError_:
+            return None
+        return EmbedderSpec.of_index(meta) if meta else None
+
+    def _conflicting_setting(self, indexed: EmbedderSpec) -> str | None:
+        """The setting that explicitly names another embedder than ``indexed``, if any."""
+        from papersift.embeddings.models import model_name
+
+        explicit = self.settings.model_fields_set
         backend = self.settings.embedder_backend
-        if backend == "auto":
-            return "onnx-int8" if _installed("onnxruntime", "tokenizers") else None
-        return None if backend == "none" else backend
+        if "embedder_backend" in explicit and backend != "auto" and backend != indexed.backend:
+            return "PAPERSIFT_EMBEDDER_BACKEND"
+        model = self.settings.embedder_model
+        if "embedder_model" in explicit and model_name(model) != model_name(indexed.model):
+            return "PAPERSIFT_EMBEDDER_MODEL"
+        return None
 
     def embedder(self) -> Embedder:
-        """The configured embedder, loaded on first use (once per process)."""
-        if self._embedder is None:
-            backend = self.semantic_backend
-            if backend is None:
-                raise SettingsError(
-                    "semantic search is off: install it with pip install 'papersift[semantic]' "
-                    "and leave PAPERSIFT_EMBEDDER_BACKEND at auto (or name a backend)"
-                )
+        """The embedder of ``embedder_spec()``, loaded on first use (once per process)."""
+        spec = self.embedder_spec()
+        if spec is None:
+            raise SettingsError(
+                "semantic search is off: install it with pip install 'papersift[semantic]' "
+                "and leave PAPERSIFT_EMBEDDER_BACKEND at auto (or name a backend)"
+            )
+        if self._embedder is None or self._embedder_loaded_for != spec:
             from papersift.embeddings import load_embedder
 
             self._embedder = load_embedder(
-                backend, self.settings.embedder_model, cache_dir=self.settings.models_dir
+                spec.backend, spec.model, cache_dir=self.settings.models_dir
             )
+            self._embedder_loaded_for = spec
         return self._embedder
+
+    def semantic_coverage(self) -> tuple[int, int]:
+        """(papers semantic search covers, papers stored)."""
+        return self.vector_count(), self.papers.count()
+
+    def vector_count(self) -> int:
+        """Papers in the vector index (0 without one), read once per ``refresh``."""
+        if self._vector_count is None:
+            try:
+                self._vector_count = len(self.vector_index) if self.semantic_enabled else 0
+            except IndexError_:
+                self._vector_count = 0
+        return self._vector_count
+
+    def semantic_ready(self) -> bool:
+        """Whether semantic search can answer now: switched on, with vectors to search."""
+        if self.dense is None or self.vector_count() == 0:
+            return False
+        try:
+            return self.embedder_spec() is not None
+        except SettingsError:
+            return False
 
     def _author_ids(self, filters: Filters) -> set[str]:
         return self.keyword_index.ids_matching(Filters(author=filters.author))
@@ -508,25 +619,112 @@ class Engine:
             rebuilt=since is None,
             seconds=time.perf_counter() - started,
         )
-        if semantic and self.semantic_backend is not None:
-            report.vector = self.index_vectors(rebuild=rebuild, progress=progress)
-        self._index_generation = None
+        self._forget_index_state()
+        if semantic and self.semantic_enabled:
+            try:
+                report.vector = self.index_vectors(rebuild=rebuild, progress=progress)
+            except LockBusy:
+                report.vector_busy = True
+        self._forget_index_state()
         return report
 
     def index_vectors(self, *, rebuild: bool = False, progress: bool = False) -> VectorReport:
-        """Embed new or changed papers and bring the vector index up to date."""
-        return update_vector_index(
-            self.papers,
-            self.embeddings,
-            self.embedder(),
-            self.vector_index,
-            rebuild=rebuild,
-            batch_size=self.settings.embed_batch_size,
-            exact_below=self.settings.vector_exact_below,
-            hnsw_m=self.settings.vector_hnsw_m,
-            hnsw_ef_construction=self.settings.vector_hnsw_ef_construction,
-            progress=progress,
+        """Embed new or changed papers, newest first, and bring the vector index up to date,
+        publishing as it goes (see ``papersift.indexes.vector_sync``).
+
+        One embedding run at a time per deployment: ``LockBusy`` when another process (a
+        server's background worker, another ``papersift index``) is embedding.
+        """
+        with deployment_lock(self.database, EMBEDDING_LOCK, lock_dir=self.settings.data_dir):
+            self._switching_embedder = rebuild
+            self._forget_index_state()
+            try:
+                embedder = self.embedder()
+                spec = self.embedder_spec()
+            finally:
+                self._switching_embedder = False
+            return update_vector_index(
+                self.papers,
+                self.embeddings,
+                embedder,
+                self.vector_index,
+                rebuild=rebuild,
+                batch_size=self.settings.embed_batch_size,
+                shape=IndexShape(
+                    exact_below=self.settings.vector_exact_below,
+                    m=self.settings.vector_hnsw_m,
+                    ef_construction=self.settings.vector_hnsw_ef_construction,
+                    embedder=spec.record() if spec else None,
+                ),
+                publishing=Publishing(
+                    self.settings.embed_publish_papers, self.settings.embed_publish_seconds
+                ),
+                on_progress=self._record_embedding_progress,
+                progress=progress,
+            )
+
+    def _record_embedding_progress(self, step: SyncProgress) -> None:
+        self._forget_index_state()
+        spec = self._embedder_loaded_for
+        write_info(
+            self.database,
+            EMBEDDING_STATUS,
+            {
+                "embedder": spec.describe() if spec else None,
+                "pending": step.total,
+                "done": step.done,
+                "embedded": step.embedded,
+                "seconds": round(step.seconds, 3),
+                "finished": step.finished,
+                "updated_at": self.clock().isoformat(),
+            },
         )
+        for listener in self.embedding_listeners:
+            listener()
+
+    def semantic_status(self) -> SemanticStatus:
+        """How far semantic search is: coverage, and the embedding run's rate and ETA."""
+        covered, total = self.semantic_coverage()
+        try:
+            spec = self.embedder_spec()
+            problem = None
+        except SettingsError as exc:
+            spec, problem = None, str(exc)
+        record = read_info(self.database, EMBEDDING_STATUS) or {}
+        return SemanticStatus.of(
+            enabled=self.semantic_enabled,
+            embedder=spec.describe() if spec else None,
+            covered=covered,
+            papers=total,
+            run=record,
+            now=self.clock(),
+            problem=problem,
+        )
+
+    def embed_in_background(self, stop: threading.Event, *, poll_seconds: float = 30.0) -> None:
+        """Keep semantic search up to date until ``stop`` is set: embed whatever is new when
+        this process holds the deployment's embedding lock, then look again every
+        ``poll_seconds`` (another process may hold the lock, or new papers may arrive)."""
+        while not stop.is_set():
+            try:
+                if self.semantic_enabled and self.pending_vector_updates():
+                    self.index_vectors()
+            except LockBusy:
+                pass  # another process embeds for the deployment
+            except (PapersiftError, OSError, ValueError) as exc:
+                log.warning("background embedding stopped for now: %s", exc)
+            stop.wait(poll_seconds)
+
+    def pending_vector_updates(self) -> bool:
+        """Whether papers are waiting for their vectors (or the vector index must be built)."""
+        spec = self.embedder_spec()
+        if spec is None:
+            return False
+        meta = self.vector_index.meta()
+        if meta is None:
+            return self.papers.count() > 0
+        indexed = self.vector_index.indexed_rev(self.papers.store_id(), str(meta.get("identity")))
+        return indexed is None or indexed < self.papers.max_rev()
 
     @property
     def dsi_dir(self) -> Path:
@@ -601,9 +799,53 @@ class Engine:
 
     @property
     def modes(self) -> list[str]:
-        """Search modes available now (the DSI ones once a model has been trained)."""
+        """Search modes that can answer now: keyword always, the semantic ones once vectors
+        exist (DSI's once a model has been trained)."""
+        ready = self.semantic_ready()
         untrained = self.dsi is not None and not self.dsi.ready()
-        return [mode for mode in self._retrievers if not (untrained and mode in DSI_MODES)]
+        return [
+            mode
+            for mode in self._retrievers
+            if mode == KEYWORD or (ready and not (untrained and mode in DSI_MODES))
+        ]
+
+    @property
+    def default_mode(self) -> str:
+        """Hybrid as soon as semantic search can answer, keyword before that."""
+        return "hybrid" if "hybrid" in self.modes else KEYWORD
+
+    def choose_mode(self, requested: str | None = None) -> ModeChoice:
+        """The mode that answers a search asked for in ``requested`` (any mode name or alias;
+        None or auto for the default), with a notice in plain words when semantic search
+        cannot answer yet, or covers only part of the papers. ValueError for an unknown name."""
+        wanted = canonical_mode(requested or DEFAULT)
+        if wanted == DEFAULT:
+            wanted = self.default_mode
+        available = self.modes
+        if wanted in available:
+            return ModeChoice(wanted, self._coverage_notice(wanted))
+        return ModeChoice(KEYWORD, self._unavailable_notice(wanted))
+
+    def _unavailable_notice(self, mode: str) -> str:
+        name = label(mode)
+        if mode in DSI_MODES and self.semantic_ready():
+            return f"{name} search needs a trained model (papersift dsi train); keyword results."
+        if not self.semantic_enabled:
+            return f"{name} search is not switched on here; showing keyword results."
+        covered, total = self.semantic_coverage()
+        return (
+            f"{name} search is not ready yet: semantic search is being built "
+            f"({covered:,} of {total:,} papers so far). Showing keyword results."
+        )
+
+    def _coverage_notice(self, mode: str) -> str | None:
+        if mode not in SEMANTIC_MODES:
+            return None
+        covered, total = self.semantic_coverage()
+        if covered >= total:
+            return None
+        rest = "; the others are found by their words" if mode != "dense" else ""
+        return f"Semantic search covers {covered:,} of {total:,} papers so far{rest}."
 
     def retriever(self, mode: str) -> Retriever:
         try:
@@ -621,7 +863,9 @@ class Engine:
     def search_hits(
         self, query: str, *, k: int = 10, filters: Filters | None = None, mode: str = "bm25"
     ) -> list[Hit]:
-        return self.retriever(mode).search(query, k, filters)
+        """Ranked hits in ``mode`` (see ``choose_mode``: a mode that cannot answer yet gives
+        keyword results instead of an error)."""
+        return self.retriever(self.choose_mode(mode).mode).search(query, k, filters)
 
     def search(
         self, query: str, *, k: int = 10, filters: Filters | None = None, mode: str = "bm25"

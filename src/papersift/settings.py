@@ -107,6 +107,25 @@ class Settings(BaseSettings):
     embed_batch_size: int = Field(
         default=32, ge=1, le=4096, description="Texts per embedding batch."
     )
+    embed_in_background: bool = Field(
+        default=True,
+        description=(
+            "papersift serve embeds new papers in the background (one worker per deployment, "
+            "newest papers first); turn off when papersift index runs from cron instead."
+        ),
+    )
+    embed_publish_papers: int = Field(
+        default=2_000,
+        ge=1,
+        le=1_000_000,
+        description="While embedding, make new vectors searchable after this many papers ...",
+    )
+    embed_publish_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=86_400,
+        description="... or after this many seconds, whichever comes first.",
+    )
     vector_exact_below: int = Field(
         default=20_000,
         ge=0,

@@ -345,11 +345,17 @@ def test_search_accepts_any_query_string(client: TestClient) -> None:
             assert response.status_code == 200, (path, query, response.text)
 
 
-def test_unavailable_search_modes_are_refused_clearly(client: TestClient) -> None:
-    for mode in ("dense", "hybrid"):
-        response = client.get(f"/api/search?q=graph&mode={mode}")
-        assert response.status_code == 400
-        assert "semantic search is off" in response.json()["error"]["message"]
+def test_modes_that_cannot_answer_give_keyword_results_with_a_notice(
+    client: TestClient,
+) -> None:
+    keyword = client.get("/api/search?q=graph&mode=keyword").json()
+    for mode in ("dense", "hybrid", "semantic"):
+        body = client.get(f"/api/search?q=graph&mode={mode}").json()
+        assert body["mode"] == "bm25" and body["modes"] == ["bm25"]
+        assert "not switched on" in body["notice"]
+        assert body["results"] == keyword["results"] and keyword["notice"] is None
+    page = client.get("/search?q=graph&mode=hybrid")
+    assert page.status_code == 200 and "not switched on" in page.text
     for path in ("/api/search?q=graph&mode=bogus", "/search?q=graph&mode=bogus"):
         assert 400 <= client.get(path).status_code < 500
 

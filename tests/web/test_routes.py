@@ -19,6 +19,8 @@ COVERED: dict[tuple[str, str], str] = {
     ("GET", "/feed"): "test_pages::test_feed_page_shows_what_the_api_returns",
     ("GET", "/trending"): "test_pages::test_trending_page_and_api_rank_recent_upvotes_first",
     ("GET", "/search"): "test_pages::test_search_page_shows_what_the_api_returns",
+    ("GET", "/status"): "test_status::test_status_page_shows_what_the_api_returns",
+    ("GET", "/api/status"): "test_status::test_status_page_shows_what_the_api_returns",
     ("GET", "/papers/{paper_id:path}"): "test_pages::test_paper_page_shows_what_the_api_returns",
     ("GET", "/bibtex/{paper_id:path}"): "test_pages::test_paper_bibtex_file",
     ("GET", "/authors/{name}"): "test_pages::test_author_page_shows_what_the_api_returns",

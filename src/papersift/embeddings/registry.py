@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import importlib.util
 import threading
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from papersift.embeddings.base import Embedder
 from papersift.errors import SettingsError
@@ -59,3 +61,35 @@ def _installed(module: str) -> bool:
         return importlib.util.find_spec(module) is not None
     except (ImportError, ValueError):  # ValueError: a module blocked with sys.modules[name] = None
         return False
+
+
+# The backend each identity suffix comes from (``Embedder.identity`` is "<model>:<suffix>").
+_IDENTITY_SUFFIXES = {"onnx-int8": "onnx-int8", "static": "static", "torch-fp32": "torch"}
+
+
+@dataclass(frozen=True, slots=True)
+class EmbedderSpec:
+    """Which embedder to load: a concrete backend and a model name or path."""
+
+    backend: str
+    model: str
+
+    def record(self) -> dict[str, str]:
+        """What a vector index records so that queries are embedded by the same embedder."""
+        return {"backend": self.backend, "model": self.model}
+
+    def describe(self) -> str:
+        return f"{self.model} ({self.backend})"
+
+    @classmethod
+    def of_index(cls, meta: dict[str, Any]) -> EmbedderSpec | None:
+        """The embedder a vector index was built with: its record, else read off its identity
+        (indexes built before the record existed); None when neither says."""
+        record = meta.get("embedder")
+        if isinstance(record, dict):
+            backend, model = record.get("backend"), record.get("model")
+            if backend in BACKENDS and isinstance(model, str) and model:
+                return cls(backend, model)
+        name, _, suffix = str(meta.get("identity") or "").rpartition(":")
+        backend = _IDENTITY_SUFFIXES.get(suffix)
+        return cls(backend, name) if backend and name else None

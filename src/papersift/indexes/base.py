@@ -66,6 +66,7 @@ class VectorSearchIndex(Protocol):
         m: int | None = ...,
         ef_construction: int | None = ...,
         progress: bool = ...,
+        embedder: dict[str, Any] | None = ...,
     ) -> None: ...
     def add(
         self,

@@ -148,6 +148,7 @@ class DatabaseVectorIndex:
         ef_construction: int | None = None,
         ef_search: int = DEFAULT_EF_SEARCH,
         progress: bool = False,
+        embedder: dict[str, Any] | None = None,
     ) -> None:
         """Replace the index with these vectors, in one transaction (searches see the old index
         until it commits); an HNSW graph with ``m`` links per node (default ``DEFAULT_M``), built
@@ -160,6 +161,7 @@ class DatabaseVectorIndex:
         meta: dict[str, Any] = {
             "format": FORMAT_VERSION,
             "identity": identity,
+            "embedder": embedder,
             "dimension": dimension,
             "metric": "cosine",
             "kind": kind,

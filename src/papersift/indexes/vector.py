@@ -227,6 +227,7 @@ class VectorIndex:
         ef_construction: int | None = None,
         ef_search: int = DEFAULT_EF_SEARCH,
         progress: bool = False,
+        embedder: dict[str, Any] | None = None,
     ) -> None:
         """Replace the index with these vectors (one row per id, normalised here).
 
@@ -242,6 +243,7 @@ class VectorIndex:
         meta: dict[str, Any] = {
             "format": FORMAT_VERSION,
             "identity": identity,
+            "embedder": embedder,
             "dimension": int(vectors.shape[1]),
             "metric": METRIC,
             "kind": kind,

@@ -77,6 +77,11 @@ def search(
     )  # fmt: skip
 
 
+@router.get("/status", tags=["site"], summary="What the site can do now (page: /status)")
+def status(who: VisitorDep) -> models.StatusView:
+    return views.status(who)
+
+
 @router.get("/papers/{paper_id:path}", tags=["papers"], summary="A paper (page: /papers/{id})")
 def paper(who: VisitorDep, paper_id: str) -> models.PaperDetail:
     return views.paper(who, paper_id)

@@ -16,7 +16,11 @@ from papersift.web.views import Visitor
 _ALLOWED_PARAMS: dict[int, frozenset[str]] = {}
 # Every search mode there is; those the engine does not offer (semantic search off) are refused
 # with the reason by the engine, anything else by validation (never a 500).
-SearchMode = Literal["bm25", "dense", "hybrid", "dsi", "hybrid-dsi"]
+# Every name of a search mode (see papersift.retrieval.modes): a mode that cannot answer yet
+# gives keyword results with a notice, never an error.
+SearchMode = Literal[
+    "auto", "keyword", "semantic", "bm25", "dense", "hybrid", "dsi", "hybrid-dsi"
+]
 # Ids are 64-bit integers in the store: a larger number is refused here (it would overflow there).
 MAX_ID = 2**63 - 1
 CollectionId = Annotated[int, Path(ge=-MAX_ID, le=MAX_ID)]

@@ -28,6 +28,13 @@ STATUS: list[tuple[type[errors.PapersiftError], int, str]] = [
     (errors.IndexError_, 503, "index_unavailable"),
     (errors.StoreError, 503, "store_unavailable"),
 ]
+PUBLIC_MESSAGES = {
+    "index_unavailable": (
+        "the search index is being built or repaired; try again in a minute (the site's "
+        "operator sees the details in the server log and in papersift stats)"
+    ),
+    "store_unavailable": "the database cannot be reached right now; try again in a minute",
+}
 _HTTP_CODES = {
     400: "bad_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
     405: "method_not_allowed", 413: "too_large", 422: "invalid_input", 429: "rate_limited",
@@ -87,9 +94,12 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = None
         if isinstance(error, errors.RateLimitedError):
             headers = {"Retry-After": str(error.retry_after)}
+        message = str(error)
         if status >= 500:
             log.warning("%s %s: %s", request.method, request.url.path, error)
-        return error_response(request, status, code, str(error), headers=headers)
+            # The detail (file paths, server names) is for the operator's log, not visitors.
+            message = PUBLIC_MESSAGES.get(code, message)
+        return error_response(request, status, code, message, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, error: RequestValidationError) -> Response:

@@ -92,10 +92,11 @@ def search(
 ) -> Response:
     engine = engine_of(request)
     checked = views.check_category(category)
-    views.check_mode(engine, mode)
+    answering = views.check_mode(engine, mode)
     views.check_day(since, "since")
     filters = Filters(categories=(checked,) if checked else (), since=since)
-    found = [result.paper for result in engine.search(q, k=FEED_SIZE, filters=filters, mode=mode)]
+    results = engine.search(q, k=FEED_SIZE, filters=filters, mode=answering)
+    found = [result.paper for result in results]
     found.sort(key=lambda p: (p.display_date or date.min, p.id), reverse=True)
     return respond(
         request,

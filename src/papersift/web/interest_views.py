@@ -244,7 +244,7 @@ def save_search(
     query = _plain(query.strip(), "a query")
     if not 1 <= len(query) <= 500:
         raise InvalidInputError("a saved search needs a query of 1 to 500 characters")
-    views.check_mode(engine, mode)
+    mode = views.check_mode(engine, mode)
     views.check_day(since, "since")
     views.check_day(until, "until")
     try:

@@ -87,8 +87,13 @@ class SearchItem(BaseModel):
 
 class SearchView(BaseModel):
     query: str
-    mode: str
-    modes: list[str]
+    mode: str = Field(description="The mode that answered (notice says why, if not the one asked).")
+    modes: list[str] = Field(description="The modes that can answer now.")
+    notice: str | None = Field(
+        default=None,
+        description="About the mode, in plain words: semantic search not ready yet, or covering "
+        "only part of the papers so far.",
+    )
     category: str | None
     since: dt.date | None
     until: dt.date | None
@@ -308,7 +313,7 @@ class SavedSearchIn(BaseModel):
 
     query: str = Field(min_length=1, max_length=500)
     name: str | None = Field(default=None, max_length=200, description="Default: the query.")
-    mode: Literal["bm25", "dense", "hybrid"] | None = None
+    mode: Literal["auto", "keyword", "semantic", "bm25", "dense", "hybrid"] | None = None
     category: str | None = Field(default=None, max_length=40)
     since: dt.date | None = None
     until: dt.date | None = None
@@ -325,3 +330,26 @@ class DigestSettingsIn(BaseModel):
         max_length=4,
         description="Default: every section.",
     )
+
+
+class SemanticOut(BaseModel):
+    enabled: bool = Field(description="Semantic search is switched on and installed.")
+    embedder: str | None = Field(description="The model and backend that embed papers and queries.")
+    papers: int
+    embedded: int = Field(description="Papers semantic search covers now.")
+    coverage: float = Field(description="embedded / papers, 0 to 1.")
+    embedding_running: bool = Field(description="An embedding run is adding papers now.")
+    papers_per_second: float | None
+    eta_seconds: int | None = Field(description="Time until every paper is covered, if running.")
+    updated_at: str | None = Field(description="When the embedding run last reported.")
+    summary: str = Field(description="The same in one plain sentence.")
+
+
+class StatusView(BaseModel):
+    """What this deployment can do right now."""
+
+    papers: int
+    keyword_indexed: int = Field(description="Papers keyword search covers.")
+    modes: list[str] = Field(description="Search modes that can answer now.")
+    default_mode: str
+    semantic: SemanticOut

@@ -165,8 +165,13 @@ def search_page(
     return cached(request, who, build)
 
 
+@router.get("/status")
+def status_page(request: Request, who: VisitorDep) -> Response:
+    return render(request, "status.html", view=views.status(who))
+
+
 def default_mode(who: Visitor) -> str:
-    return "hybrid" if "hybrid" in who.engine.modes else "bm25"
+    return who.engine.default_mode
 
 
 @router.get("/papers/{paper_id:path}")

@@ -54,13 +54,12 @@ def check_category(category: str | None) -> str | None:
 
 
 def check_mode(engine: Engine, mode: str) -> str:
-    """``mode`` if this deployment offers it, else an error saying why (unknown or switched off)."""
-    if mode not in engine.modes:
-        try:
-            engine.retriever(mode)
-        except ValueError as exc:
-            raise InvalidInputError(str(exc)) from None
-    return mode
+    """The mode that answers for ``mode`` now (keyword while semantic search cannot answer);
+    an error for a name that is no mode."""
+    try:
+        return engine.choose_mode(mode).mode
+    except ValueError as exc:
+        raise InvalidInputError(str(exc)) from None
 
 
 EARLIEST_DAY = date(1900, 1, 1)
@@ -189,7 +188,11 @@ def search(
 ) -> models.SearchView:
     engine = visitor.engine
     query = query.strip()
-    check_mode(engine, mode)
+    try:
+        choice = engine.choose_mode(mode)
+    except ValueError as exc:
+        raise InvalidInputError(str(exc)) from None
+    mode = choice.mode
     check_day(since, "since")
     check_day(until, "until")
     try:
@@ -204,9 +207,9 @@ def search(
     check_page(page)
     if not query:
         return models.SearchView(
-            query="", mode=mode, modes=engine.modes, category=filters.categories[0]
-            if filters.categories else None, since=since, until=until, author=filters.author,
-            page=1, pages=1, total=0, results=[],
+            query="", mode=mode, modes=engine.modes, notice=choice.notice,
+            category=filters.categories[0] if filters.categories else None, since=since,
+            until=until, author=filters.author, page=1, pages=1, total=0, results=[],
         )  # fmt: skip
     if mode == "bm25":  # the index counts the matches (to COUNT_LIMIT): fetch up to this page
         total = engine.keyword_index.count(query, filters, at_most=COUNT_LIMIT)
@@ -233,6 +236,7 @@ def search(
         query=query,
         mode=mode,
         modes=engine.modes,
+        notice=choice.notice,
         category=filters.categories[0] if filters.categories else None,
         since=since,
         until=until,
@@ -361,4 +365,20 @@ def collection(visitor: Visitor, collection_id: int) -> models.CollectionDetail:
         owner=view.owner_name,
         mine=visitor.user is not None and visitor.user.id == view.collection.user_id,
         items=items,
+    )
+
+
+# status ----------------------------------------------------------------------------------------
+
+
+def status(visitor: Visitor) -> models.StatusView:
+    engine = visitor.engine
+    semantic = engine.semantic_status()
+    keyword = engine.keyword_index.meta() or {}
+    return models.StatusView(
+        papers=semantic.papers,
+        keyword_indexed=int(keyword.get("documents", 0)),
+        modes=engine.modes,
+        default_mode=engine.default_mode,
+        semantic=models.SemanticOut(**semantic.to_dict()),
     )
