@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 CORPUS ?= ../shared/data/arxiv-sample.jsonl.gz
+PORT ?= 8000
+HOST ?= 127.0.0.1
 
-.PHONY: install demo test lint bench bench-quick clean
+.PHONY: install install-demo demo test lint bench bench-quick clean
 
 $(BIN)/.installed: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -15,9 +17,23 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
-demo: install  ## ingest the corpus into the default data dir and serve the website
+# The demo needs papersift with semantic search only: no test or benchmark tools, no compiler.
+$(BIN)/.demo-installed: pyproject.toml
+	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	@echo "papersift: installing into $(VENV) with semantic search (a few minutes the first time)"
+	@$(BIN)/python -m pip install --progress-bar on -e '.[semantic]' \
+		| grep -v -e '^Requirement already satisfied' -e '^Looking in' -e 'is ignored' || true
+	@$(BIN)/python -c "import papersift.engine"  # fail here, not later, if the install did
+	@touch $@
+
+install-demo: $(BIN)/.demo-installed
+
+demo: install-demo  ## ingest the sample and serve it at once; semantic search grows meanwhile
+	@$(BIN)/python -c "import socket; s = socket.socket(); \
+		s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('$(HOST)', $(PORT)))" \
+		2>/dev/null || { echo "papersift: port $(PORT) is in use; try make demo PORT=8001"; exit 1; }
 	$(BIN)/papersift ingest $(CORPUS)
-	$(BIN)/papersift serve
+	$(BIN)/papersift serve --host $(HOST) --port $(PORT)
 
 test: install  ## the whole test suite, its engine and web tests again on PostgreSQL, lint, types
 	$(BIN)/ruff check src tests bench

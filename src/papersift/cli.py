@@ -176,6 +176,7 @@ def embed(ctx: click.Context, watch: bool, poll: float) -> None:
     """
     from papersift.store.locks import LockBusy
 
+    _show_own_log_lines()
     with _engine(ctx) as engine:
         if not engine.semantic_enabled:
             raise click.ClickException(
@@ -193,6 +194,22 @@ def embed(ctx: click.Context, watch: bool, poll: float) -> None:
             sys.exit(EXIT_TEMPORARY)
         except KeyboardInterrupt:
             click.echo("embedding stopped; what was published stays searchable", err=True)
+
+
+def _show_own_log_lines() -> None:
+    """papersift's own log lines (e.g. "exporting the embedding model once") on stderr; other
+    libraries' warnings are for a debugging session, not for users."""
+    import logging
+    import warnings
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("papersift: %(message)s"))
+    own = logging.getLogger("papersift")
+    own.addHandler(handler)
+    own.setLevel(logging.INFO)
+    own.propagate = False
+    logging.getLogger().setLevel(logging.ERROR)
+    warnings.simplefilter("ignore")
 
 
 class _ProgressLine:
@@ -532,13 +549,15 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
     os.environ["PAPERSIFT_DATA_DIR"] = str(settings.data_dir)  # worker processes read settings
     worker = _start_embedding_worker(settings, semantic)
     click.echo(f"papersift is serving {papers:,} papers at http://{host}:{port}", err=True)
-    click.echo(f"papersift: {semantic.sentence()}", err=True)
-    if worker is not None:
+    if worker is not None and not semantic.complete:
         click.echo(
-            "papersift: embedding runs in the background, newest papers first; "
-            "it prints its progress here, and /status shows it",
+            f"papersift: keyword search works now; semantic search covers {semantic.covered:,} "
+            f"of {papers:,} papers and grows in the background, newest papers first (progress "
+            f"and time left are printed here and shown at http://{host}:{port}/status)",
             err=True,
         )
+    else:
+        click.echo(f"papersift: {semantic.sentence()}", err=True)
     click.echo(f"papersift: from another terminal: {_command_name()} search 'your words'", err=True)
     try:
         uvicorn.run(
