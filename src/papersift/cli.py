@@ -601,10 +601,12 @@ def _start_embedding_worker(settings: Settings, semantic: SemanticStatus) -> Any
     if not settings.embed_in_background or not semantic.enabled:
         return None
     command = [sys.executable, "-m", "papersift", "--data-dir", str(settings.data_dir)]
+    quiet = {"TRANSFORMERS_VERBOSITY": "error", "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
     return subprocess.Popen(
         [*command, "embed", "--watch"],
         preexec_fn=lambda: os.nice(10),  # the website's requests come first
         stdin=subprocess.DEVNULL,
+        env={**os.environ, **quiet},
     )
 
 
