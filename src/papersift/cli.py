@@ -283,6 +283,7 @@ def search(
     """Search the papers. Without QUERY, opens an interactive prompt."""
     filters = _filters(category, since, until, author)
     with _engine(ctx) as engine:
+        engine.embedder_spec()  # a setting that contradicts the vector index is an error here
         stale = engine.pending_index_updates()
         if stale:
             click.echo("note: the index is behind the store; run `papersift index`", err=True)
@@ -356,6 +357,7 @@ def similar(
     """Papers similar to PAPER_ID (several ids: more like these)."""
     filters = _filters(category, since, until, None)
     with _engine(ctx) as engine:
+        engine.embedder_spec()  # a setting that contradicts the vector index is an error here
         results = engine.similar(
             list(paper_ids), k=k, filters=filters, sort="recent" if recent else "relevance"
         )

@@ -832,6 +832,10 @@ class Engine:
             return f"{name} search needs a trained model (papersift dsi train); keyword results."
         if not self.semantic_enabled:
             return f"{name} search is not switched on here; showing keyword results."
+        try:
+            self.embedder_spec()
+        except SettingsError:
+            return f"{name} search is unavailable until the site's settings are fixed; keyword results"
         covered, total = self.semantic_coverage()
         return (
             f"{name} search is not ready yet: semantic search is being built "
