@@ -13,6 +13,11 @@ import orjson
 # arXiv's most revised papers have a few dozen versions; anything larger is a damaged record
 # (and numbers from 2**63 up cannot be stored at all).
 MAX_VERSION = 9_999
+# The dates papersift takes (submission, update, listing, version dates). The keyword index
+# (tantivy) holds dates from 1677-09-21 to 2262-04-11 only, and scholarly papers begin in the
+# 1660s; a date outside these bounds is a damaged record, refused when read.
+EARLIEST_DATE = date(1800, 1, 1)
+LATEST_DATE = date(2199, 12, 31)
 
 
 @dataclass(frozen=True, slots=True)

@@ -231,6 +231,27 @@ def test_checked_refuses_a_paper_whose_version_cannot_be_stored() -> None:
         checked(Paper(id="2501.00001", title="T", version=2**63))
 
 
+# Dates the keyword index cannot hold (tantivy: 1677-09-21 to 2262-04-11) --------------------
+
+
+@pytest.mark.parametrize("day", ["2387-12-20", "0304-04-24", "1799-12-31", "2200-01-01"])
+def test_dates_out_of_range_are_refused(tmp_path: Path, day: str) -> None:
+    assert_skipped(one_kaggle(tmp_path, versions=[], update_date=day), "out of range")
+    assert_skipped(one_own(tmp_path, listed=day), "listed date")
+    created = f"{day}T10:00:00+00:00"
+    assert_skipped(one_own(tmp_path, versions=[{"version": 1, "created": created}]), "version 1")
+
+
+def test_dates_at_the_bounds_are_taken(tmp_path: Path) -> None:
+    record = one_own(tmp_path, submitted="1800-01-01", listed="2199-12-31")
+    assert isinstance(record, Paper)
+
+
+def test_an_abs_date_out_of_range_is_refused(tmp_path: Path) -> None:
+    record = one_abs(tmp_path, "Date: Mon, 2 Apr 2387 19:18:42 GMT   (443kb)")
+    assert_skipped(record, "out of range")
+
+
 # Other values a store cannot take --------------------------------------------------------------
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 
-from papersift.model import MAX_VERSION, Paper, Version
+from papersift.model import EARLIEST_DATE, LATEST_DATE, MAX_VERSION, Paper, Version
 from papersift.text import normalise_for_search
 
 MAX_TITLE_CHARS = 2_000
@@ -43,8 +43,9 @@ def checked(paper: Paper) -> Paper:
     """Return ``paper`` if the store can take it, else raise ``RecordError`` saying why.
 
     Every reader passes each paper through here last, so what reaches the store has a title, fits
-    the size limits, has version numbers from 1 to ``MAX_VERSION`` and timezone-aware version
-    dates, and holds no text a store refuses (NUL, lone surrogates). Test-collection documents
+    the size limits, has version numbers from 1 to ``MAX_VERSION``, dates from
+    ``EARLIEST_DATE`` to ``LATEST_DATE`` (timezone-aware ones for versions), and holds no text a
+    store refuses (NUL, lone surrogates). Test-collection documents
     (BEIR) may lack a title when they have text: many collections have untitled documents, and
     dropping them would change the collection.
     """
@@ -56,12 +57,24 @@ def checked(paper: Paper) -> Paper:
     if len(paper.authors) > MAX_AUTHORS:
         raise RecordError(f"{len(paper.authors)} authors; the limit is {MAX_AUTHORS}")
     check_version(paper.version, "version")
+    for name in ("submitted", "updated", "listed"):
+        _check_date(name, getattr(paper, name))
     for version in paper.versions:
         check_version(version.number, "versions: version")
-        if version.created is not None and version.created.utcoffset() is None:
-            raise RecordError(f"version {version.number} date has no timezone")
+        if version.created is not None:
+            if version.created.utcoffset() is None:
+                raise RecordError(f"version {version.number} date has no timezone")
+            _check_date(f"version {version.number}", version.created.date())
     _check_storable(paper)
     return paper
+
+
+def _check_date(name: str, value: date | None) -> None:
+    if value is not None and not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise RecordError(
+            f"{name} date {value.isoformat()} is out of range"
+            f" ({EARLIEST_DATE.isoformat()} to {LATEST_DATE.isoformat()})"
+        )
 
 
 def _check_length(name: str, value: str, limit: int) -> None:
