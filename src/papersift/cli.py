@@ -68,6 +68,7 @@ def _progress() -> bool:
 @click.pass_context
 def main(ctx: click.Context, data_dir: Path | None) -> None:
     """papersift: ingest research papers, search them, follow them."""
+    _show_own_log_lines()
     try:
         ctx.obj = {"settings": load_settings(data_dir=data_dir)}
     except PapersiftError as exc:
@@ -176,7 +177,6 @@ def embed(ctx: click.Context, watch: bool, poll: float) -> None:
     """
     from papersift.store.locks import LockBusy
 
-    _show_own_log_lines()
     with _engine(ctx) as engine:
         if not engine.semantic_enabled:
             raise click.ClickException(
@@ -202,9 +202,12 @@ def _show_own_log_lines() -> None:
     import logging
     import warnings
 
+    own = logging.getLogger("papersift")
+    if any(getattr(handler, "papersift_cli", False) for handler in own.handlers):
+        return
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("papersift: %(message)s"))
-    own = logging.getLogger("papersift")
+    handler.papersift_cli = True  # type: ignore[attr-defined]
     own.addHandler(handler)
     own.setLevel(logging.INFO)
     own.propagate = False
