@@ -87,6 +87,7 @@ def _watch_demo(clone: Path, data_dir: Path, port: int, timeout: float) -> dict[
     figures: dict[str, Any] = {"port": port}
     try:
         figures["first_search_s"] = _until_first_search(base, started, timeout, demo)
+        _say(f"first successful default-mode search after {figures['first_search_s']:.1f} s")
         figures |= _until_covered(base, started, timeout, demo)
         figures["embedding_s"] = figures["all_covered_s"] - figures["first_search_s"]
         figures["papers_per_s"] = figures["papers"] / max(figures["embedding_s"], 1e-9)
@@ -121,8 +122,10 @@ def _until_covered(base: str, started: float, timeout: float, demo: Any) -> dict
         now = time.monotonic() - started
         if embedded and first_vector is None:
             first_vector = now
+            _say(f"first vectors searchable after {now:.1f} s ({embedded:,} papers)")
         if embedded >= min(NEWEST, papers) and newest is None:
             newest = now
+            _say(f"newest {NEWEST:,} papers covered after {now:.1f} s")
         if papers and embedded >= papers:
             assert first_vector is not None
             return {
@@ -135,6 +138,10 @@ def _until_covered(base: str, started: float, timeout: float, demo: Any) -> dict
             }
         time.sleep(5 * POLL_SECONDS)
     raise SystemExit("embedding did not finish before the timeout")
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
 
 
 def _print(figures: dict[str, Any]) -> None:
