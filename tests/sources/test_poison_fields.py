@@ -6,11 +6,14 @@ field helper and through every reader that takes the field.
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from papersift.model import MAX_VERSION, Paper
 from papersift.sources import Malformed
@@ -19,6 +22,7 @@ from papersift.sources._fields import (
     checked,
     parse_email_date,
     parse_iso_datetime,
+    split_authors,
     version_number,
 )
 from papersift.sources.abs import read_abs
@@ -273,3 +277,35 @@ def test_oai_complete_list_size_that_is_not_a_number(size: str) -> None:
     page = parse_oai_response(xml, "page")
     assert (page.resumption_token, page.complete_list_size) == ("t|1", None)
     assert all(isinstance(r, Paper) for r in page.records)
+
+
+# Deeply nested affiliations ---------------------------------------------------------------------
+
+
+def _parentheses_removed_the_old_way(text: str) -> str:
+    """What split_authors did before: remove innermost groups until none is left (quadratic)."""
+    import re
+
+    while True:
+        without = re.sub(r"\([^()]*\)", " ", text)
+        if without == text:
+            return text
+        text = without
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="()ab ,", max_size=40))
+def test_affiliations_are_dropped_as_before(text: str) -> None:
+    from papersift.sources._fields import _without_parentheses
+
+    assert _without_parentheses(text) == _parentheses_removed_the_old_way(text)
+
+
+def test_deeply_nested_parentheses_take_linear_time() -> None:
+    depth = 1_000_000  # a 4 MB line; the old way took hours
+    started = time.perf_counter()
+    assert split_authors("A. One " + "(" * depth + "x" + ")" * depth + ", B. Two") == (
+        "A. One",
+        "B. Two",
+    )
+    assert time.perf_counter() - started < 5
