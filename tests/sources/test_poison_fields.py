@@ -309,3 +309,9 @@ def test_deeply_nested_parentheses_take_linear_time() -> None:
         "B. Two",
     )
     assert time.perf_counter() - started < 5
+
+
+def test_a_huge_id_is_reported_briefly(tmp_path: Path) -> None:
+    record = one_kaggle(tmp_path, id="2501.00001" + "9" * 1_000_000)
+    assert_skipped(record, "not an arXiv id: '2501.000019999")
+    assert isinstance(record, Malformed) and len(record.reason) < 100

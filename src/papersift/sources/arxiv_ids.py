@@ -36,6 +36,7 @@ _OLD_STYLE = (
     r"(?P<archive>[a-z]+(?:-[a-z]+)?)(?:\.[A-Za-z]{2,}(?:-[a-z]{2,})?)?"
     r"/(?P<old_number>(?P<old_yymm>\d{4})\d{3})"
 )
+_MAX_CHARS = 200  # the longest spelling (an abs URL of an old-style id) is under 60
 _ID = re.compile(rf"(?:{_NEW_STYLE}|{_OLD_STYLE})(?:v(?P<version>[1-9]\d{{0,3}}))?(?:\.pdf)?/?")
 
 
@@ -47,9 +48,10 @@ def normalise_arxiv_id(raw: str) -> tuple[str, int | None]:
     Raises ``InvalidIdError`` for anything else.
     """
     text = raw.strip()
-    match = _ID.fullmatch(_PREFIX.sub("", text, count=1))
+    match = _ID.fullmatch(_PREFIX.sub("", text, count=1)) if len(text) <= _MAX_CHARS else None
     if match is None or not _plausible(match):
-        raise InvalidIdError(f"not an arXiv id: {raw!r}")
+        shown = raw if len(raw) <= 60 else raw[:60] + "..."  # a bad id may be megabytes long
+        raise InvalidIdError(f"not an arXiv id: {shown!r}")
     version = match.group("version")
     if match.group("archive"):
         paper_id = f"{match.group('archive')}/{match.group('old_number')}"

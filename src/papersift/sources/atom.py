@@ -79,7 +79,7 @@ def _record(entry: etree._Element, label: str, number: int) -> Record:
 def _paper(entry: etree._Element) -> Paper:
     entry_id = clean_text(child_text(entry, "id"))
     if _API_ERROR in entry_id:
-        summary = " ".join((child_text(entry, "summary") or "unknown error").split())
+        summary = " ".join((child_text(entry, "summary") or "unknown error").split())[:500]
         raise RecordError(f"arXiv API error: {summary}")
     if not entry_id:
         raise RecordError("missing id")

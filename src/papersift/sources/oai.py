@@ -45,6 +45,7 @@ from papersift.sources._xml import (
 from papersift.sources.arxiv_ids import normalise_arxiv_id
 
 _NO_RECORDS = "noRecordsMatch"
+_MAX_MESSAGE_CHARS = 500  # of an OAI error's text kept for messages
 _COUNT = re.compile(r"[0-9]{1,15}")  # str.isdigit() takes "²", which int() refuses
 
 
@@ -125,7 +126,8 @@ def _error(root: etree._Element) -> tuple[str | None, str | None]:
     element = next((e for e in children(root) if local_name(e) == "error"), None)
     if element is None:
         return None, None
-    return element.get("code") or "unknown", optional_text(element_text(element))
+    message = optional_text(element_text(element)[:_MAX_MESSAGE_CHARS])
+    return (element.get("code") or "unknown")[:_MAX_MESSAGE_CHARS], message
 
 
 def _record(element: etree._Element, label: str, number: int) -> Record | None:
