@@ -821,6 +821,8 @@ class Engine:
         wanted = canonical_mode(requested or DEFAULT)
         if wanted == DEFAULT:
             wanted = self.default_mode
+            if wanted == KEYWORD and self.semantic_enabled:
+                return ModeChoice(KEYWORD, self._building_notice())
         available = self.modes
         if wanted in available:
             return ModeChoice(wanted, self._coverage_notice(wanted))
@@ -835,11 +837,25 @@ class Engine:
         try:
             self.embedder_spec()
         except SettingsError:
-            return f"{name} search is unavailable until the site's settings are fixed; keyword results"
+            return f"{name} search is unavailable until the site's settings are fixed: keywords"
         covered, total = self.semantic_coverage()
         return (
             f"{name} search is not ready yet: semantic search is being built "
             f"({covered:,} of {total:,} papers so far). Showing keyword results."
+        )
+
+    def _building_notice(self) -> str | None:
+        """While semantic search has no vectors yet: what the default (keyword) search is."""
+        try:
+            self.embedder_spec()
+        except SettingsError:
+            return None
+        covered, total = self.semantic_coverage()
+        if not total:
+            return None
+        return (
+            f"Semantic search is being built ({covered:,} of {total:,} papers so far); "
+            "until then, searches match words."
         )
 
     def _coverage_notice(self, mode: str) -> str | None:
