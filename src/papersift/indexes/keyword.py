@@ -77,6 +77,15 @@ def _schema() -> Any:
     return builder.build()
 
 
+def _directory_identity(path: Path) -> tuple[int, int] | None:
+    """Which directory ``path`` names now (it changes when a rebuilt index is switched in)."""
+    try:
+        found = path.stat()
+    except FileNotFoundError:
+        return None
+    return found.st_dev, found.st_ino
+
+
 def _as_datetime(day: Any) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
@@ -104,6 +113,7 @@ class KeywordIndex:
         self.boosts = dict(boosts or DEFAULT_BOOSTS)
         self._index: Any = None
         self._meta_stamp: int | None = None
+        self._directory: tuple[int, int] | None = None
         text = _text_analyzer()
         self._analyzers = {"title": text, "abstract": text, "authors": _name_analyzer()}
 
@@ -142,17 +152,27 @@ class KeywordIndex:
             index.register_tokenizer(TEXT_ANALYZER, _text_analyzer())
             index.register_tokenizer(NAME_ANALYZER, _name_analyzer())
             self._index = index
+            self._directory = _directory_identity(self.path)
         return self._index
 
     def refresh(self) -> None:
         """See commits made since opening, also by other processes (servers call this often:
-        it only reloads when the metadata file, written after every commit, has changed)."""
+        it only reloads when the metadata file, written after every commit, has changed), and
+        a rebuilt index put in place of this one (see ``papersift.indexes.swap``)."""
         if self._index is None:
+            return
+        if _directory_identity(self.path) != self._directory:
+            self.reopen()
             return
         stamp = meta_stamp(self.path)
         if stamp != self._meta_stamp:
             self._index.reload()
             self._meta_stamp = stamp
+
+    def reopen(self) -> None:
+        """Forget the open index: the next use opens the directory again."""
+        self._index = None
+        self._meta_stamp = None
 
     # writing -----------------------------------------------------------------------------------
 
