@@ -5,7 +5,12 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from papersift.errors import InvalidIdError
-from papersift.sources.arxiv_ids import OLD_ARCHIVES, is_arxiv_id, normalise_arxiv_id
+from papersift.sources.arxiv_ids import (
+    OLD_ARCHIVES,
+    canonical_arxiv_id,
+    is_arxiv_id,
+    normalise_arxiv_id,
+)
 
 
 @pytest.mark.parametrize(
@@ -78,3 +83,91 @@ def test_garbage_raises_only_invalid_id_error(raw: str) -> None:
     assume(not is_arxiv_id(raw))
     with pytest.raises(InvalidIdError):
         normalise_arxiv_id(raw)
+
+
+# canonical_arxiv_id: every spelling people copy, never an exception ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2504.21650v1", "2504.21650"),
+        ("arXiv:2504.21650", "2504.21650"),
+        ("arXiv: 2504.21650v2", "2504.21650"),
+        ("arXiv 2504.21650", "2504.21650"),
+        ("https://arxiv.org/abs/2504.21650v2", "2504.21650"),
+        ("https://arxiv.org/pdf/2504.21650", "2504.21650"),
+        ("https://arxiv.org/pdf/2504.21650v3.pdf", "2504.21650"),
+        ("https://arxiv.org/html/2504.21650v2", "2504.21650"),
+        ("https://arxiv.org/html/2504.21650v2/#S3", "2504.21650"),
+        ("https://arxiv.org/abs/2504.21650?context=cs.CL", "2504.21650"),
+        ("https://www.arxiv.org/abs/2504.21650", "2504.21650"),
+        ("arxiv.org/abs/2504.21650", "2504.21650"),
+        ("https:/arxiv.org/abs/2504.21650", "2504.21650"),  # slashes merged by a proxy
+        ("https://ar5iv.labs.arxiv.org/html/2504.21650", "2504.21650"),
+        ("https://doi.org/10.48550/arXiv.2504.21650", "2504.21650"),
+        ("10.48550/arXiv.2504.21650", "2504.21650"),
+        ("arXiv:2504.21650v1 [cs.CL]", "2504.21650"),
+        ("(arXiv:2504.21650).", "2504.21650"),
+        ("<https://arxiv.org/abs/2504.21650>", "2504.21650"),
+        ("\t 2504.21650 \n", "2504.21650"),
+        ("hep-th/9901001v2", "hep-th/9901001"),
+        ("arXiv:hep-th/9901001", "hep-th/9901001"),
+        ("https://arxiv.org/abs/math.GT/0309136v1", "math/0309136"),
+        ("https://arxiv.org/pdf/cond-mat/0101001v3.pdf", "cond-mat/0101001"),
+    ],
+)
+def test_canonical_id_of_copied_spellings(raw: str, expected: str) -> None:
+    assert canonical_arxiv_id(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "", "  ", "attention is all you need", "2504.21650 extra", "2504.2165", "arXiv:",
+        "https://arxiv.org/abs/", "https://example.org/abs/2504.21650", "seed-fde0b046e9",
+        "scifact:42", "10.1000/arXiv.2504.21650", "2504.21650?x", "x" * 10_000,
+    ],
+)  # fmt: skip
+def test_canonical_id_of_anything_else_is_none(raw: str) -> None:
+    assert canonical_arxiv_id(raw) is None
+
+
+VERSIONS = st.one_of(st.just(""), st.integers(1, 99).map(lambda v: f"v{v}"))
+SPELLINGS = st.sampled_from(
+    [
+        "{id}{v}", "arXiv:{id}{v}", "arxiv:{id}{v}", "ARXIV:{id}{v}", "arXiv: {id}{v}",
+        "arXiv {id}{v}", "oai:arXiv.org:{id}", "https://arxiv.org/abs/{id}{v}",
+        "http://arxiv.org/abs/{id}{v}", "https://www.arxiv.org/abs/{id}{v}",
+        "https://export.arxiv.org/abs/{id}{v}", "arxiv.org/abs/{id}{v}",
+        "https://arxiv.org/pdf/{id}{v}", "https://arxiv.org/pdf/{id}{v}.pdf",
+        "https://arxiv.org/html/{id}{v}", "https://arxiv.org/html/{id}{v}/",
+        "https://arxiv.org/abs/{id}{v}?context=cs", "https://arxiv.org/html/{id}{v}#S2",
+        "https://doi.org/10.48550/arXiv.{id}", "arXiv:{id}{v} [cs.CL]", "({id}{v})",
+    ]
+)  # fmt: skip
+SPACE = st.text(" \t\n\r", max_size=3)
+
+
+@settings(max_examples=400)
+@given(st.one_of(NEW_IDS, OLD_IDS), VERSIONS, SPELLINGS, SPACE, SPACE)
+def test_every_spelling_round_trips_to_the_canonical_id(
+    paper_id: str, version: str, spelling: str, before: str, after: str
+) -> None:
+    raw = before + spelling.format(id=paper_id, v=version) + after
+    assert canonical_arxiv_id(raw) == paper_id
+    assert canonical_arxiv_id(paper_id) == paper_id
+
+
+@settings(max_examples=500)
+@given(st.one_of(st.text(max_size=80), st.binary(max_size=40).map(lambda b: b.decode("latin-1"))))
+def test_junk_gives_none_never_an_exception(raw: str) -> None:
+    found = canonical_arxiv_id(raw)
+    assert found is None or canonical_arxiv_id(found) == found
+
+
+@settings(max_examples=300)
+@given(st.one_of(NEW_IDS, OLD_IDS), st.from_regex(r"[A-Za-z0-9]{1,8}", fullmatch=True))
+def test_an_id_with_a_word_beside_it_is_not_an_id(paper_id: str, word: str) -> None:
+    assert canonical_arxiv_id(f"{paper_id} {word}") is None
+    assert canonical_arxiv_id(f"{word} {paper_id}") is None or word.lower() == "arxiv"

@@ -33,11 +33,65 @@ SEARCH_FIELDS = ("title", "abstract", "authors")
 # short titles get large length-normalised scores.
 DEFAULT_BOOSTS = {"title": 0.5, "abstract": 1.0, "authors": 1.0}
 _OPERATOR_WORDS = re.compile(r"\b(AND|OR|NOT|IN|TO)\b")
-# Anything tantivy's query parser would read as syntax: quotes, fields, grouping, boosts, fuzzy and
-# prefix marks, required/excluded terms, ranges and operator words.
-_QUERY_SYNTAX = re.compile(r'["():^~*+\[\]{}!\\]|(?:^|\s)-|\b(?:AND|OR|NOT|IN|TO)\b')
+# What makes a query go to tantivy's query parser: a "quoted phrase" (quotes in pairs), a known
+# field (title:...), the operator words AND, OR, NOT, or a word marked required (+) or excluded
+# (-). Anything else is plain words, whatever punctuation it holds: "(", ":" or " - " in a
+# pasted title must not change what the query means.
+_FIELD = re.compile(r"(?:^|[\s(+-])(?:title|abstract|authors|categories|date|id):(?=\S)")
+_OPERATOR = re.compile(r"(?:^|[\s(])(?:AND|OR|NOT)(?=[\s(\"+-])")
+_MARKED = re.compile(r"(?:^|[\s(])[-+](?=[^\W\d_]|[\"(])")  # not -5 or +1.5
 _NON_WORD = re.compile(r"[^\w\s]+")
 _WORD = re.compile(r"\w+")
+_TOKEN = re.compile(r"[^\W_]+")  # what the simple tokenizer keeps: runs of letters and digits
+# Outside quotes, a bare word of a parsed query (not an operator, a field or a marked term).
+_PARSED_PART = re.compile(r'\S*"[^"]*"\S*|\S+')
+_OPERATORS = frozenset({"AND", "OR", "NOT"})
+# Function words, dropped from plain-word queries (and outside the phrases of parsed ones). The
+# index keeps them, so phrases still match them; a query of nothing but function words keeps
+# them all. In the authors field a function word typed with a capital (Kaiming He, Dong An)
+# is kept: it may be a name. Words in capitals are never dropped (IT, US: acronyms), nor is "i"
+# (type I, phase I). Chosen on the SciFact train split and bench.query_kinds.
+STOPWORDS = frozenset(
+    {
+        "a", "about", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be",
+        "because", "been", "being", "both", "but", "by", "can", "could", "did", "do", "does",
+        "doing", "each", "for", "from", "had", "has", "have", "having", "he", "her", "here",
+        "hers", "herself", "him", "himself", "his", "how", "if", "in", "into", "is", "it",
+        "its", "itself", "may", "me", "might", "must", "my", "myself", "no", "nor", "not", "of",
+        "on", "or", "our", "ours", "ourselves", "s", "shall", "she", "should", "so", "some",
+        "such", "than", "that", "the", "their", "theirs", "them", "themselves", "then", "there",
+        "these", "they", "this", "those", "through", "to", "was", "we", "were", "what",
+        "when", "where", "which", "while", "who", "whom", "whose", "why", "will", "with",
+        "would", "you", "your", "yours", "yourself", "yourselves",
+    }
+)  # fmt: skip
+
+
+def uses_syntax(query: str) -> bool:
+    """Whether ``query`` means to use query syntax (see ``_FIELD``, ``_OPERATOR``, ``_MARKED``):
+    only then does it go to the query parser."""
+    quotes = query.count('"')
+    return (
+        (quotes >= 2 and quotes % 2 == 0)
+        or bool(_FIELD.search(query))
+        or bool(_OPERATOR.search(query))
+        or bool(_MARKED.search(query))
+    )
+
+
+def is_stopword(word: str, *, keep_capitalised: bool = False) -> bool:
+    """Whether ``word`` is a function word to leave out of a query. Never a word in capitals
+    (IT, US, DO: acronyms); with ``keep_capitalised``, never one with any capital."""
+    if word.lower() not in STOPWORDS or (len(word) > 1 and word.isupper()):
+        return False
+    return not keep_capitalised or word.islower()
+
+
+def content_words(words: list[str], *, keep_capitalised: bool = False) -> list[str]:
+    """``words`` without function words (see ``is_stopword``); all of them when every one is
+    one. ``keep_capitalised`` keeps function words typed with a capital (names: He, An)."""
+    kept = [word for word in words if not is_stopword(word, keep_capitalised=keep_capitalised)]
+    return kept if kept else words
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +285,8 @@ class KeywordIndex:
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[KeywordHit]:
         """The ``k`` best BM25 matches of ``query`` (tantivy syntax, else plain words)."""
         index = self._open(create=False)
+        if k <= 0:
+            return []  # tantivy panics on a limit of 0
         text_query = self._text_query(index, query)
         if text_query is None:
             return []
@@ -284,28 +340,34 @@ class KeywordIndex:
 
     def _text_query(self, index: Any, query: str) -> Any | None:
         normalised = normalise_for_search(query)
-        if not _QUERY_SYNTAX.search(normalised):
+        if not uses_syntax(normalised):
             return self._words_query(index, normalised)
         try:
-            return index.parse_query(normalised, list(SEARCH_FIELDS), field_boosts=self.boosts)
+            return index.parse_query(
+                _without_stopwords(normalised), list(SEARCH_FIELDS), field_boosts=self.boosts
+            )
         except ValueError:
-            plain = _plain_words(normalised)
-            if not plain:
-                return None
-            return index.parse_query(plain, list(SEARCH_FIELDS), field_boosts=self.boosts)
+            return self._words_query(index, _plain_words(normalised))
 
     def _words_query(self, index: Any, text: str) -> Any | None:
-        """Plain words as one flat disjunction of (field, term) clauses.
+        """Plain words as one flat disjunction of (field, term) clauses, function words left
+        out (see ``STOPWORDS``).
 
         The query parser would nest one disjunction per word and read a hyphenated word as a
         phrase; the flat form scores every term in every field the same way (BM25 summed over
         clauses) and runs much faster on large indexes, where the nested unions and the phrase
         positions dominated the tail latency.
         """
+        words = _TOKEN.findall(text)
+        texts = {
+            "title": " ".join(content_words(words)),
+            "abstract": " ".join(content_words(words)),
+            "authors": " ".join(content_words(words, keep_capitalised=True)),
+        }
         clauses = []
         for field in SEARCH_FIELDS:
             boost = self.boosts.get(field, 1.0)
-            for term in self._analyzers[field].analyze(text):
+            for term in self._analyzers[field].analyze(texts[field]):
                 clause = tantivy.Query.term_query(index.schema, field, term)
                 if boost != 1.0:
                     clause = tantivy.Query.boost_query(clause, boost)
@@ -318,6 +380,16 @@ class KeywordIndex:
             return text_query
         must = [(tantivy.Occur.Must, tantivy.Query.const_score_query(q, 0.0)) for q in clauses]
         return tantivy.Query.boolean_query([(tantivy.Occur.Must, text_query), *must])
+
+
+def _without_stopwords(query: str) -> str:
+    """A parsed query less its bare function words; quoted phrases, operators, fields and
+    marked terms stay as written (and so does a query that would be left with no word)."""
+    parts = _PARSED_PART.findall(query)
+    bare = {n for n, part in enumerate(parts) if _TOKEN.fullmatch(part) and part not in _OPERATORS}
+    dropped = {n for n in bare if is_stopword(parts[n])}
+    kept = [part for n, part in enumerate(parts) if n not in dropped]
+    return " ".join(kept) if set(kept) - _OPERATORS else query
 
 
 def _plain_words(query: str) -> str:

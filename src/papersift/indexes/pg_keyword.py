@@ -21,10 +21,11 @@ every paper that holds a term, which PostgreSQL's ``ts_rank`` would do tsvector 
 Matching follows Lucene's common-terms idea: a paper must hold one of the query's *selective*
 terms (held by at most ``COMMON_FRACTION`` of papers); very common terms only add to the score,
 so that "learning" alone never makes a query rank every paper; a query of common terms only
-requires all of them. Filtered queries and queries with syntax ("quoted phrases",
-``-excluded``, ``or``, matched with ``websearch_to_tsquery``; ``+word`` requires that word, what
-keyword alerts use) match through the tsvector's GIN index and score the matches with the same
-``papersift_bm25``.
+requires all of them. Filtered queries and queries with syntax ("quoted phrases" with their
+quotes in pairs, ``-excluded``, ``OR`` in capitals, matched with ``websearch_to_tsquery``;
+``+word`` requires that word, what keyword alerts use) match through the tsvector's GIN index
+and score the matches with the same ``papersift_bm25``. Function words are left out of queries
+(see ``papersift.indexes.keyword.STOPWORDS``), outside quoted phrases.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from papersift.errors import IndexError_
 from papersift.filters import Filters
-from papersift.indexes.keyword import KeywordHit
+from papersift.indexes.keyword import KeywordHit, is_stopword
 from papersift.indexes.pg_state import delete_state, lock_writers, read_state, write_state
 from papersift.model import Paper
 from papersift.store.search_schema import keyword_entries, keyword_postings
@@ -71,9 +72,15 @@ RERANK_ABOVE = 2000
 RERANK_DEPTH = 300
 _WEIGHTS = sa.cast([0.0, 0.6, 0.4, 1.0], ARRAY(REAL))  # ts_rank's {D, C, B, A}: the cheap pass
 _BATCH = 2000
-_SYNTAX = re.compile(r'["]|(?:^|\s)-\w|\bor\b', re.IGNORECASE)
+# What websearch_to_tsquery reads as syntax, counted only when a query means it: "quoted
+# phrases" (quotes in pairs), OR in capitals, a word marked excluded (-word, not -5).
+_OR = re.compile(r"(?:^|\s)OR(?=\s)")
+_EXCLUDED = re.compile(r"(?:^|\s)-(?=[^\W\d_])")
 _WORD = re.compile(r"\w+")
 _REQUIRED = re.compile(r"(?:^|\s)\+([^\s+]+)")
+# A word standing alone (not part of a hyphenated or dotted compound, which PostgreSQL's parser
+# indexes whole as well as in parts).
+_LONE_WORD = re.compile(r"(?<![\w.-])[^\W\d_]+(?![\w.-])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,13 +217,13 @@ class DatabaseKeywordIndex:
         """The ``k`` best matches of ``query`` (plain words, or web-search syntax)."""
         if k <= 0:
             return []
-        text = fold_text(query)
+        text = _without_stopwords(fold_text(query))
         with self.engine.connect() as connection:
             total = _indexed_documents(connection)
             terms = _query_terms(connection, text)
             if not terms:
                 return []
-            plain = not _REQUIRED.search(text) and not _SYNTAX.search(text)
+            plain = not _REQUIRED.search(text) and not _uses_syntax(text)
             if plain and (filters is None or filters.empty):
                 return _plain_search(connection, terms, k, total)
             match, candidates = _match_clause(text, terms, total)
@@ -227,7 +234,7 @@ class DatabaseKeywordIndex:
     ) -> int:
         """How many papers match ``query`` (and the filters), at most ``at_most``: counting
         stops there, where a query of common words would otherwise visit most of the index."""
-        text = fold_text(query)
+        text = _without_stopwords(fold_text(query))
         with self.engine.connect() as connection:
             total = _indexed_documents(connection)
             terms = _query_terms(connection, text)
@@ -447,13 +454,30 @@ def _match_clause(text: str, terms: list[_Term], total: int) -> tuple[Any, int]:
     required = _REQUIRED.findall(text)
     if required:  # +word: papers must hold every such word; the others only add to the score
         return _web_search(" ".join(required)), everything
-    if _SYNTAX.search(text):
+    if _uses_syntax(text):
         return _web_search(text), everything
     selective = _selective(terms, total)
     if selective:
         return _any_of(selective), sum(t.documents for t in selective)
     present = [t for t in terms if t.documents > 0] or terms
     return _tsquery_match(_all_of_query(present)), min(t.documents for t in present)
+
+
+def _uses_syntax(text: str) -> bool:
+    quotes = text.count('"')
+    return (quotes >= 2 and quotes % 2 == 0) or bool(_OR.search(text) or _EXCLUDED.search(text))
+
+
+def _without_stopwords(text: str) -> str:
+    """The query less its function words (``papersift.indexes.keyword.STOPWORDS``: the
+    'english' configuration drops most of them, not may, could, would, also...), outside
+    quoted phrases; a query of nothing but function words stays as it is."""
+    if '"' in text:
+        return text
+    words = _LONE_WORD.findall(text)
+    if not words or all(is_stopword(word) for word in words):
+        return text
+    return _LONE_WORD.sub(lambda m: "" if is_stopword(m.group(0)) else m.group(0), text)
 
 
 def _web_search(text: str) -> Any:

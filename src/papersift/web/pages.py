@@ -24,6 +24,7 @@ from papersift.errors import (
 )
 from papersift.features.bibtex import bibtex, bibtex_many
 from papersift.features.library import clean_tags
+from papersift.sources.arxiv_ids import canonical_arxiv_id
 from papersift.store.users import User
 from papersift.web import interest_views, views
 from papersift.web.cache import CSRF_PLACEHOLDER, PageCache
@@ -176,6 +177,10 @@ def default_mode(who: Visitor) -> str:
 
 @router.get("/papers/{paper_id:path}")
 def paper_page(request: Request, who: VisitorDep, paper_id: str) -> Response:
+    moved = _canonical_paper_url(request, who, paper_id)
+    if moved is not None:
+        return RedirectResponse(moved, status_code=301)
+
     def build() -> Response:
         view = views.paper(who, paper_id)
         collections = who.engine.library.of_user(who.user) if who.user else []
@@ -184,8 +189,20 @@ def paper_page(request: Request, who: VisitorDep, paper_id: str) -> Response:
     return cached(request, who, build)
 
 
+def _canonical_paper_url(request: Request, who: Visitor, paper_id: str) -> str | None:
+    """The paper page's own address when ``paper_id`` is another spelling of a stored paper's
+    arXiv id (``2504.21650v2``, ``arXiv:2504.21650``, an arxiv.org URL), with the query
+    string kept; None when ``paper_id`` is the id as stored (or names no paper)."""
+    canonical = canonical_arxiv_id(paper_id)
+    if canonical is None or canonical == paper_id or who.engine.papers.get(paper_id) is not None:
+        return None
+    query = request.url.query
+    return f"/papers/{canonical}" + (f"?{query}" if query else "")
+
+
 @router.get("/bibtex/{paper_id:path}")
 def paper_bibtex(request: Request, paper_id: str) -> Response:
+    """The paper's BibTeX entry; any spelling of its arXiv id names it (see ``Engine.paper``)."""
     return PlainTextResponse(
         bibtex(engine_of(request).paper(paper_id)), media_type="application/x-bibtex"
     )

@@ -1,0 +1,165 @@
+"""Known-item search: a query that names one paper finds that paper first, in every mode.
+
+A query names a paper by its id: an arXiv id in any spelling people copy (``2504.21650v1``,
+``arXiv:2504.21650``, ``https://arxiv.org/abs/2504.21650v2``, see ``canonical_arxiv_id``) or a
+stored paper's id as it is (``seed-fde0b046e9``). The engine looks the id up in the store and,
+when the paper is there and passes the search's filters, puts it first, followed by the mode's
+own results without it.
+
+A query also names a paper by its title: exactly, or with case, punctuation and a word or two
+changed (``title_distance``). The titles of the top of the mode's ranking and of the keyword
+ranking are compared with the query, and the closest title within reach goes first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from papersift.filters import Filters
+from papersift.indexes.keyword import uses_syntax
+from papersift.model import Paper
+from papersift.retrieval.base import Hit, Retriever
+from papersift.sources.arxiv_ids import canonical_arxiv_id
+from papersift.text import fold_name, normalise_for_search
+
+MAX_ID_CHARS = 64  # the store's id column; a longer query names no paper
+_WORD = re.compile(r"\w+")
+
+
+def named_id(query: str) -> str | None:
+    """The paper id ``query`` may name: the canonical arXiv id of an arXiv id or URL, else the
+    query itself when it is one token that could be a stored id (None for anything else)."""
+    canonical = canonical_arxiv_id(query)
+    if canonical is not None:
+        return canonical
+    text = query.strip()
+    if not text or len(text) > MAX_ID_CHARS or not text.isprintable() or " " in text:
+        return None  # a NUL or other control character: no stored id holds one
+    return text
+
+
+def put_first(hits: Sequence[Hit], paper_id: str, k: int) -> list[Hit]:
+    """``paper_id`` first, then ``hits`` without it, ``k`` in all. Its score is the best of the
+    list (or 1.0 for an empty list), so scores stay in descending order."""
+    rest = [hit for hit in hits if hit.paper_id != paper_id]
+    best = max((hit.score for hit in hits), default=1.0)
+    return [Hit(paper_id, best), *rest][:k]
+
+
+def passes(paper: Paper, filters: Filters | None) -> bool:
+    """Whether ``paper`` passes ``filters`` as the indexes apply them (any of the categories,
+    the date within [since, until], an author whose folded name holds the words in order)."""
+    if filters is None or filters.empty:
+        return True
+    if filters.categories and not set(filters.categories) & set(paper.categories):
+        return False
+    day = paper.display_date
+    if (filters.since or filters.until) and day is None:
+        return False
+    if filters.since and day is not None and day < filters.since:
+        return False
+    if filters.until and day is not None and day > filters.until:
+        return False
+    if filters.author:
+        wanted = _WORD.findall(fold_name(filters.author))
+        names = _WORD.findall(fold_name(" ; ".join(paper.authors)))
+        if wanted and not _holds_in_order(names, wanted):
+            return False
+    return True
+
+
+def known_item(
+    query: str, fetch: Callable[[str], Paper | None], filters: Filters | None = None
+) -> str | None:
+    """The id of the stored paper ``query`` names and that passes ``filters``, else None."""
+    paper_id = named_id(query)
+    if paper_id is None:
+        return None
+    paper = fetch(paper_id)
+    if paper is None or not passes(paper, filters):
+        return None
+    return paper.id
+
+
+def _holds_in_order(words: list[str], phrase: list[str]) -> bool:
+    size = len(phrase)
+    return any(words[i : i + size] == phrase for i in range(len(words) - size + 1))
+
+
+# titles ----------------------------------------------------------------------------------------
+
+TITLE_CANDIDATES = 10  # the top of each ranking whose titles are compared with the query
+_TITLE_TOKEN = re.compile(r"[^\W_]+")
+
+
+def title_words(text: str) -> list[str]:
+    """A title's (or query's) words for comparison: LaTeX, accents, case and punctuation gone."""
+    return _TITLE_TOKEN.findall(fold_name(normalise_for_search(text)))
+
+
+def allowed_edits(words: int) -> int:
+    """Word edits (a word dropped, added or changed) a query may differ from a title of
+    ``words`` words by and still name it: none under 4 words, one under 8, else two."""
+    return 0 if words < 4 else 1 if words < 8 else 2
+
+
+def title_distance(query: list[str], title: list[str]) -> int | None:
+    """The word edit distance between ``query`` and ``title``, or None when it exceeds what
+    ``allowed_edits`` allows for the title (0 too when only spaces differ: world-model)."""
+    limit = allowed_edits(len(title))
+    if abs(len(query) - len(title)) > limit:
+        return None
+    if "".join(query) == "".join(title):
+        return 0
+    previous = list(range(len(title) + 1))
+    for i, word in enumerate(query, 1):
+        current = [i]
+        for j, other in enumerate(title, 1):
+            current.append(
+                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (word != other))
+            )
+        if min(current) > limit:
+            return None
+        previous = current
+    return previous[-1] if previous[-1] <= limit else None
+
+
+def titled(query: str, candidates: Sequence[Paper]) -> str | None:
+    """The id of the candidate whose title ``query`` is (see ``title_distance``), the closest
+    one first and then the first in ``candidates``; None when no title is close enough."""
+    words = title_words(query)
+    if len(words) < 2:
+        return None
+    best: tuple[int, str] | None = None
+    for paper in candidates:
+        distance = title_distance(words, title_words(paper.title))
+        if distance is not None and (best is None or distance < best[0]):
+            best = (distance, paper.id)
+    return best[1] if best else None
+
+
+def known_first(
+    query: str,
+    hits: Sequence[Hit],
+    k: int,
+    filters: Filters | None,
+    *,
+    fetch_many: Callable[[Sequence[str]], dict[str, Paper]],
+    keyword: Retriever | None = None,
+) -> list[Hit]:
+    """``hits`` (a mode's ranking of ``query``, at most ``k``) with the paper the query names
+    first: the stored paper whose id it is (any spelling), else the paper whose title it is
+    (see ``title_distance``) among the top ``TITLE_CANDIDATES`` of ``hits`` and, when given,
+    of ``keyword``'s ranking (modes that rank by meaning may miss a title's exact words).
+    Papers that fail ``filters`` are never put first."""
+    if k <= 0:
+        return []
+    named = known_item(query, lambda paper_id: fetch_many([paper_id]).get(paper_id), filters)
+    if named is None and not uses_syntax(query) and len(title_words(query)) >= 2:
+        order = [hit.paper_id for hit in hits[:TITLE_CANDIDATES]]
+        if keyword is not None:
+            order += [hit.paper_id for hit in keyword.search(query, TITLE_CANDIDATES, filters)]
+        candidates = fetch_many(list(dict.fromkeys(order)))
+        named = titled(query, [candidates[i] for i in dict.fromkeys(order) if i in candidates])
+    return put_first(hits, named, k) if named is not None else list(hits[:k])
