@@ -14,13 +14,13 @@ from papersift.sources.arxiv_ids import canonical_arxiv_id
 
 pytestmark = [pytest.mark.slow, pytest.mark.shared_data]
 
-# Measured at 1.0 (titles, ids), and author MRR 0.565 / nDCG@10 0.583 (seed 1); deterministic,
-# so the margins only leave room for deliberate ranking changes.
+# Measured (seed 1): 1.0 for titles and ids; authors hits@1 0.983, MRR 0.992, nDCG@10 0.955.
+# Deterministic, so the margins only leave room for deliberate ranking changes.
 FLOORS = {
     "title": {"hits@1": 0.98},
     "title-altered": {"hits@1": 0.95, "mrr": 0.97},
     "id": {"hits@1": 1.0, "mrr": 1.0},
-    "author": {"mrr": 0.50, "ndcg@10": 0.50},
+    "author": {"hits@1": 0.90, "mrr": 0.93, "ndcg@10": 0.90},
 }
 
 

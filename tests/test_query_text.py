@@ -161,3 +161,16 @@ def test_any_text_is_a_query(text: str) -> None:
     uses_syntax(text)
     keyword._without_stopwords(text)
     content_words(text.split())
+
+
+def test_a_name_counts_more_where_its_words_follow_one_another(
+    engine: Engine, tmp_path: Path
+) -> None:
+    papers = [
+        make_paper("2502.00001", title="Apart", authors=("Jian Li", "Wei Zhang", "Jian Zhou")),
+        make_paper("2502.00002", title="Together", authors=("Ada Lovelace", "Jian Zhang")),
+    ]
+    engine.ingest([write_jsonl(tmp_path / "names.jsonl", papers)])
+    file_index_only(engine)
+    assert ids(engine, "Jian Zhang") == ["2502.00002", "2502.00001"]
+    assert ids(engine, "jian zhang")[0] == "2502.00002"

@@ -32,6 +32,10 @@ SEARCH_FIELDS = ("title", "abstract", "authors")
 # a lower boost than an abstract match because tantivy scores each field's BM25 separately and
 # short titles get large length-normalised scores.
 DEFAULT_BOOSTS = {"title": 0.5, "abstract": 1.0, "authors": 1.0}
+# A plain query of 2 to 4 words may be a person's name: where those words follow one another in
+# the authors field, the phrase adds its own BM25 score times this boost (bench.query_kinds).
+AUTHOR_PHRASE_BOOST = 2.0
+NAME_WORDS = (2, 4)
 _OPERATOR_WORDS = re.compile(r"\b(AND|OR|NOT|IN|TO)\b")
 # What makes a query go to tantivy's query parser: a "quoted phrase" (quotes in pairs), a known
 # field (title:...), the operator words AND, OR, NOT, or a word marked required (+) or excluded
@@ -372,6 +376,14 @@ class KeywordIndex:
                 if boost != 1.0:
                     clause = tantivy.Query.boost_query(clause, boost)
                 clauses.append((tantivy.Occur.Should, clause))
+        names = self._analyzers["authors"].analyze(texts["authors"])
+        if AUTHOR_PHRASE_BOOST and NAME_WORDS[0] <= len(names) <= NAME_WORDS[1]:
+            # A query that may be a name counts more where the words follow one another in the
+            # authors (Jian Zhang, not Jian Li ; Wei Zhang).
+            phrase = tantivy.Query.phrase_query(index.schema, "authors", names)
+            clauses.append(
+                (tantivy.Occur.Should, tantivy.Query.boost_query(phrase, AUTHOR_PHRASE_BOOST))
+            )
         return tantivy.Query.boolean_query(clauses) if clauses else None
 
     def _with_filters(self, index: Any, text_query: Any, filters: Filters | None) -> Any:
