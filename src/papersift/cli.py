@@ -14,7 +14,7 @@ import click
 import orjson
 
 from papersift.engine import Engine, SearchResult
-from papersift.errors import PapersiftError
+from papersift.errors import IndexError_, PapersiftError
 from papersift.filters import Filters
 from papersift.reports import SemanticStatus, WriteReport, format_duration
 from papersift.settings import Settings, load_settings
@@ -410,14 +410,19 @@ def _semantic_lines(status: SemanticStatus) -> list[str]:
 def stats(ctx: click.Context, as_json: bool) -> None:
     """Counts of what is stored and indexed."""
     with _engine(ctx) as engine:
-        meta = engine.keyword_index.meta() or {}
+        try:
+            meta, problem = engine.keyword_index.meta() or {}, None
+        except IndexError_ as exc:
+            meta, problem = {}, f"{exc} (the next papersift index repairs it)"
+        diverged = engine.index_diverged()
         semantic = engine.semantic_status()
         if as_json:
             record = {
                 "data_directory": str(engine.settings.data_dir),
                 "papers": engine.papers.count(),
-                "keyword_index": {"papers": meta.get("documents", 0)},
+                "keyword_index": {"papers": meta.get("documents", 0), "problem": problem},
                 "index_behind": engine.pending_index_updates(),
+                "index_diverged": diverged,
                 "semantic": semantic.to_dict(),
                 "modes": engine.modes,
                 "default_mode": engine.default_mode,
@@ -426,8 +431,14 @@ def stats(ctx: click.Context, as_json: bool) -> None:
             return
         click.echo(f"data directory: {engine.settings.data_dir}")
         click.echo(f"papers:         {engine.papers.count():,}")
-        click.echo(f"keyword index:  {meta.get('documents', 0):,} papers")
+        keyword = problem or f"{meta.get('documents', 0):,} papers"
+        click.echo(f"keyword index:  {keyword}")
         click.echo(f"index behind:   {engine.pending_index_updates():,} revisions")
+        if diverged:
+            click.echo(
+                "index history:  the store went back in time (a restore, or writes lost at a "
+                "crash): papersift index rebuilds the indexes to match it"
+            )
         for line in _semantic_lines(semantic):
             click.echo(line)
         click.echo(f"search modes:   {', '.join(engine.modes)} (default {engine.default_mode})")
@@ -437,6 +448,44 @@ def stats(ctx: click.Context, as_json: bool) -> None:
                 f"DSI model:      {trained:,} papers; papers stored since it was trained are "
                 "found by DSI only after papersift dsi train"
             )
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+@_handle_errors
+def backup(ctx: click.Context, path: Path) -> None:
+    """Write a consistent snapshot of the store to PATH (a new file), safe while serving.
+
+    Holds papers, accounts, votes, collections, saved searches, embeddings and the digest log;
+    the search indexes are rebuilt from it by `papersift restore`. SQLite stores only: for
+    PostgreSQL, use pg_dump.
+    """
+    with _engine(ctx) as engine:
+        size = engine.backup(path)
+    click.echo(f"backed up the store to {path} ({size / 1e6:,.1f} MB)")
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Replace the store without asking.")
+@click.pass_context
+@_handle_errors
+def restore(ctx: click.Context, path: Path, yes: bool) -> None:
+    """Replace the store with the backup at PATH, then rebuild the indexes from it.
+
+    Everything stored since the backup is replaced by the backup's contents. Embeddings held in
+    the backup are reused, so nothing is embedded again that the backup had.
+    """
+    if not yes:
+        click.confirm(
+            f"Replace this deployment's papers, accounts and collections with {path}?",
+            abort=True,
+        )
+    with _engine(ctx) as engine:
+        report = engine.restore(path, progress=_progress())
+    click.echo(f"restored the store from {path}")
+    click.echo(report.summary())
 
 
 @main.command(name="migrate-store")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
@@ -39,7 +40,12 @@ from papersift.features.submissions import Submissions
 from papersift.features.trending import trending as rank_trending
 from papersift.filters import Filters
 from papersift.indexes.backends import open_indexes
+from papersift.indexes.base import KeywordSearchIndex, VectorSearchIndex
+from papersift.indexes.consistency import head_intact, record_head
+from papersift.indexes.consistency import store_key as history_key
 from papersift.indexes.dsi.model_dir import DSIReport
+from papersift.indexes.keyword import KeywordIndex
+from papersift.indexes.swap import fresh_staging, recover, switch
 from papersift.indexes.vector_sync import (
     IndexShape,
     Publishing,
@@ -181,6 +187,8 @@ class Engine:
         self.keyword_index, self.vector_index = open_indexes(
             settings.index_backend, settings.index_dir, self.database
         )
+        if isinstance(self.keyword_index, KeywordIndex):
+            recover(self.keyword_index.path)  # a switch to a rebuilt index cut short by a crash
         self._embedder: Embedder | None = None
         self._embedder_loaded_for: EmbedderSpec | None = None
         self._spec_cache: tuple[EmbedderSpec | None] | None = None
@@ -275,8 +283,7 @@ class Engine:
         return self._index_generation
 
     def _read_index_generation(self) -> str:
-        keyword = self.keyword_index.meta() or {}
-        vector = self.vector_index.meta() or {}
+        keyword, vector = _meta_or_empty(self.keyword_index), _meta_or_empty(self.vector_index)
         dsi = self.dsi.stamp() if self.dsi else None
         return (
             f"{keyword.get('store_rev')}/{vector.get('generation')}/{vector.get('store_rev')}/{dsi}"
@@ -369,6 +376,8 @@ class Engine:
 
     def embedder(self) -> Embedder:
         """The embedder of ``embedder_spec()``, loaded on first use (once per process)."""
+        if self._embedder is not None and self._embedder_loaded_for is None:
+            return self._embedder  # given to this engine directly (tests, benchmarks)
         spec = self.embedder_spec()
         if spec is None:
             raise SettingsError(
@@ -598,37 +607,125 @@ class Engine:
         ``semantic`` is true (embedding only new or changed papers).
         """
         started = time.perf_counter()
-        store_id = self.papers.store_id()
-        since = None if rebuild else self.keyword_index.indexed_rev(store_id)
-        if since is None:
-            self.keyword_index.clear()
+        key = self.store_key()
+        since = None if rebuild else self._keyword_rev(key)
+        diverged = since is not None and not self._history_intact(since)
+        if diverged:
+            since = None
         pending = self.papers.changed_since(since or 0)
         total = self.papers.count() if since is None else None
         with tqdm(
             pending, desc="indexing", unit=" papers", total=total, disable=not progress
         ) as bar:
-            written = self.keyword_index.update(
-                bar,
-                store_id=store_id,
-                memory_mb=self.settings.index_memory_mb,
-                fresh=since is None,
-            )
+            if since is None:
+                written = self._rebuild_keyword(bar, key)
+            else:
+                written = self.keyword_index.update(
+                    bar, store_id=key, memory_mb=self.settings.index_memory_mb
+                )
+        self._record_history()
         report = IndexReport(
             written=written,
             documents=self.keyword_index.document_count(),
             rebuilt=since is None,
             seconds=time.perf_counter() - started,
+            diverged=diverged,
         )
         self._forget_index_state()
         if semantic and self.semantic_enabled:
             try:
-                report.vector = self.index_vectors(rebuild=rebuild, progress=progress)
+                report.vector = self.index_vectors(
+                    rebuild=rebuild or diverged, switch_embedder=rebuild, progress=progress
+                )
             except LockBusy:
                 report.vector_busy = True
         self._forget_index_state()
         return report
 
-    def index_vectors(self, *, rebuild: bool = False, progress: bool = False) -> VectorReport:
+    def backup(self, target: Path) -> int:
+        """A consistent snapshot of the store in ``target`` while it serves; its size in bytes.
+        The indexes are derived data: ``restore`` rebuilds them (stored embeddings are kept)."""
+        from papersift.store.backup import backup
+
+        return backup(self.database, target)
+
+    def restore(self, source: Path, *, progress: bool = False) -> IndexReport:
+        """Put the backup at ``source`` in place of the store and bring the indexes in line:
+        the restored store is a new history, so every index is rebuilt from it (embeddings
+        stored in the backup are reused, not computed again)."""
+        from papersift.indexes.consistency import renew_history
+        from papersift.store.backup import restore
+
+        restore(self.database, source)
+        migrate(self.database)  # a backup from an older papersift
+        renew_history(self.database)
+        self._secret = None
+        self._forget_index_state()
+        return self.index(progress=progress)
+
+    def store_key(self) -> str:
+        """Which store, and which history of it, the indexes must mirror (see
+        ``papersift.indexes.consistency``)."""
+        return history_key(self.database, self.papers.store_id())
+
+    def _keyword_rev(self, key: str) -> int | None:
+        """The revision the keyword index is complete up to; None when it must be rebuilt (none
+        yet, another store or history, or damaged metadata)."""
+        try:
+            return self.keyword_index.indexed_rev(key)
+        except IndexError_ as exc:
+            log.warning("rebuilding the keyword index: %s", exc)
+            return None
+
+    def _history_intact(self, rev: int) -> bool:
+        if not isinstance(self.keyword_index, KeywordIndex):
+            return True  # indexes in the database go back in time with it
+        return head_intact(self.database, self.settings.index_dir, rev)
+
+    def _record_history(self) -> None:
+        if isinstance(self.keyword_index, KeywordIndex):
+            rev = self.keyword_index.indexed_rev(self.store_key())
+            if rev is not None:
+                record_head(self.database, self.settings.index_dir, rev)
+
+    def index_diverged(self) -> bool:
+        """Whether the keyword index mirrors another history than the store's (a restore, or
+        lost writes): the next ``index`` rebuilds it."""
+        key = self.store_key()
+        try:
+            meta = self.keyword_index.meta()
+        except IndexError_:
+            return True
+        if meta is None:
+            return False
+        rev = self.keyword_index.indexed_rev(key)
+        return rev is None or not self._history_intact(rev)
+
+    def _rebuild_keyword(self, changes: Iterable[tuple[int, Paper]], key: str) -> int:
+        """Build the keyword index anew beside the one in service, then switch to it: searches
+        use the old one meanwhile, and a crash leaves it in service."""
+        index = self.keyword_index
+        if not isinstance(index, KeywordIndex):  # the database backend rebuilds in place
+            index.clear()
+            return index.update(
+                changes, store_id=key, memory_mb=self.settings.index_memory_mb, fresh=True
+            )
+        staging = KeywordIndex(fresh_staging(index.path), boosts=index.boosts)
+        written = staging.update(
+            changes, store_id=key, memory_mb=self.settings.index_memory_mb, fresh=True
+        )
+        staging.reopen()
+        switch(index.path)
+        index.reopen()
+        return written
+
+    def index_vectors(
+        self,
+        *,
+        rebuild: bool = False,
+        switch_embedder: bool | None = None,
+        progress: bool = False,
+    ) -> VectorReport:
         """Embed new or changed papers, newest first, and bring the vector index up to date,
         publishing as it goes (see ``papersift.indexes.vector_sync``).
 
@@ -636,7 +733,7 @@ class Engine:
         server's background worker, another ``papersift index``) is embedding.
         """
         with deployment_lock(self.database, EMBEDDING_LOCK, lock_dir=self.settings.data_dir):
-            self._switching_embedder = rebuild
+            self._switching_embedder = rebuild if switch_embedder is None else switch_embedder
             self._forget_index_state()
             try:
                 embedder = self.embedder()
@@ -648,6 +745,7 @@ class Engine:
                 self.embeddings,
                 embedder,
                 self.vector_index,
+                store_key=self.store_key(),
                 rebuild=rebuild,
                 batch_size=self.settings.embed_batch_size,
                 shape=IndexShape(
@@ -702,11 +800,13 @@ class Engine:
         )
 
     def embed_in_background(self, stop: threading.Event, *, poll_seconds: float = 30.0) -> None:
-        """Keep semantic search up to date until ``stop`` is set: embed whatever is new when
-        this process holds the deployment's embedding lock, then look again every
-        ``poll_seconds`` (another process may hold the lock, or new papers may arrive)."""
+        """Keep the indexes up to date until ``stop`` is set: catch the keyword index up (after
+        a restore, or papers written without indexing), embed whatever is new when this process
+        holds the deployment's embedding lock, then look again every ``poll_seconds``."""
         while not stop.is_set():
             try:
+                if self.index_diverged() or self.pending_index_updates() > 0:
+                    self.index(semantic=False)  # a restore, or papers written without indexing
                 if self.semantic_enabled and self.pending_vector_updates():
                     self.index_vectors()
             except LockBusy:
@@ -723,7 +823,7 @@ class Engine:
         meta = self.vector_index.meta()
         if meta is None:
             return self.papers.count() > 0
-        indexed = self.vector_index.indexed_rev(self.papers.store_id(), str(meta.get("identity")))
+        indexed = self.vector_index.indexed_rev(self.store_key(), str(meta.get("identity")))
         return indexed is None or indexed < self.papers.max_rev()
 
     @property
@@ -786,15 +886,25 @@ class Engine:
 
     def pending_index_updates(self) -> int:
         """How many store revisions the keyword index has not caught up with (0 when current)."""
-        indexed = self.keyword_index.indexed_rev(self.papers.store_id())
+        indexed = self._keyword_rev(self.store_key())
         return self.papers.max_rev() - (indexed or 0)
 
     # reading -----------------------------------------------------------------------------------
 
     def paper(self, paper_id: str) -> Paper:
+        """The stored paper ``paper_id`` names: its id as stored, or any spelling of its arXiv
+        id (``2504.21650v1``, ``arXiv:2504.21650``, an abs/pdf/html URL, see
+        ``canonical_arxiv_id``)."""
+        from papersift.sources.arxiv_ids import canonical_arxiv_id
+
         found = self.papers.get(paper_id)
         if found is None:
-            raise PaperNotFoundError(f"no paper with id {paper_id!r} in the store")
+            canonical = canonical_arxiv_id(paper_id)
+            if canonical is not None and canonical != paper_id:
+                found = self.papers.get(canonical)
+        if found is None:
+            shown = paper_id if len(paper_id) <= 80 else paper_id[:80] + "..."
+            raise PaperNotFoundError(f"no paper with id {shown!r} in the store")
         return found
 
     @property
@@ -884,8 +994,17 @@ class Engine:
         self, query: str, *, k: int = 10, filters: Filters | None = None, mode: str = "bm25"
     ) -> list[Hit]:
         """Ranked hits in ``mode`` (see ``choose_mode``: a mode that cannot answer yet gives
-        keyword results instead of an error)."""
-        return self.retriever(self.choose_mode(mode).mode).search(query, k, filters)
+        keyword results instead of an error). A query that names a stored paper, by its id (any
+        spelling of an arXiv id) or its title (exactly or nearly), gives that paper first (see
+        ``papersift.retrieval.known_item``)."""
+        from papersift.retrieval.known_item import known_first
+
+        chosen = self.choose_mode(mode).mode
+        hits = self.retriever(chosen).search(query, k, filters)
+        keyword = self.bm25 if chosen != KEYWORD else None
+        return known_first(
+            query, hits, k, filters, fetch_many=self.papers.get_many, keyword=keyword
+        )
 
     def search(
         self, query: str, *, k: int = 10, filters: Filters | None = None, mode: str = "bm25"
@@ -974,6 +1093,15 @@ class Engine:
         # When another process holds the index writer, the next index run adds the paper.
         with contextlib.suppress(IndexError_, ValueError, OSError):
             self.index(semantic=False)
+
+
+def _meta_or_empty(index: KeywordSearchIndex | VectorSearchIndex) -> dict[str, Any]:
+    """An index's metadata; empty when there is none, or when it is damaged (pages keep
+    working; searches and ``papersift stats`` name the problem, ``papersift index`` repairs it)."""
+    try:
+        return index.meta() or {}
+    except IndexError_:
+        return {"damaged": True}
 
 
 def _installed(*modules: str) -> bool:

@@ -62,6 +62,7 @@ class IndexReport:
     seconds: float
     vector: VectorReport | None = None
     vector_busy: bool = False  # another process was embedding: vectors left to it
+    diverged: bool = False  # the store had gone back in time (a restore, lost writes)
 
     def summary(self) -> str:
         action = "rebuilt" if self.rebuilt else "updated"
@@ -69,6 +70,12 @@ class IndexReport:
             f"keyword index {action}: {self.written:,} papers written, "
             f"{self.documents:,} in the index, {self.seconds:.1f} s"
         ]
+        if self.diverged:
+            lines.insert(
+                0,
+                "the store went back in time (a restore, or writes lost at a crash): "
+                "the indexes were rebuilt to match it",
+            )
         if self.vector is not None:
             lines.append(self.vector.summary())
         if self.vector_busy:

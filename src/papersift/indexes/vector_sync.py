@@ -152,6 +152,7 @@ def update_vector_index(
     embedder: Embedder,
     index: VectorSearchIndex,
     *,
+    store_key: str | None = None,
     rebuild: bool = False,
     batch_size: int = 32,
     shape: IndexShape | None = None,
@@ -162,7 +163,7 @@ def update_vector_index(
     """Bring ``index`` up to date with the store; incrementally unless it must be rebuilt."""
     run = _Run(papers, embeddings, embedder, index, batch_size, on_progress)
     shape = shape or IndexShape()
-    store_id = papers.store_id()
+    store_id = store_key or papers.store_id()
     since = index.indexed_rev(store_id, embedder.identity)
     whole = rebuild or (since is None and index.meta() is not None)
     if whole:

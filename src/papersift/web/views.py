@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from papersift.engine import Engine
-from papersift.errors import InvalidInputError
+from papersift.errors import IndexError_, InvalidInputError
 from papersift.features.bibtex import bibtex
 from papersift.features.feed import FeedRequest, Span
 from papersift.features.highlight import highlight, snippet
@@ -374,7 +374,10 @@ def collection(visitor: Visitor, collection_id: int) -> models.CollectionDetail:
 def status(visitor: Visitor) -> models.StatusView:
     engine = visitor.engine
     semantic = engine.semantic_status()
-    keyword = engine.keyword_index.meta() or {}
+    try:
+        keyword = engine.keyword_index.meta() or {}
+    except IndexError_:
+        keyword = {}  # damaged: papersift stats names the problem to the operator
     return models.StatusView(
         papers=semantic.papers,
         keyword_indexed=int(keyword.get("documents", 0)),
