@@ -19,7 +19,7 @@ from typing import Any
 from papersift.errors import IndexError_
 
 META_FILE = "papersift.json"
-REPAIR_HINT = "run `papersift index --rebuild` to repair it"
+REPAIR_HINT = "run `papersift index` to repair it (it rebuilds the index)"
 
 
 def meta_stamp(directory: Path) -> int | None:
