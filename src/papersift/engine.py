@@ -673,8 +673,7 @@ class Engine:
         yet, another store or history, or damaged metadata)."""
         try:
             return self.keyword_index.indexed_rev(key)
-        except IndexError_ as exc:
-            log.warning("rebuilding the keyword index: %s", exc)
+        except IndexError_:
             return None
 
     def _history_intact(self, rev: int) -> bool:
