@@ -300,3 +300,11 @@ def test_title_distance() -> None:
     assert title_distance(words("one two four five six seven nine ten"), long) is None
     assert [allowed_edits(n) for n in (1, 3, 4, 7, 8, 20)] == [0, 0, 1, 1, 2, 2]
     assert words(r"Schr\"odinger bridges: {BERT}") == ["schrodinger", "bridges", "bert"]
+
+
+def test_a_vote_on_any_spelling_of_an_id_counts_for_the_paper(indexed: Engine) -> None:
+    user = indexed.accounts.sign_up("ada@example.org", "a long passphrase", "Ada")
+    assert indexed.vote(user, "https://arxiv.org/abs/2504.21650v2", True) == 1
+    assert indexed.votes.counts(["2504.21650"]) == {"2504.21650": 1}
+    with pytest.raises(PaperNotFoundError):
+        indexed.vote(user, "arXiv:2504.99999", True)

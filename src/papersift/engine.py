@@ -1036,8 +1036,9 @@ class Engine:
     # community ---------------------------------------------------------------------------------
 
     def vote(self, user: User, paper_id: str, voted: bool) -> int:
-        """Set the user's upvote on the paper; returns the paper's upvote count."""
-        self.paper(paper_id)
+        """Set the user's upvote on the paper (any spelling of its id); returns the paper's
+        upvote count."""
+        paper_id = self.paper(paper_id).id
         return self.votes.set_vote(user.id, paper_id, voted, now=self.clock())
 
     def trending(self, *, limit: int = 50) -> list[Trending]:

@@ -214,6 +214,7 @@ def search(
     if mode == "bm25":  # the index counts the matches (to COUNT_LIMIT): fetch up to this page
         total = engine.keyword_index.count(query, filters, at_most=COUNT_LIMIT)
         hits = engine.search_hits(query, k=page * SEARCH_PAGE_SIZE, filters=filters, mode=mode)
+        total = max(total, len(hits))  # a paper named by its id counts, whatever its words
         retrieved = min(total, SEARCH_DEPTH)
     else:
         hits = engine.search_hits(query, k=SEARCH_DEPTH, filters=filters, mode=mode)
