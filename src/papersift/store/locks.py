@@ -8,9 +8,7 @@ the operating system or the server drops the lock when its holder dies.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -39,16 +37,14 @@ def deployment_lock(database: Database, name: str, *, lock_dir: Path) -> Iterato
 
 @contextmanager
 def _file_lock(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
+    from papersift.runlock import LockHeld, run_lock
+
+    with contextlib.ExitStack() as held:
         try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise LockBusy(name_of(path)) from None
+            held.enter_context(run_lock(path))
+        except LockHeld:
+            raise LockBusy(path.stem) from None
         yield
-    finally:
-        os.close(descriptor)
 
 
 @contextmanager
@@ -70,6 +66,3 @@ def _advisory_key(name: str) -> int:
     digest = hashlib.blake2b(f"papersift:{name}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
-
-def name_of(path: Path) -> str:
-    return path.stem
