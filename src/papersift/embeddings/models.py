@@ -89,32 +89,64 @@ def offline_hub() -> Iterator[None]:
                 os.environ[name] = value
 
 
-def build_atomically(target: Path, build: Callable[[Path], None]) -> None:
+def build_atomically(
+    target: Path,
+    build: Callable[[Path], None],
+    *,
+    is_current: Callable[[Path], bool] | None = None,
+) -> None:
     """Run ``build`` on a fresh temporary directory, then rename it to ``target`` in one step.
 
     An interrupted build leaves nothing at ``target``. If another process finished the same build
-    first, its result is kept and ours is discarded.
+    first, its result is kept and ours is discarded. A finished build at ``target`` that
+    ``is_current`` rejects (say, an export in an older format) is replaced; until the new one is
+    renamed into place, readers find no model there and build it themselves, never a mix.
+    ``is_current`` defaults to ``is_built``.
     """
+    current = is_current or is_built
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     try:
         staging.chmod(0o755)  # mkdtemp makes it private; the finished model is not secret
         build(staging)
-        if target.exists() and not is_built(target):
-            # Not from us: builds only ever rename complete directories into place.
-            shutil.rmtree(target)
+        if target.exists() and not current(target):
+            # Incomplete (builds only ever rename complete directories into place) or outdated.
+            _discard(target)
         try:
             staging.rename(target)
         except OSError:
-            if not is_built(target):  # a concurrent build of the same model won the race
+            if not current(target):  # a concurrent build of the same model won the race
                 raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def _discard(directory: Path) -> None:
+    """Remove ``directory``: first renamed aside in one step, so no reader sees it half deleted."""
+    parent = directory.parent
+    doomed = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", suffix=".old", dir=parent))
+    try:
+        directory.rename(doomed / directory.name)
+    except FileNotFoundError:  # a concurrent build discarded it first
+        pass
+    finally:
+        shutil.rmtree(doomed, ignore_errors=True)
+
+
 def is_built(directory: Path) -> bool:
     """Whether ``directory`` holds a finished cached model (its metadata is written last)."""
     return (directory / METADATA_FILE).is_file()
+
+
+def metadata_matches(directory: Path, **fields: Any) -> bool:
+    """Whether ``directory`` holds a finished cached model whose metadata has these values."""
+    if not is_built(directory):
+        return False
+    try:
+        metadata = read_metadata(directory)
+    except (OSError, ValueError):  # unreadable or not JSON: as good as absent
+        return False
+    return all(metadata.get(name) == value for name, value in fields.items())
 
 
 def write_metadata(directory: Path, **fields: Any) -> None:
