@@ -759,13 +759,15 @@ def daily(ctx: click.Context, day: Any, no_harvest: bool, dry_run: bool) -> None
             sets = [s.strip() for s in settings.daily_sets.split(",") if s.strip()]
             for set_spec in [] if no_harvest else sets:
                 click.echo(f"harvesting {set_spec} ...", err=True)
-                engine.harvest(
+                harvested = engine.harvest(
                     set_spec=set_spec,
                     from_date=target - timedelta(days=3),
                     until_date=target,
                     update_index=False,
                     progress=_progress(),
                 )
+                _print_problems(harvested)
+                click.echo(harvested.summary(), err=True)
             report = engine.index(progress=_progress())
             click.echo(f"indexed {report.written} papers", err=True)
             alerts = engine.alerts.run()

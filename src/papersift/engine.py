@@ -73,7 +73,7 @@ from papersift.sources.harvest import (
 )
 from papersift.store.collections import CollectionStore
 from papersift.store.counters import COMMUNITY_REV, current
-from papersift.store.database import migrate, open_database
+from papersift.store.database import migrate, open_database, private_directory
 from papersift.store.digests import DigestLog
 from papersift.store.embeddings import EmbeddingStore
 from papersift.store.harvests import HarvestCheckpoint, HarvestLog
@@ -122,6 +122,7 @@ class Engine:
     def __init__(self, settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> None:
         self.settings = settings
         self.clock = clock
+        private_directory(settings.data_dir)  # holds the signing secret's store, or its indexes
         self.database = open_database(settings.store_url, pool_size=settings.database_pool_size)
         migrate(self.database)
         self.papers = PaperStore(self.database)

@@ -11,7 +11,7 @@ import re
 import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -144,6 +144,11 @@ def _directory_identity(path: Path) -> tuple[int, int] | None:
     return found.st_dev, found.st_ino
 
 
+# The dates tantivy can hold (nanoseconds in 64 bits): a paper stored before readers refused
+# others is indexed without its date rather than failing every update.
+_DATE_RANGE = (date(1678, 1, 1), date(2262, 4, 10))
+
+
 def _as_datetime(day: Any) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
@@ -158,8 +163,8 @@ def _document(paper: Paper) -> Any:
     document.add_text("authors", normalise_for_search(" ; ".join(paper.authors)))
     for category in paper.categories:
         document.add_text("categories", category)
-    if paper.display_date is not None:
-        document.add_date("date", _as_datetime(paper.display_date))
+    if paper.display_date is not None and _DATE_RANGE[0] <= paper.display_date <= _DATE_RANGE[1]:
+        document.add_date("date", _as_datetime(paper.display_date))  # tantivy's range only
     return document
 
 

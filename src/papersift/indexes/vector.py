@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import shutil
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
@@ -47,7 +48,7 @@ from tqdm import tqdm
 
 from papersift.errors import IndexError_, MissingDependencyError
 from papersift.indexes.batches import check_batch, unit_rows
-from papersift.indexes.meta import meta_stamp, read_meta, write_meta
+from papersift.indexes.meta import fsync_directory, meta_stamp, read_meta, write_meta
 
 FORMAT_VERSION = 1
 KIND_EXACT = "exact"
@@ -334,6 +335,7 @@ class VectorIndex:
         directory.mkdir()
         try:
             yield directory
+            _flush_to_disk(directory)  # before the metadata points at it
         except BaseException:
             shutil.rmtree(directory, ignore_errors=True)
             raise
@@ -734,3 +736,16 @@ def _open_faiss(
     for start in range(0, len(vectors), BUILD_CHUNK):
         flat.add(np.asarray(vectors[start : start + BUILD_CHUNK], dtype=np.float32))
     return None, flat
+
+
+def _flush_to_disk(directory: Path) -> None:
+    """fsync every file of a generation and the directory, so that after a power loss the
+    metadata never points at a generation whose files were still in the page cache."""
+    for entry in directory.iterdir():
+        descriptor = os.open(entry, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+    fsync_directory(directory)
+    fsync_directory(directory.parent)
