@@ -2,8 +2,9 @@
 
 The export (torch and transformers, once) traces the model with eager attention so onnxruntime's
 transformer optimiser fuses each layer's attention into one MultiHeadAttention node, then
-quantises every weight matrix to int8 per output channel (activations are quantised on the fly,
-which onnxruntime runs on the CPU's VNNI instructions where it has them). Texts are batched with
+quantises the embedding tables and every weight matrix to int8, the matrices per output channel
+(activations are quantised on the fly; onnxruntime multiplies them with the CPU's VNNI
+instructions where it has them; the attention itself stays float32). Texts are batched with
 others of exactly their token length, so no batch is ever padded: the attention needs no mask, and
 onnxruntime then takes its flash-attention path. Mean pooling is a plain mean over the tokens.
 
@@ -11,7 +12,9 @@ Batches run on one worker thread per core, each a single-threaded onnxruntime ru
 one batch at a time spread over the cores: no per-operator hand-offs between threads, and a core
 that another process takes away delays one batch instead of every operator.
 
-On SciFact the vectors stay within cosine 0.995 of the float32 model's (see bench.embedders).
+On SciFact (``python -m bench.embedders --quality``) the vectors have a mean cosine of 0.995 to
+the float32 model's and dense retrieval scores nDCG@10 0.649 (float32: 0.645). One thread spends
+26 ms of CPU on an abstract, torch float32 85-90 ms, the previous unfused, padded export 33 ms.
 The cached export runs with onnxruntime and tokenizers alone.
 """
 
