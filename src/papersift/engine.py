@@ -194,6 +194,7 @@ class Engine:
         self._embedder_loaded_for: EmbedderSpec | None = None
         self._spec_cache: tuple[EmbedderSpec | None] | None = None
         self._vector_count: int | None = None
+        self._paper_count: int | None = None
         self._switching_embedder = False
         # Called whenever an embedding run reports progress (the CLI prints a line).
         self.embedding_listeners: list[Callable[[], None]] = []
@@ -311,6 +312,7 @@ class Engine:
         self._index_generation = None
         self._spec_cache = None
         self._vector_count = None
+        self._paper_count = None
 
     # semantic search ---------------------------------------------------------------------------
 
@@ -395,8 +397,11 @@ class Engine:
         return self._embedder
 
     def semantic_coverage(self) -> tuple[int, int]:
-        """(papers semantic search covers, papers stored)."""
-        return self.vector_count(), self.papers.count()
+        """(papers semantic search covers, papers stored), read once per ``refresh``: every
+        semantic search asks, for its coverage notice."""
+        if self._paper_count is None:
+            self._paper_count = self.papers.count()
+        return self.vector_count(), self._paper_count
 
     def vector_count(self) -> int:
         """Papers in the vector index (0 without one), read once per ``refresh``."""
