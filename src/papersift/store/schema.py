@@ -85,6 +85,9 @@ users = Table(
     Column("password_hash", String(255), nullable=False),
     Column("is_admin", Boolean, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # When the owner of ``email`` opened the verification link sent to it; NULL: unverified (no
+    # mail but verification and password reset links goes to the address).
+    Column("email_verified_at", DateTime(timezone=True)),
 )
 
 votes = Table(
@@ -181,6 +184,23 @@ sessions = Table(
     Column(
         "user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
     ),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),  # the absolute lifetime
+    Column("last_seen_at", DateTime(timezone=True)),  # for the idle timeout (NULL: created_at)
+    Column("user_agent", String(200)),  # shown in the account's list of sessions
+)
+
+# Single-use links mailed to an address (verify it, reset the password): the link holds a random
+# token, the database only its SHA-256; using a link deletes its row.
+account_tokens = Table(
+    "account_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column(
+        "user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    Column("purpose", String(16), nullable=False),  # verify | reset
+    Column("email", String(320), nullable=False),  # the address the link was sent to
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
 )
