@@ -6,7 +6,7 @@ CORPUS ?= ../shared/data/arxiv-sample.jsonl.gz
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: install install-demo demo test lint bench bench-quick clean
+.PHONY: install install-demo demo test check docs lint bench bench-quick clean
 
 $(BIN)/.installed: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,9 @@ test: install  ## the whole test suite, its engine and web tests again on Postgr
 	$(BIN)/mypy
 	$(BIN)/pytest -n 2
 	PAPERSIFT_TEST_BACKEND=postgresql $(BIN)/pytest -n 2 -q tests --ignore=tests/e2e --ignore=tests/bench
+
+docs: install  ## regenerate docs/cli.md and docs/settings.md from the code (a test checks them)
+	$(BIN)/python -m papersift.reference
 
 bench: install  ## papersift against its peers at 10k, 100k and 1M papers (hours; by hand)
 	$(BIN)/python -m bench --json bench/results/full.json

@@ -110,10 +110,3 @@ def test_invalid_setting_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     result = CliRunner().invoke(main, ["--data-dir", str(tmp_path), "stats"])
     assert result.exit_code == 1 and "PAPERSIFT_HARVEST_DELAY" in result.output
 
-
-def test_every_setting_is_documented_in_the_readme() -> None:
-    from papersift.settings import Settings
-
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    for name in Settings.model_fields:
-        assert f"PAPERSIFT_{name.upper()}" in readme, name
