@@ -188,3 +188,14 @@ def _hugging_face_kind(path: list[str]) -> str:
 def _identity(link: Link) -> str:
     root = link.repository
     return (root or link.url).lower()
+
+
+def url_spans(text: str) -> list[tuple[int, int, str]]:
+    """``(start, end, url)`` of each web address written out in ``text`` as displayed (no LaTeX
+    undone, no line breaks joined), for turning them into links; the address is normalised."""
+    spans: list[tuple[int, int, str]] = []
+    for match in _URL.finditer(text):
+        url = _trim(match.group(0))
+        if _plausible(url):
+            spans.append((match.start(), match.start() + len(url), url))
+    return spans

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+from papersift.links import find_links
 from papersift.model import Paper
 from papersift.text import normalise_for_search, readable
 
@@ -65,6 +66,12 @@ def bibtex(paper: Paper) -> str:
         fields.append(("doi", re.sub(r"[{}\s]", "", paper.doi)))
     if paper.journal_ref:
         fields.append(("journal", _escape(paper.journal_ref)))
+    repository = next(
+        (link.repository for link in find_links(paper.abstract, paper.comments) if link.repository),
+        None,
+    )
+    if repository:
+        fields.append(("note", f"Code: \\url{{{repository}}}"))
     entry_type = "article" if paper.journal_ref else "misc"
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
     return f"@{entry_type}{{{citation_key(paper)},\n{body}\n}}\n"

@@ -22,6 +22,7 @@ from papersift.web import api, feeds, interests, interests_api, pages
 from papersift.web.cache import PageCache
 from papersift.web.deps import current_user, known_params_only
 from papersift.web.errors import error_response, install_error_handlers
+from papersift.web.linkify import linkify
 from papersift.web.security import CSRF_COOKIE, cookie_header, csrf_token
 
 HERE = Path(__file__).parent
@@ -65,6 +66,7 @@ def create_app(engine: Engine) -> FastAPI:
     )
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.globals["version"] = __version__
+    templates.env.filters["linkify"] = linkify
     app.state.templates = templates
     app.state.render_error = _error_renderer(templates)
     install_error_handlers(app)

@@ -8,6 +8,15 @@ from typing import Literal, get_args
 from pydantic import BaseModel, Field
 
 
+class LinkOut(BaseModel):
+    url: str
+    kind: Literal["code", "model", "dataset", "space", "project", "other"] = Field(
+        description="code: a GitHub, GitLab or Bitbucket repository; model, dataset, space: "
+        "Hugging Face; project: a project page; other: any other address."
+    )
+    label: str = Field(description="Short text for the link (owner/repo for repositories).")
+
+
 class PaperSummary(BaseModel):
     id: str
     title: str
@@ -22,6 +31,12 @@ class PaperSummary(BaseModel):
     )
     url: str
     arxiv_url: str | None
+    code_url: str | None = Field(
+        default=None, description="The first code repository the abstract or comments link to."
+    )
+    links: list[LinkOut] = Field(
+        default_factory=list, description="Code, data and project links in abstract and comments."
+    )
 
 
 class VersionOut(BaseModel):

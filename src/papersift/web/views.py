@@ -10,6 +10,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from papersift.engine import Engine
 from papersift.errors import IndexError_, InvalidInputError
@@ -17,6 +18,7 @@ from papersift.features.bibtex import bibtex
 from papersift.features.feed import FeedRequest, Span
 from papersift.features.highlight import highlight, snippet
 from papersift.filters import Filters
+from papersift.links import Link, find_links
 from papersift.model import Paper
 from papersift.store.collections import Collection
 from papersift.store.listings import Order
@@ -115,9 +117,21 @@ def summaries(
             submitted_by=submitted[p.id].submitter if p.id in submitted else None,
             url=f"/papers/{p.id}",
             arxiv_url=f"https://arxiv.org/abs/{p.id}" if p.source == "arxiv" else None,
+            **_links(p),
         )
         for p in papers
     ]
+
+
+def _links(paper: Paper) -> dict[str, Any]:
+    found = find_links(paper.abstract, paper.comments)
+    code = next((link.repository for link in found if link.repository), None)
+    links = [models.LinkOut.model_validate(_link_fields(link)) for link in found]
+    return {"code_url": code, "links": links}
+
+
+def _link_fields(link: Link) -> dict[str, str]:
+    return {"url": link.url, "kind": link.kind, "label": link.label}
 
 
 # feed and trending -----------------------------------------------------------------------------

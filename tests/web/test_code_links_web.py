@@ -1,0 +1,60 @@
+"""Code links on cards, paper pages, the API and BibTeX; addresses in abstracts as safe links."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+from fastapi.testclient import TestClient
+
+from papersift.engine import Engine
+
+PAPER_ID = "2603.10999"
+ABSTRACT = (
+    "We study code search. Code is available at https://github.com/lab/code-search.\n"
+    "Weights: https://huggingface.co/lab/model-1b. Attack: "
+    '<img src=x onerror=alert(1)> and "><script>alert(2)</script> at https://x.org/"><b>.'
+)
+
+
+@pytest.fixture
+def with_code(engine: Engine, tmp_path: Path) -> str:
+    record = {
+        "id": PAPER_ID,
+        "title": "Searching code with graph neural networks",
+        "abstract": ABSTRACT,
+        "authors": ["Ada Lovelace"],
+        "categories": ["cs.LG"],
+        "date": "2026-03-12",
+    }
+    path = tmp_path / "one.jsonl"
+    path.write_bytes(orjson.dumps(record) + b"\n")
+    engine.ingest([path])
+    return PAPER_ID
+
+
+def test_paper_page_links_the_repository_and_escapes_the_abstract(
+    client: TestClient, with_code: str
+) -> None:
+    page = client.get(f"/papers/{with_code}").text
+    assert '<a class="button" href="https://github.com/lab/code-search"' in page
+    assert 'href="https://huggingface.co/lab/model-1b"' in page
+    assert "<img src=x" not in page and "<script>alert(2)" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    # The address in the abstract is a link; the quote that ends it cannot break out of href.
+    assert ">https://x.org/</a>&#34;&gt;&lt;b&gt;" in page
+    assert 'href="https://github.com/lab/code-search" rel="nofollow ugc noopener"' in page
+
+
+def test_api_and_cards_carry_the_code_link(client: TestClient, with_code: str) -> None:
+    paper = client.get(f"/api/papers/{with_code}").json()
+    assert paper["code_url"] == "https://github.com/lab/code-search"
+    assert [link["kind"] for link in paper["links"]] == ["code", "model", "other"]
+    results = client.get("/search", params={"q": "searching code graph", "mode": "keyword"}).text
+    assert 'class="code-link" href="https://github.com/lab/code-search"' in results
+
+
+def test_bibtex_notes_the_repository(client: TestClient, with_code: str) -> None:
+    entry = client.get(f"/bibtex/{with_code}").text
+    assert "note = {Code: \\url{https://github.com/lab/code-search}}" in entry
