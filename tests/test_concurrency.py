@@ -217,7 +217,9 @@ def test_digest_runs_racing_from_several_processes_send_each_digest_once(
         with engine.database.begin() as connection:
             engine.papers.upsert(connection, [make_paper(p, listed=DAY) for p in PAPERS])
         users = [
-            engine.users.create(f"reader{n}@example.org", f"Reader {n}", "x", now=NOW)
+            engine.users.create(
+                f"reader{n}@example.org", f"Reader {n}", "x", now=NOW, verified=True
+            )
             for n in range(SUBSCRIBERS)
         ]
         engine.vote(users[0], PAPERS[1], True)  # a trending paper: no digest is empty

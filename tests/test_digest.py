@@ -62,7 +62,7 @@ def site(mail_settings: Settings) -> Iterator[Engine]:
         engine.papers.upsert(connection, papers)
     engine.index(semantic=False)
     users = [
-        engine.users.create(f"reader{n}@example.org", f"Reader {n}", "x", now=NOW)
+        engine.users.create(f"reader{n}@example.org", f"Reader {n}", "x", now=NOW, verified=True)
         for n in range(SUBSCRIBERS)
     ]
     engine.vote(users[0], "2503.00002", True)
@@ -87,6 +87,7 @@ def _cli_env(settings: Settings, smtp: SMTPTestServer) -> dict[str, str]:
         "PAPERSIFT_SMTP_PASSWORD": "secret",
         "PAPERSIFT_SMTP_TLS_VERIFY": "false",
         "PAPERSIFT_PUBLIC_URL": "https://papers.example.org",
+        "PAPERSIFT_MAIL_FROM": "papersift <digest@papers.example.org>",
         "PAPERSIFT_SECRET_KEY": "k" * 40,
     }
     env.pop("PAPERSIFT_DATABASE_URL", None)
@@ -282,3 +283,55 @@ def test_the_daily_job_fails_with_exit_1_when_the_harvest_fails(
         result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1
     assert smtp.received == []  # later steps are skipped
+
+
+# verified addresses and local settings ---------------------------------------------------------
+
+
+def test_a_subscribed_unverified_address_receives_no_digest(
+    site: Engine, smtp: SMTPTestServer
+) -> None:
+    stranger = site.users.create("not-yet@example.org", "Not Yet", "x", now=NOW)
+    assert not stranger.verified
+    site.interests.subscribe(stranger.id, "daily", ["trending"], now=NOW)
+
+    report = _send(site)
+    assert report.sent == SUBSCRIBERS and report.unverified == 1  # type: ignore[attr-defined]
+    assert "not-yet@example.org" not in {r.rcpt_tos[0] for r in smtp.received}
+    assert site.digests.log.entry(stranger.id, DAY) is None  # nothing claimed or logged
+
+    assert site.users.mark_verified(stranger.id, stranger.email, now=NOW)  # opened the link
+    again = _send(site)
+    assert again.sent == 1 and again.unverified == 0  # type: ignore[attr-defined]
+    assert [r.rcpt_tos[0] for r in smtp.received].count("not-yet@example.org") == 1
+
+
+@pytest.mark.parametrize(
+    ("public_url", "mail_from", "named"),
+    [
+        ("http://127.0.0.1:8000", "papersift <digest@papers.example.org>", "PAPERSIFT_PUBLIC_URL"),
+        ("http://localhost:8000", "papersift <digest@papers.example.org>", "PAPERSIFT_PUBLIC_URL"),
+        ("https://papers.example.org", "papersift <papersift@localhost>", "PAPERSIFT_MAIL_FROM"),
+    ],
+)
+def test_digests_are_refused_while_links_or_the_sender_are_local(
+    site: Engine,
+    smtp: SMTPTestServer,
+    mail_settings: Settings,
+    public_url: str,
+    mail_from: str,
+    named: str,
+) -> None:
+    env = {**_cli_env(mail_settings, smtp), "PAPERSIFT_PUBLIC_URL": public_url}
+    env["PAPERSIFT_MAIL_FROM"] = mail_from
+    command = [sys.executable, "-m", "papersift", "digest", "--date", DAY.isoformat()]
+    refused = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert named in refused.stderr and "--dry-run" in refused.stderr, refused.stderr
+    assert smtp.received == []
+    assert all(site.digests.log.entry(u.id, DAY) is None for u, _ in site.digests.subscribers())
+
+    dry = subprocess.run([*command, "--dry-run"], env=env, capture_output=True, text=True,
+                         timeout=120)  # fmt: skip
+    assert dry.returncode == 0, dry.stderr
+    assert f"{SUBSCRIBERS} would be sent" in dry.stdout and smtp.received == []

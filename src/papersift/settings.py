@@ -247,7 +247,22 @@ class Settings(BaseSettings):
         ),
     )
     session_days: int = Field(
-        default=30, ge=1, le=365, description="How long a login session lasts, in days."
+        default=30,
+        ge=1,
+        le=365,
+        description="How long a login session lasts at most (its absolute lifetime), in days.",
+    )
+    session_idle_hours: int = Field(
+        default=168,
+        ge=1,
+        le=8760,
+        description="A login session unused for this many hours ends (the idle timeout).",
+    )
+    reset_link_minutes: int = Field(
+        default=60,
+        ge=5,
+        le=10080,
+        description="How long a password reset link works, in minutes (each works once).",
     )
     login_max_failures: int = Field(
         default=5,

@@ -20,6 +20,7 @@ from papersift.errors import (
     InvalidInputError,
     RateLimitedError,
 )
+from papersift.features.passwords import check as check_password
 from papersift.store.users import EmailTaken, User, UserStore
 
 FAILURE_WINDOW = timedelta(minutes=15)
@@ -46,12 +47,14 @@ class Accounts:
         session_lifetime: timedelta,
         max_failures: int,
         hasher: PasswordHasher | None = None,
+        on_sign_up: Callable[[User], None] = lambda _user: None,
     ) -> None:
         self.users = users
         self.clock = clock
         self.session_lifetime = session_lifetime
         self.max_failures = max_failures
         self.hasher = hasher or PasswordHasher()
+        self.on_sign_up = on_sign_up  # mails the verification link
         self._dummy_hash = self.hasher.hash("papersift: equal work for unknown addresses")
 
     def start_session(self, user: User) -> str:
@@ -63,16 +66,15 @@ class Accounts:
         name = " ".join(display_name.split())
         if not 1 <= len(name) <= 120:
             raise InvalidInputError("the display name must have 1 to 120 characters")
-        if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
-            raise InvalidInputError(
-                f"the password must have {MIN_PASSWORD} to {MAX_PASSWORD} characters"
-            )
+        check_password(password, email=email, display_name=name)
         try:
-            return self.users.create(email, name, self.hasher.hash(password), now=self.clock())
+            user = self.users.create(email, name, self.hasher.hash(password), now=self.clock())
         except EmailTaken:
             raise ConflictError(
                 "an account cannot be created with this email address; log in instead"
             ) from None
+        self.on_sign_up(user)
+        return user
 
     def log_in(self, email: str, password: str, *, client: str) -> tuple[User, str]:
         """Check the credentials; returns the user and a new session token.

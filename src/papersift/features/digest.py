@@ -10,6 +10,11 @@ more than ``MAX_SPAN_DAYS``). Sections, each as the subscriber chose:
 * saved searches: alert matches found since the previous digest;
 * followed authors: covered papers by authors the subscriber follows.
 
+Only verified addresses get a digest: a subscriber who has not opened the verification link
+mailed to the address is skipped (and counted). Digests are refused while the site's public URL
+is a local one or the sender a local address (``local_mail_problem``): links would lead nowhere
+and mail from a local sender is rejected; ``--dry-run`` composes them all the same.
+
 No email goes out when every section is empty (weekends, holidays): the day is logged ``empty``.
 Weekly subscribers get their digest on Mondays.
 
@@ -31,9 +36,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
+from email.policy import default as email_policy
+from ipaddress import ip_address
 from urllib.parse import urlsplit
 
-from papersift.errors import MailError
+from papersift.errors import MailError, SettingsError
 from papersift.features.digest_model import SECTION_TITLES, Digest, DigestItem, DigestSection
 from papersift.features.email_render import render_digest
 from papersift.features.recommendations import Candidates, Recommender
@@ -60,6 +67,7 @@ class DigestReport:
     already_done: int = 0
     not_due: int = 0
     failed: int = 0
+    unverified: int = 0
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -183,10 +191,17 @@ class DigestService:
             return True
         return subscription.frequency == "weekly" and day.weekday() == WEEKLY_ON
 
-    def subscribers(self, only_email: str | None = None) -> Iterator[tuple[User, Subscription]]:
+    def subscribers(
+        self, only_email: str | None = None, *, unverified: list[User] | None = None
+    ) -> Iterator[tuple[User, Subscription]]:
+        """Subscribers with a verified address (the others go to ``unverified``)."""
         for subscription in self.interests.subscribers():
             user = self.users.by_id(subscription.user_id)
             if user is None or (only_email and user.email != only_email.strip().lower()):
+                continue
+            if not user.verified:
+                if unverified is not None:
+                    unverified.append(user)
                 continue
             yield user, subscription
 
@@ -220,10 +235,12 @@ class DigestService:
         """Compose and send the digests of ``day``; ``send=None`` is a dry run (nothing logged)."""
         report = DigestReport(day)
         shared = self.prepare(day)
-        for user, subscription in self.subscribers(only_email):
+        skipped: list[User] = []
+        for user, subscription in self.subscribers(only_email, unverified=skipped):
             self._deliver(user, subscription, shared, send, report)
             if progress:
                 progress(1)
+        report.unverified = len(skipped)
         return report
 
     def _deliver(
@@ -252,6 +269,9 @@ class DigestService:
         if send is None:
             report.sent += 1
             return
+        problem = local_mail_problem(self.site_url, self.sender)
+        if problem is not None:
+            raise SettingsError(problem)
         message_id = str(message["Message-ID"])
         if not self.log.claim(user.id, day, message_id, now=self.clock()):
             report.already_done += 1  # by another run (or one that crashed, within the lease)
@@ -287,3 +307,36 @@ def _unique(items: list[DigestItem]) -> list[DigestItem]:
             seen.add(item.paper.id)
             unique.append(item)
     return unique
+
+
+def local_mail_problem(site_url: str, sender: str) -> str | None:
+    """Why digests cannot go out with these settings (their links would point at this machine,
+    or their sender is a local address that receiving servers reject), or None."""
+    host = (urlsplit(site_url).hostname or "").lower()
+    if _local(host):
+        return (
+            f"digests are not sent while PAPERSIFT_PUBLIC_URL is {site_url}: every link in them "
+            "would lead to this machine. Set it to the address readers open the site at "
+            "(https://papers.example.org), or use --dry-run to compose them without sending"
+        )
+    addresses = email_policy.header_factory("From", sender).addresses
+    domain = addresses[0].domain.lower() if addresses else ""
+    if _local(domain) or "." not in domain.strip("[]"):
+        address = addresses[0].addr_spec if addresses else sender
+        return (
+            f"digests are not sent while PAPERSIFT_MAIL_FROM is {address}, a local address that "
+            "mail servers reject; set it to an address of the site's domain "
+            "(papersift <digest@papers.example.org>), or use --dry-run"
+        )
+    return None
+
+
+def _local(host: str) -> bool:
+    host = host.strip("[]").rstrip(".")
+    if host in ("", "localhost") or host.endswith((".localhost", ".local", ".localdomain")):
+        return True
+    try:
+        address = ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified or address.is_link_local

@@ -18,6 +18,8 @@ from __future__ import annotations
 import unicodedata
 from functools import lru_cache
 
+from papersift.errors import InvalidInputError
+
 MIN_LENGTH = 8
 MAX_LENGTH = 1024
 SERVICE_WORDS = ("papersift",)
@@ -74,6 +76,13 @@ def problem(password: str, *, email: str = "", display_name: str = "") -> str | 
             "this password is made of your name, email address or the site's name; choose another"
         )
     return None
+
+
+def check(password: str, *, email: str = "", display_name: str = "") -> None:
+    """Raise InvalidInputError (saying why) unless ``password`` passes the policy."""
+    found = problem(password, email=email, display_name=display_name)
+    if found is not None:
+        raise InvalidInputError(found)
 
 
 def _straight_run(text: str) -> bool:

@@ -95,8 +95,10 @@ def _token_hash(token: str) -> str:
 
 
 class UserStore:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, session_idle: timedelta | None = None) -> None:
+        """``session_idle``: sessions unused this long end (None: only their lifetime counts)."""
         self.engine = engine
+        self.session_idle = session_idle
 
     # users -------------------------------------------------------------------------------------
 
@@ -227,6 +229,7 @@ class UserStore:
         """The user of a live session: not past its lifetime, nor idle longer than ``idle``
         (its last use is noted, at most once a minute, so the idle time counts from it)."""
         token_hash = _token_hash(token)
+        idle = idle if idle is not None else self.session_idle
         with self.engine.connect() as connection:
             row = connection.execute(
                 sa.select(users, sessions.c.last_seen_at, sessions.c.created_at.label("started"))
