@@ -252,13 +252,19 @@ def dsi_train(
         click.echo(report.summary())
 
 
-def _filters(category: tuple[str, ...], since: Any, until: Any, author: str | None) -> Filters:
+def _filters(
+    category: tuple[str, ...], since: Any, until: Any, author: str | None, has_code: bool
+) -> Filters:
     return Filters(
         categories=category,
         since=since.date() if since else None,
         until=until.date() if until else None,
         author=author,
+        has_code=has_code,
     )
+
+
+HAS_CODE_HELP = "Only papers that link to a code repository (GitHub, GitLab, Bitbucket)."
 
 
 @main.command()
@@ -268,6 +274,7 @@ def _filters(category: tuple[str, ...], since: Any, until: Any, author: str | No
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Listed on or after this date.")
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Listed on or before this date.")
 @click.option("--author", help="Only papers by an author whose name contains these words.")
+@click.option("--has-code", is_flag=True, help=HAS_CODE_HELP)
 @click.option("--mode", default="auto", show_default=True, help=MODES_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines instead of a table.")
 @click.pass_context
@@ -280,11 +287,12 @@ def search(
     since: Any,
     until: Any,
     author: str | None,
+    has_code: bool,
     mode: str,
     as_json: bool,
 ) -> None:
     """Search the papers. Without QUERY, opens an interactive prompt."""
-    filters = _filters(category, since, until, author)
+    filters = _filters(category, since, until, author, has_code)
     with _engine(ctx) as engine:
         engine.embedder_spec()  # a setting that contradicts the vector index is an error here
         stale = engine.pending_index_updates()
@@ -344,6 +352,7 @@ def _format_result(rank: int, result: SearchResult) -> str:
 @click.option("--category", multiple=True, help="Only these categories (repeatable).")
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Listed on or after this date.")
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Listed on or before this date.")
+@click.option("--has-code", is_flag=True, help=HAS_CODE_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines instead of a table.")
 @click.pass_context
 @_handle_errors
@@ -355,10 +364,11 @@ def similar(
     category: tuple[str, ...],
     since: Any,
     until: Any,
+    has_code: bool,
     as_json: bool,
 ) -> None:
     """Papers similar to PAPER_ID (several ids: more like these)."""
-    filters = _filters(category, since, until, None)
+    filters = _filters(category, since, until, None, has_code)
     with _engine(ctx) as engine:
         engine.embedder_spec()  # a setting that contradicts the vector index is an error here
         results = engine.similar(

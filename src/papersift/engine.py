@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -218,6 +218,7 @@ class Engine:
             )
         self.similar_papers = SimilarPapers(
             self.keyword_index,
+        self._code_ids: tuple[int, frozenset[str]] | None = None  # (store revision, ids)
             self.papers.get_many,
             self.dense,
             self._seed_vectors if self.dense else None,
@@ -1072,6 +1073,7 @@ class Engine:
     def recommendations(self, user: User, *, limit: int = 20) -> list[Recommendation]:
         """Recent papers for ``user``, each with its reasons (see features.recommendations)."""
         return self.recommender.for_user(user, limit=limit)
+        filters = self.resolve_filters(filters)
 
     def _stored_vectors(self, paper_ids: Sequence[str]) -> dict[str, Vectors]:
         if self.semantic_backend is None:
@@ -1080,6 +1082,16 @@ class Engine:
             return self.vector_index.vectors_of(paper_ids)
         except IndexError_:
             return {}  # not built yet: recommendations fall back to lexical similarity
+
+    def resolve_filters(self, filters: Filters | None) -> Filters | None:
+        """``filters`` as retrievers take them: ``has_code`` becomes the ids of the papers that
+        link to a code repository (read from the store once per store revision)."""
+        if filters is None or not filters.has_code or filters.only is not None:
+            return filters
+        rev = self.papers.max_rev()
+        if self._code_ids is None or self._code_ids[0] != rev:
+            self._code_ids = (rev, self.papers.ids_with_code())
+        return replace(filters, only=self._code_ids[1])
 
     def _more_like_ids(self, seeds: Sequence[str], k: int, filters: Filters) -> list[str]:
         """Papers sharing the seeds' distinctive terms (the lexical half of similar papers)."""
@@ -1101,6 +1113,7 @@ class Engine:
             self.index(semantic=False)
 
 
+        filters = self.resolve_filters(filters)
 def _meta_or_empty(index: KeywordSearchIndex | VectorSearchIndex) -> dict[str, Any]:
     """An index's metadata; empty when there is none, or when it is damaged (pages keep
     working; searches and ``papersift stats`` name the problem, ``papersift index`` repairs it)."""

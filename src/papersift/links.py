@@ -199,3 +199,8 @@ def url_spans(text: str) -> list[tuple[int, int, str]]:
         if _plausible(url):
             spans.append((match.start(), match.start() + len(url), url))
     return spans
+
+
+def first_repository(*texts: str | None) -> str | None:
+    """The root address of the first code repository ``texts`` link to (stored per paper)."""
+    return next((link.repository for link in find_links(*texts) if link.repository), None)

@@ -58,3 +58,19 @@ def test_api_and_cards_carry_the_code_link(client: TestClient, with_code: str) -
 def test_bibtex_notes_the_repository(client: TestClient, with_code: str) -> None:
     entry = client.get(f"/bibtex/{with_code}").text
     assert "note = {Code: \\url{https://github.com/lab/code-search}}" in entry
+
+
+@pytest.mark.parametrize("path", ["/search", "/api/search"])
+def test_search_has_code_filter(client: TestClient, with_code: str, path: str) -> None:
+    params = {"q": "graph neural networks", "mode": "keyword"}
+    everything = client.get(path, params=params)
+    only_code = client.get(path, params={**params, "has_code": "true"})
+    assert everything.status_code == only_code.status_code == 200
+    if path == "/api/search":
+        assert len(everything.json()["results"]) > 1
+        assert [r["paper"]["id"] for r in only_code.json()["results"]] == [with_code]
+        assert only_code.json()["has_code"] is True
+    else:
+        assert 'name="has_code" value="true" checked' in only_code.text
+        assert only_code.text.count('<article class="card">') == 1
+        assert "has_code=true" in only_code.text  # mode tabs keep the filter

@@ -434,3 +434,6 @@ def _filter_queries(schema: Any, filters: Filters) -> Iterator[Any]:
             yield tantivy.Query.term_query(schema, "authors", words[0])
         else:
             yield tantivy.Query.phrase_query(schema, "authors", words)
+    allowed = filters.allowed_ids()
+    if allowed is not None:
+        yield tantivy.Query.term_set_query(schema, "id", sorted(allowed))

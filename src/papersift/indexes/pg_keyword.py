@@ -663,3 +663,6 @@ def _filter_clauses(filters: Filters | None) -> Iterator[Any]:
         if words:
             phrase = " <-> ".join(_quoted(word) for word in words)
             yield entries.authors.op("@@")(sa.cast(phrase, TSQUERY))
+    allowed = filters.allowed_ids()
+    if allowed is not None:
+        yield entries.paper_id == sa.any_(sa.cast(sorted(allowed), ARRAY(sa.Text)))

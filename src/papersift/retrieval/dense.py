@@ -50,7 +50,10 @@ class DenseRetriever:
         exclude: Collection[str] = (),
     ) -> list[Hit]:
         filters = filters or Filters()
-        allowed = self.authors_matching(filters) if filters.author else None
+        allowed = filters.allowed_ids()
+        if filters.author:
+            by_author = self.authors_matching(filters)
+            allowed = frozenset(by_author) if allowed is None else allowed & by_author
         pairs = self.index.search(
             vector,
             k,

@@ -52,6 +52,9 @@ def passes(paper: Paper, filters: Filters | None) -> bool:
     the date within [since, until], an author whose folded name holds the words in order)."""
     if filters is None or filters.empty:
         return True
+    allowed = filters.allowed_ids()
+    if allowed is not None and paper.id not in allowed:
+        return False
     if filters.categories and not set(filters.categories) & set(paper.categories):
         return False
     day = paper.display_date

@@ -125,6 +125,12 @@ class PaperStore:
                 ).scalar_one()
             )
 
+    def ids_with_code(self) -> frozenset[str]:
+        """Ids of the papers whose abstract or comments link to a code repository."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(sa.select(papers.c.id).where(papers.c.code_url.is_not(None)))
+            return frozenset(row.id for row in rows)
+
     def changed_since(self, rev: int, *, chunk_size: int = 5000) -> Iterator[tuple[int, Paper]]:
         """Papers whose revision is above ``rev``, in revision order, read in chunks."""
         columns = [papers.c[name] for name in PAPER_COLUMNS]
@@ -191,6 +197,7 @@ def paper_from_row(row: Any) -> Paper:
         categories=tuple(row["categories"]),
         submitted=row["submitted"],
         updated=row["updated"],
+        "code_url": first_repository(paper.abstract, paper.comments),
         listed=row["listed"],
         doi=row["doi"],
         journal_ref=row["journal_ref"],

@@ -46,6 +46,8 @@ papers = Table(
     Column("source", String(64), nullable=False),
     Column("versions", JSON, nullable=False),
     Column("content_hash", String(32), nullable=False),
+    # The first code repository the abstract or comments link to (papersift.links).
+    Column("code_url", String(512)),
     Column("rev", BigInteger, nullable=False, index=True),
     Column("ingested_at", DateTime(timezone=True), nullable=False),
 )

@@ -69,11 +69,12 @@ def search(
     since: date | None = None,
     until: date | None = None,
     author: Annotated[str | None, Query(max_length=200)] = None,
+    has_code: bool = False,
     page: Page = 1,
 ) -> models.SearchView:
     return views.search(
         who, query=q, mode=mode or default_mode(who), category=category, since=since,
-        until=until, author=author, page=page,
+        until=until, author=author, page=page, has_code=has_code,
     )  # fmt: skip
 
 

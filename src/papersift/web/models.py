@@ -113,6 +113,7 @@ class SearchView(BaseModel):
     since: dt.date | None
     until: dt.date | None
     author: str | None
+    has_code: bool = Field(default=False, description="Only papers that link to a code repository.")
     page: int
     pages: int
     total: int = Field(description="Matching papers (keyword mode) or results retrieved.")

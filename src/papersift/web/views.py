@@ -199,6 +199,7 @@ def search(
     until: date | None,
     author: str | None,
     page: int,
+    has_code: bool = False,
 ) -> models.SearchView:
     engine = visitor.engine
     query = query.strip()
@@ -215,6 +216,7 @@ def search(
             since=since,
             until=until,
             author=author.strip() or None if author else None,
+            has_code=has_code,
         )
     except ValueError as exc:
         raise InvalidInputError(str(exc)) from None
@@ -223,7 +225,8 @@ def search(
         return models.SearchView(
             query="", mode=mode, modes=engine.modes, notice=choice.notice,
             category=filters.categories[0] if filters.categories else None, since=since,
-            until=until, author=filters.author, page=1, pages=1, total=0, results=[],
+            until=until, author=filters.author, has_code=has_code, page=1, pages=1, total=0,
+            results=[],
         )  # fmt: skip
     if mode == "bm25":  # the index counts the matches (to COUNT_LIMIT): fetch up to this page
         total = engine.keyword_index.count(query, filters, at_most=COUNT_LIMIT)
@@ -257,6 +260,7 @@ def search(
         until=until,
         author=filters.author,
         page=page,
+        has_code=has_code,
         pages=pages,
         total=total,
         total_is_limit=mode == "bm25" and total >= COUNT_LIMIT,
