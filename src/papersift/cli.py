@@ -730,6 +730,11 @@ def _send_digests(engine: Engine, day: Any, dry_run: bool, email: str | None) ->
         f"digest {target}: {report.sent} {'would be sent' if dry_run else 'sent'}, "
         f"{report.empty} with nothing new, {report.already_done} already done, "
         f"{report.not_due} not due, {report.failed} failed"
+        + (
+            f", {report.unverified} unverified (no digest until confirmed)"
+            if report.unverified
+            else ""
+        )
     )
     for problem in report.problems[:20]:
         click.echo(f"  {problem}", err=True)

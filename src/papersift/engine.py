@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from email.message import EmailMessage
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,8 @@ from papersift.errors import (
     PapersiftError,
     SettingsError,
 )
+from papersift.features.account_mail import AccountMail, Outbox
+from papersift.features.account_settings import AccountSettings
 from papersift.features.accounts import Accounts
 from papersift.features.alerts import Alerts
 from papersift.features.digest import DigestService
@@ -129,7 +132,9 @@ class Engine:
         self.harvests = HarvestLog(self.database)
         self.embeddings = EmbeddingStore(self.database)
         self.listings = ListingStore(self.database)
-        self.users = UserStore(self.database)
+        self.users = UserStore(
+            self.database, session_idle=timedelta(hours=settings.session_idle_hours)
+        )
         self.votes = VoteStore(self.database)
         self.accounts = Accounts(
             self.users,
@@ -141,6 +146,18 @@ class Engine:
             CollectionStore(self.database), self.papers, self.users.names, clock=clock
         )
         self.interests = InterestStore(self.database)
+        self.outbox = Outbox(self._send_mail)
+        self.account_settings = AccountSettings(
+            self.users,
+            hasher=lambda: self.accounts.hasher,
+            mail=AccountMail(
+                self.outbox, site_url=settings.public_url, sender=settings.mail_from, clock=clock
+            ),
+            clock=clock,
+            reset_lifetime=timedelta(minutes=settings.reset_link_minutes),
+            forget_mail_choices=self._digest_off,
+        )
+        self.accounts.on_sign_up = self.account_settings.signed_up
         self.alerts = Alerts(self.interests, self.papers, self._alert_search, clock=clock)
         collection_store = self.library.collections
         self.recommender = Recommender(
@@ -249,7 +266,20 @@ class Engine:
         return Fusion("convex", (1.0 - lexical, lexical), depth=100)
 
     def close(self) -> None:
+        self.outbox.close()
         self.database.dispose()
+
+    def _send_mail(self, message: EmailMessage) -> None:
+        """Send one account email over SMTP (the digest's settings); raises MailError."""
+        from papersift.features.mailer import SMTPMailer
+
+        SMTPMailer.from_settings(self.settings).send(message)
+
+    def _digest_off(self, user_id: int) -> None:
+        """Switch the user's digest off, keeping the chosen sections."""
+        subscription = self.interests.subscription(user_id)
+        if subscription is not None and subscription.frequency != "off":
+            self.interests.subscribe(user_id, "off", subscription.sections, now=self.clock())
 
     def refresh(self, *, min_interval: float = 0.0) -> None:
         """Let a long-running process (a web server) see index updates made by other processes."""
