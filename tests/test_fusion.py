@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Collection
 
 import pytest
 from hypothesis import given
@@ -10,7 +11,13 @@ from hypothesis import strategies as st
 
 from papersift.filters import Filters
 from papersift.retrieval.base import Hit
-from papersift.retrieval.fusion import convex_combination, min_max, reciprocal_rank_fusion, z_score
+from papersift.retrieval.fusion import (
+    NORMALISERS,
+    convex_combination,
+    min_max,
+    reciprocal_rank_fusion,
+    z_score,
+)
 from papersift.retrieval.hybrid import Fusion, HybridRetriever
 
 KEYWORD = [Hit("a", 12.0), Hit("b", 9.0), Hit("c", 3.0)]
@@ -129,3 +136,71 @@ def test_a_failing_retriever_fails_the_hybrid_search() -> None:
     hybrid = HybridRetriever([FakeRetriever("bm25", KEYWORD), Failing("dense", [])], Fusion())
     with pytest.raises(RuntimeError, match="index gone"):
         hybrid.search("q", 2)
+
+
+# both scores of every candidate ------------------------------------------------------------------
+
+
+def test_known_scores_join_the_list_they_are_missing_from() -> None:
+    # d is missing from the keyword list, b from the dense one; their own scores are known.
+    fused = convex_combination(
+        [KEYWORD, DENSE], (0.5, 0.5), known=[{"d": 0.0}, {"b": 0.1}], normalise="minmax"
+    )
+    scores = {hit.paper_id: hit.score for hit in fused}
+    # keyword list with d: 12, 9, 3, 0 -> a 1, b 0.75, c 0.25, d 0
+    # dense list with b: 0.9, 0.8, 0.5, 0.1 -> c 1, d 0.875, a 0.5, b 0
+    assert scores["a"] == pytest.approx(0.5 * 1.0 + 0.5 * 0.5)
+    assert scores["b"] == pytest.approx(0.5 * 0.75 + 0.5 * 0.0)
+    assert scores["c"] == pytest.approx(0.5 * 0.25 + 0.5 * 1.0)
+    assert scores["d"] == pytest.approx(0.5 * 0.0 + 0.5 * 0.875)
+    # Without them, b and d score each list's minimum (0 after min-max) instead.
+    floor = {hit.paper_id: hit.score for hit in convex_combination([KEYWORD, DENSE], (0.5, 0.5))}
+    assert floor["d"] == pytest.approx(0.5 * 0.0 + 0.5 * 0.75)
+
+
+def test_a_candidate_without_a_known_score_still_gets_the_floor() -> None:
+    fused = convex_combination([KEYWORD, DENSE], (0.5, 0.5), known=[{}, {}])
+    assert fused == convex_combination([KEYWORD, DENSE], (0.5, 0.5))
+    with pytest.raises(ValueError):
+        convex_combination([KEYWORD, DENSE], (0.5, 0.5), known=[{}])
+
+
+def test_max_normalisation_divides_by_the_best() -> None:
+    assert NORMALISERS["max"]([Hit("x", 4.0), Hit("y", 1.0)]) == {"x": 1.0, "y": 0.25}
+    with pytest.raises(ValueError):
+        Fusion("convex", missing="guess")
+
+
+class ScoringFake(FakeRetriever):
+    def __init__(self, name: str, hits: list[Hit], every: dict[str, float]) -> None:
+        super().__init__(name, hits)
+        self.every = every
+        self.asked: list[list[str]] = []
+
+    def scores_of(self, query: str, paper_ids: Collection[str]) -> dict[str, float]:
+        self.asked.append(sorted(paper_ids))
+        return {pid: self.every[pid] for pid in paper_ids if pid in self.every}
+
+
+def test_hybrid_asks_each_retriever_for_the_candidates_only_the_others_found() -> None:
+    keyword = ScoringFake("bm25", KEYWORD, {"a": 12.0, "b": 9.0, "c": 3.0, "d": 0.0})
+    dense = ScoringFake("dense", DENSE, {"a": 0.5, "b": 0.1, "c": 0.9, "d": 0.8})
+    both = HybridRetriever([keyword, dense], Fusion("convex", (0.5, 0.5), missing="both"))
+    fused = both.search("q", 4)
+    assert keyword.asked == [["d"]] and dense.asked == [["b"]]
+    expected = convex_combination([KEYWORD, DENSE], (0.5, 0.5), known=[{"d": 0.0}, {"b": 0.1}])
+    assert fused == expected
+    floor = HybridRetriever([keyword, dense], Fusion("convex", (0.5, 0.5), missing="floor"))
+    keyword.asked.clear()
+    assert floor.search("q", 4) == convex_combination([KEYWORD, DENSE], (0.5, 0.5))
+    assert keyword.asked == []
+
+
+def test_a_retriever_that_cannot_score_leaves_its_missing_candidates_the_floor() -> None:
+    keyword = ScoringFake("bm25", KEYWORD, {"d": 0.0})
+    both = HybridRetriever(
+        [keyword, FakeRetriever("dense", DENSE)], Fusion("convex", (0.5, 0.5), missing="both")
+    )
+    assert both.search("q", 4) == convex_combination(
+        [KEYWORD, DENSE], (0.5, 0.5), known=[{"d": 0.0}, {}]
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -300,6 +300,29 @@ class KeywordIndex:
         if text_query is None:
             return []
         return self._run(index, self._with_filters(index, text_query, filters), k)
+
+    def scores_of(self, query: str, paper_ids: Collection[str]) -> dict[str, float]:
+        """The BM25 score ``search`` gives each of ``paper_ids`` for ``query``; 0.0 for a paper
+        of them that matches none of its words (or is not indexed). Hybrid search asks this for
+        the candidates the semantic list found and the keyword list did not."""
+        wanted = list(dict.fromkeys(paper_ids))
+        scores = dict.fromkeys(wanted, 0.0)
+        if not wanted:
+            return scores
+        index = self._open(create=False)
+        text_query = self._text_query(index, query)
+        if text_query is None:
+            return scores
+        among = tantivy.Query.term_set_query(index.schema, "id", wanted)
+        restricted = tantivy.Query.boolean_query(
+            [
+                (tantivy.Occur.Must, text_query),
+                (tantivy.Occur.Must, tantivy.Query.const_score_query(among, 0.0)),
+            ]
+        )
+        for hit in self._run(index, restricted, len(wanted)):
+            scores[hit.paper_id] = hit.score
+        return scores
 
     def count(
         self, query: str, filters: Filters | None = None, *, at_most: int | None = None

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -228,6 +228,25 @@ class DatabaseKeywordIndex:
                 return _plain_search(connection, terms, k, total)
             match, candidates = _match_clause(text, terms, total)
             return _ranked(connection, terms, match, filters, k, total, candidates)
+
+    def scores_of(self, query: str, paper_ids: Collection[str]) -> dict[str, float]:
+        """The BM25 score ``search`` gives each of ``paper_ids`` for ``query``; 0.0 for a paper
+        of them that does not match it (or is not indexed)."""
+        wanted = list(dict.fromkeys(paper_ids))
+        scores = dict.fromkeys(wanted, 0.0)
+        if not wanted:
+            return scores
+        text = _without_stopwords(fold_text(query))
+        with self.engine.connect() as connection:
+            total = _indexed_documents(connection)
+            terms = _query_terms(connection, text)
+            if not terms:
+                return scores
+            match, _ = _match_clause(text, terms, total)
+            among = sa.and_(match, keyword_entries.c.paper_id.in_(wanted))
+            for hit in _ranked(connection, terms, among, None, len(wanted), total, 0):
+                scores[hit.paper_id] = hit.score
+        return scores
 
     def count(
         self, query: str, filters: Filters | None = None, *, at_most: int | None = None

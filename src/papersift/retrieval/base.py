@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -23,3 +24,11 @@ class Retriever(Protocol):
     name: str
 
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]: ...
+
+
+@runtime_checkable
+class ScoringRetriever(Retriever, Protocol):
+    """A retriever that can also score given papers for a query, as ``search`` would have
+    (hybrid fusion asks it for the candidates another retriever found)."""
+
+    def scores_of(self, query: str, paper_ids: Collection[str]) -> dict[str, float]: ...

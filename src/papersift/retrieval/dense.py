@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Collection
+
+import numpy as np
 
 from papersift.embeddings.base import Embedder, Vectors
 from papersift.filters import Filters
 from papersift.indexes.base import VectorSearchIndex
+from papersift.indexes.batches import unit_rows
 from papersift.retrieval.base import Hit
+
+QUERY_VECTORS_KEPT = 64  # the query embeddings kept: hybrid search scores a query twice
 
 
 class DenseRetriever:
@@ -32,6 +39,8 @@ class DenseRetriever:
         self.index = index
         self.authors_matching = authors_matching
         self.ef_search = ef_search
+        self._vectors: OrderedDict[tuple[int, str], Vectors] = OrderedDict()
+        self._vectors_lock = threading.Lock()
 
     def ready(self) -> bool:
         """Whether the vector index has been built (``papersift index``)."""
@@ -40,7 +49,37 @@ class DenseRetriever:
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
         if not query.strip():
             return []
-        return self.search_vector(self.embedder().embed_query(query), k, filters)
+        return self.search_vector(self.query_vector(query), k, filters)
+
+    def query_vector(self, query: str) -> Vectors:
+        """The query's embedding; the last ``QUERY_VECTORS_KEPT`` are kept (per embedder), so
+        that scoring more papers for a query just searched embeds it once."""
+        embedder = self.embedder()
+        key = (id(embedder), query)
+        with self._vectors_lock:
+            if key in self._vectors:
+                self._vectors.move_to_end(key)
+                return self._vectors[key]
+        vector = embedder.embed_query(query)
+        with self._vectors_lock:
+            self._vectors[key] = vector
+            while len(self._vectors) > QUERY_VECTORS_KEPT:
+                self._vectors.popitem(last=False)
+        return vector
+
+    def scores_of(self, query: str, paper_ids: Collection[str]) -> dict[str, float]:
+        """The cosine ``search`` gives each of ``paper_ids`` for ``query``, from its stored
+        vector; papers without a vector are left out."""
+        if not paper_ids or not query.strip():
+            return {}
+        stored = self.index.vectors_of(list(paper_ids))
+        if not stored:
+            return {}
+        unit = unit_rows(np.asarray(self.query_vector(query), dtype=np.float32).reshape(1, -1))[0]
+        names = list(stored)
+        rows = np.stack([stored[name] for name in names]).astype(np.float32, copy=False)
+        scores = np.einsum("ij,j->i", rows, unit)
+        return {name: float(score) for name, score in zip(names, scores, strict=True)}
 
     def search_vector(
         self,

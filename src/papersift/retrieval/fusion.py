@@ -4,39 +4,78 @@
   Condorcet and individual Rank Learning Methods", SIGIR 2009: score(d) = sum_i w_i / (k + rank_i).
 - Convex combination of normalised scores: Bruch, Gai and Ingber, "An Analysis of Fusion Functions
   for Hybrid Retrieval", ACM TOIS 2023: score(d) = sum_i w_i * norm_i(s_i(d)), with a document
-  missing from a list scoring that list's minimum (0 after min-max normalisation).
+  missing from a list scoring that list's minimum (0 after min-max normalisation), or, when its
+  score by that list's retriever is known, that score (each list normalised with them in it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from papersift.retrieval.base import Hit
 
+Scale = Callable[[float], float]
 Normaliser = Callable[[Sequence[Hit]], dict[str, float]]
+
+
+def min_max_scale(scores: Sequence[float]) -> Scale:
+    """The map taking ``scores`` to [0, 1] (an equal list to 1; a score below them all below
+    0, above them all above 1)."""
+    low, high = min(scores), max(scores)
+    span = high - low
+    if not span:
+        return lambda score: 1.0 if score >= low else 0.0
+    return lambda score: (score - low) / span
+
+
+def z_score_scale(scores: Sequence[float]) -> Scale:
+    """The map taking ``scores`` to standard deviations from their mean."""
+    mean = sum(scores) / len(scores)
+    spread = (sum((s - mean) ** 2 for s in scores) / len(scores)) ** 0.5
+    if not spread:
+        return lambda score: 0.0 if score == mean else (1.0 if score > mean else -1.0)
+    return lambda score: (score - mean) / spread
+
+
+def max_scale(scores: Sequence[float]) -> Scale:
+    """The map dividing by the largest of ``scores`` (min-max with 0 as the least score a
+    retriever can give: Bruch et al.'s theoretical min-max)."""
+    high = max(scores)
+    if high <= 0:
+        return lambda score: score - high
+    return lambda score: score / high
+
+
+SCALES: dict[str, Callable[[Sequence[float]], Scale]] = {
+    "minmax": min_max_scale,
+    "zscore": z_score_scale,
+    "max": max_scale,
+}
+
+
+def _normalised(hits: Sequence[Hit], method: str) -> dict[str, float]:
+    if not hits:
+        return {}
+    scale = SCALES[method]([hit.score for hit in hits])
+    return {hit.paper_id: scale(hit.score) for hit in hits}
 
 
 def min_max(hits: Sequence[Hit]) -> dict[str, float]:
     """Scores scaled to [0, 1] within the list; a list of equal scores maps to 1."""
-    if not hits:
-        return {}
-    scores = [hit.score for hit in hits]
-    low, high = min(scores), max(scores)
-    span = high - low
-    return {hit.paper_id: (hit.score - low) / span if span else 1.0 for hit in hits}
+    return _normalised(hits, "minmax")
 
 
 def z_score(hits: Sequence[Hit]) -> dict[str, float]:
     """Scores as standard deviations from the list's mean."""
-    if not hits:
-        return {}
-    scores = [hit.score for hit in hits]
-    mean = sum(scores) / len(scores)
-    spread = (sum((s - mean) ** 2 for s in scores) / len(scores)) ** 0.5
-    return {hit.paper_id: (hit.score - mean) / spread if spread else 0.0 for hit in hits}
+    return _normalised(hits, "zscore")
 
 
-NORMALISERS: dict[str, Normaliser] = {"minmax": min_max, "zscore": z_score}
+def max_normalised(hits: Sequence[Hit]) -> dict[str, float]:
+    """Scores divided by the list's best (see ``max_scale``)."""
+    return _normalised(hits, "max")
+
+
+NORMALISERS: dict[str, Normaliser] = {"minmax": min_max, "zscore": z_score, "max": max_normalised}
 
 
 def _ranked(scores: dict[str, float]) -> list[Hit]:
@@ -63,18 +102,33 @@ def convex_combination(
     weights: Sequence[float],
     *,
     normalise: str = "minmax",
+    known: Sequence[Mapping[str, float]] | None = None,
 ) -> list[Hit]:
-    """Fuse lists by a weighted sum of per-list normalised scores."""
+    """Fuse lists by a weighted sum of per-list normalised scores.
+
+    A candidate missing from list i scores list i's minimum, unless ``known[i]`` holds its own
+    score by that list's retriever (see ``HybridRetriever``): then list i is normalised with
+    those scores in it, as if its retriever had ranked every candidate of every list.
+    """
     if len(weights) != len(runs):
         raise ValueError("one weight per run is needed")
-    normaliser = NORMALISERS[normalise]
+    if known is not None and len(known) != len(runs):
+        raise ValueError("one set of known scores per run is needed")
+    fit = SCALES[normalise]
     # sum_i w_i * (s_i(d), or floor_i when d is missing from list i), accumulated as the floors'
     # weighted sum plus each list's lift above its floor: one pass over each list.
     fused: dict[str, float] = {}
     base = 0.0
-    for run, weight in zip(runs, weights, strict=True):
-        scores = normaliser(run)
-        floor = min(scores.values(), default=0.0)
+    for number, (run, weight) in enumerate(zip(runs, weights, strict=True)):
+        raw = {hit.paper_id: hit.score for hit in run}
+        if known is not None:
+            for pid, score in known[number].items():
+                raw.setdefault(pid, score)
+        if not raw:
+            continue
+        scale = fit(list(raw.values()))
+        scores = {pid: scale(score) for pid, score in raw.items()}
+        floor = min(scores.values())
         base += weight * floor
         for pid, score in scores.items():
             fused[pid] = fused.get(pid, 0.0) + weight * (score - floor)

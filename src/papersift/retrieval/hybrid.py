@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from papersift.filters import Filters
-from papersift.retrieval.base import Hit, Retriever
+from papersift.retrieval.base import Hit, Retriever, ScoringRetriever
 from papersift.retrieval.fusion import NORMALISERS, convex_combination, reciprocal_rank_fusion
 
 FUSION_METHODS = ("convex", "rrf")
+# What a candidate missing from one list scores there: that list's minimum, or its own score by
+# that list's retriever ("both" scores of every candidate, where the retriever can give them).
+MISSING_SCORES = ("floor", "both")
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +22,8 @@ class Fusion:
     zscore) or ``rrf`` (reciprocal rank fusion with constant ``rrf_k``).
 
     ``weights`` has one entry per retriever, in order. ``depth`` candidates are taken from each.
+    ``missing`` is what a candidate missing from one list scores there in convex fusion (see
+    ``MISSING_SCORES``).
     """
 
     method: str = "convex"
@@ -26,21 +31,40 @@ class Fusion:
     normalise: str = "minmax"
     rrf_k: int = 60
     depth: int = 300
+    missing: str = "floor"
 
     def __post_init__(self) -> None:
         if self.method not in FUSION_METHODS:
             raise ValueError(f"unknown fusion {self.method!r}; choose one of {FUSION_METHODS}")
         if self.normalise not in NORMALISERS:
             raise ValueError(f"unknown normalisation {self.normalise!r}")
+        if self.missing not in MISSING_SCORES:
+            raise ValueError(f"unknown missing scores {self.missing!r}; one of {MISSING_SCORES}")
 
-    def fuse(self, runs: Sequence[Sequence[Hit]]) -> list[Hit]:
+    @property
+    def wants_both_scores(self) -> bool:
+        return self.method == "convex" and self.missing == "both"
+
+    def fuse(
+        self,
+        runs: Sequence[Sequence[Hit]],
+        known: Sequence[Mapping[str, float]] | None = None,
+    ) -> list[Hit]:
+        """The lists fused; ``known`` holds, per list, the scores of candidates missing from it
+        (used when ``missing`` is both)."""
         if self.method == "rrf":
             return reciprocal_rank_fusion(runs, k=self.rrf_k, weights=self.weights)
-        return convex_combination(runs, self.weights, normalise=self.normalise)
+        known = known if self.wants_both_scores else None
+        return convex_combination(runs, self.weights, normalise=self.normalise, known=known)
 
 
 class HybridRetriever:
-    """Union of each retriever's top ``depth`` candidates, fused; then the best ``k``."""
+    """Union of each retriever's top ``depth`` candidates, fused; then the best ``k``.
+
+    With a fusion that wants both scores, every retriever that can (``ScoringRetriever``) also
+    scores the candidates the others found and it did not, so a paper one list ranks high is
+    judged by its real score in the other rather than that list's minimum.
+    """
 
     def __init__(
         self, retrievers: Sequence[Retriever], fusion: Fusion, name: str = "hybrid"
@@ -62,4 +86,23 @@ class HybridRetriever:
         with ThreadPoolExecutor(max_workers=len(others)) as pool:
             pending = [pool.submit(r.search, query, depth, filters) for r in others]
             runs = [first.search(query, depth, filters), *(p.result() for p in pending)]
-        return self.fusion.fuse(runs)[:k]
+            known = (
+                self._scores_of_missing(pool, query, runs)
+                if self.fusion.wants_both_scores
+                else None
+            )
+        return self.fusion.fuse(runs, known)[:k]
+
+    def _scores_of_missing(
+        self, pool: ThreadPoolExecutor, query: str, runs: Sequence[Sequence[Hit]]
+    ) -> list[dict[str, float]]:
+        """Per retriever, its scores of the candidates the others found and it did not."""
+        union = {hit.paper_id for run in runs for hit in run}
+        pending: list[Future[dict[str, float]] | None] = []
+        for retriever, run in zip(self.retrievers, runs, strict=True):
+            missing = union - {hit.paper_id for hit in run}
+            if missing and isinstance(retriever, ScoringRetriever):
+                pending.append(pool.submit(retriever.scores_of, query, sorted(missing)))
+            else:
+                pending.append(None)
+        return [future.result() if future else {} for future in pending]
