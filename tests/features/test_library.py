@@ -76,3 +76,20 @@ def test_bad_input(engine: Engine, people: tuple[User, User]) -> None:
         clean_tags([f"t{i}" for i in range(21)])
     with pytest.raises(InvalidInputError):
         clean_tags("<script>")
+
+
+def test_any_spelling_of_an_arxiv_id_names_the_paper(
+    engine: Engine, people: tuple[User, User]
+) -> None:
+    owner, _ = people
+    collection = engine.library.create(owner, "Spellings")
+    engine.library.put(owner, collection.id, "arXiv:2503.00001v2", ("a",))
+    engine.library.put(owner, collection.id, "https://arxiv.org/abs/2503.00001", ("b",))
+    view = engine.library.view(owner, collection.id)
+    assert [(p.id, item.tags) for p, item in view.items] == [("2503.00001", ("b",))]
+    assert engine.library.holding(owner, "2503.00001v1") == {collection.id}
+    assert engine.library.remove(owner, collection.id, " arxiv.org/pdf/2503.00001v3 ")
+    assert engine.library.view(owner, collection.id).items == []
+    assert not engine.library.remove(owner, collection.id, "2503.00001v1")
+    with pytest.raises(PaperNotFoundError):
+        engine.library.put(owner, collection.id, "arXiv:2503.99999v1", ())

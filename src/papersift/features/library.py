@@ -18,6 +18,7 @@ from papersift.errors import (
     PermissionDeniedError,
 )
 from papersift.model import Paper
+from papersift.sources.arxiv_ids import canonical_arxiv_id
 from papersift.store.collections import Collection, CollectionItem, CollectionStore, NameTaken
 from papersift.store.papers import PaperStore
 from papersift.store.users import User
@@ -113,18 +114,37 @@ class Library:
         )
 
     def put(self, user: User, collection_id: int, paper_id: str, tags: tuple[str, ...]) -> None:
-        """Add the paper to the collection (or set its tags when it is there already)."""
+        """Add the paper to the collection (or set its tags when it is there already); any
+        spelling of its arXiv id names it (``2504.21650v2``, ``arXiv:2504.21650``, a URL)."""
         self._owned(user, collection_id)
-        if self.papers.get(paper_id) is None:
-            raise PaperNotFoundError(f"no paper with id {paper_id!r} in the store")
-        self.collections.put_item(collection_id, paper_id, tags, now=self.clock())
+        stored = self._stored_id(paper_id)
+        if stored is None:
+            shown = paper_id if len(paper_id) <= 80 else paper_id[:80] + "..."
+            raise PaperNotFoundError(f"no paper with id {shown!r} in the store")
+        self.collections.put_item(collection_id, stored, tags, now=self.clock())
 
     def remove(self, user: User, collection_id: int, paper_id: str) -> bool:
+        """Take the paper (any spelling of its id) out of the collection; False if not there."""
         self._owned(user, collection_id)
-        return self.collections.remove_item(collection_id, paper_id)
+        if self.collections.remove_item(collection_id, paper_id):
+            return True
+        canonical = canonical_arxiv_id(paper_id)
+        if canonical is None or canonical == paper_id:
+            return False
+        return self.collections.remove_item(collection_id, canonical)
 
     def holding(self, user: User, paper_id: str) -> set[int]:
-        return self.collections.holding(user.id, paper_id)
+        return self.collections.holding(user.id, self._stored_id(paper_id) or paper_id)
+
+    def _stored_id(self, paper_id: str) -> str | None:
+        """The id the store holds the paper under: ``paper_id`` itself, else its canonical
+        arXiv id; None when neither is stored."""
+        if self.papers.get(paper_id) is not None:
+            return paper_id
+        canonical = canonical_arxiv_id(paper_id)
+        if canonical is not None and canonical != paper_id and self.papers.get(canonical):
+            return canonical
+        return None
 
     def _visible(self, viewer: User | None, collection_id: int) -> Collection:
         collection = self.collections.get(collection_id)
