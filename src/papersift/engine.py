@@ -38,6 +38,7 @@ from papersift.features.alerts import Alerts
 from papersift.features.digest import DigestService
 from papersift.features.feed import DailyFeed
 from papersift.features.library import Library
+from papersift.features.limits import BoundedHasher
 from papersift.features.recommendations import Recommendation, Recommender, Sources
 from papersift.features.submissions import Submissions
 from papersift.features.trending import trending as rank_trending
@@ -141,6 +142,8 @@ class Engine:
             clock=clock,
             session_lifetime=timedelta(days=settings.session_days),
             max_failures=settings.login_max_failures,
+            hasher=BoundedHasher(settings.password_hash_workers),
+            signups_per_hour=settings.signups_per_hour,
         )
         self.library = Library(
             CollectionStore(self.database), self.papers, self.users.names, clock=clock

@@ -269,8 +269,25 @@ class Settings(BaseSettings):
         ge=1,
         le=1000,
         description=(
-            "Failed logins allowed per email address in 15 minutes (four times as many per "
-            "client address) before logins are refused for a while."
+            "Login tries allowed per email address from one client address in 15 minutes "
+            "(four times as many per client address over all addresses); after twice as many "
+            "failures from all clients, the address's password is checked at most once per "
+            "growing delay (1 s, doubling, up to 5 minutes) instead of being locked."
+        ),
+    )
+    signups_per_hour: int = Field(
+        default=5,
+        ge=1,
+        le=100_000,
+        description="Sign-ups allowed per client address an hour (three per email address).",
+    )
+    password_hash_workers: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description=(
+            "Password hashes (argon2id, 64 MiB each) computed at once per worker process; a "
+            "burst beyond four times as many waiting is refused with 429."
         ),
     )
 

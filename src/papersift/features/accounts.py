@@ -1,4 +1,5 @@
-"""Accounts: sign up, log in (rate-limited), sessions, log out. Passwords are hashed with argon2.
+"""Accounts: sign up, log in (rate-limited), sessions, log out. Passwords are hashed with argon2,
+in a bounded pool; the limits on sign-ups and logins are ``papersift.features.limits``'.
 
 Error messages never reveal whether an email address has an account: a wrong address and a wrong
 password give the same message, cost the same hashing time, and count towards the same limit.
@@ -6,7 +7,6 @@ password give the same message, cost the same hashing time, and count towards th
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -18,13 +18,12 @@ from papersift.errors import (
     AuthenticationError,
     ConflictError,
     InvalidInputError,
-    RateLimitedError,
 )
+from papersift.features.limits import AbuseLimits
 from papersift.features.passwords import check as check_password
+from papersift.store.limits import LimitStore
 from papersift.store.users import EmailTaken, User, UserStore
 
-FAILURE_WINDOW = timedelta(minutes=15)
-PER_CLIENT_FACTOR = 4  # a client address may fail this many times as often as one email address
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}")
@@ -48,6 +47,8 @@ class Accounts:
         max_failures: int,
         hasher: PasswordHasher | None = None,
         on_sign_up: Callable[[User], None] = lambda _user: None,
+        limits: AbuseLimits | None = None,
+        signups_per_hour: int = 5,
     ) -> None:
         self.users = users
         self.clock = clock
@@ -55,18 +56,30 @@ class Accounts:
         self.max_failures = max_failures
         self.hasher = hasher or PasswordHasher()
         self.on_sign_up = on_sign_up  # mails the verification link
+        self.limits = limits or AbuseLimits(
+            LimitStore(users.engine),
+            clock=clock,
+            login_max_failures=max_failures,
+            signups_per_hour=signups_per_hour,
+        )
         self._dummy_hash = self.hasher.hash("papersift: equal work for unknown addresses")
 
     def start_session(self, user: User) -> str:
         """A new session for ``user`` (just signed up, or just authenticated)."""
         return self.users.start_session(user.id, now=self.clock(), lifetime=self.session_lifetime)
 
-    def sign_up(self, email: str, password: str, display_name: str) -> User:
+    def sign_up(
+        self, email: str, password: str, display_name: str, *, client: str | None = None
+    ) -> User:
+        """A new account. ``client`` (the web's client address) counts towards the sign-up
+        limits, before the password is hashed; the command line and tests leave it out."""
         email = normalise_email(email)
         name = " ".join(display_name.split())
         if not 1 <= len(name) <= 120:
             raise InvalidInputError("the display name must have 1 to 120 characters")
         check_password(password, email=email, display_name=name)
+        if client is not None:
+            self.limits.sign_up(client=client, email=email)
         try:
             user = self.users.create(email, name, self.hasher.hash(password), now=self.clock())
         except EmailTaken:
@@ -79,22 +92,21 @@ class Accounts:
     def log_in(self, email: str, password: str, *, client: str) -> tuple[User, str]:
         """Check the credentials; returns the user and a new session token.
 
-        Raises RateLimitedError after too many recent failures for the address or the client, and
-        AuthenticationError (one message for every cause) when the credentials are wrong.
+        Raises RateLimitedError, before any password is checked, when this client used up its
+        tries for the address or for all addresses, or while the address's growing delay runs
+        (``papersift.features.limits``); AuthenticationError (one message for every cause) when
+        the credentials are wrong.
         """
         email = email.strip().lower()[:320]
-        now = self.clock()
-        keys = [f"email:{email}", f"client:{client}"]
-        self._check_rate(keys[0], self.max_failures, now)
-        self._check_rate(keys[1], self.max_failures * PER_CLIENT_FACTOR, now)
+        self.limits.login_attempt(client=client, email=email)
         user = self.users.by_email(email)
         verified = self._verify(user.password_hash if user else None, password)
         if user is None or not verified:
-            self.users.record_failure(keys, now=now)
+            self.limits.login_failed(email=email)
             raise AuthenticationError(_WRONG_CREDENTIALS)
         if self.hasher.check_needs_rehash(user.password_hash):
             self.users.set_password_hash(user.id, self.hasher.hash(password))
-        self.users.clear_failures(keys[0], before=now - FAILURE_WINDOW)
+        self.limits.login_succeeded(client=client, email=email)
         return user, self.start_session(user)
 
     def _verify(self, stored_hash: str | None, password: str) -> bool:
@@ -102,16 +114,6 @@ class Accounts:
             return self.hasher.verify(stored_hash or self._dummy_hash, password[:MAX_PASSWORD])
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
-
-    def _check_rate(self, key: str, limit: int, now: datetime) -> None:
-        failures, oldest = self.users.failures_since(key, now - FAILURE_WINDOW)
-        if failures < limit or oldest is None:
-            return
-        oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=now.tzinfo)
-        wait = max(1, math.ceil((oldest + FAILURE_WINDOW - now).total_seconds()))
-        raise RateLimitedError(
-            f"too many failed logins; try again in {math.ceil(wait / 60)} minute(s)", wait
-        )
 
     def session_user(self, token: str) -> User | None:
         if not token or len(token) > 200:

@@ -110,7 +110,9 @@ def csrf(request: Request) -> models.CsrfOut:
 @router.post("/auth/signup", tags=["accounts"], status_code=201, dependencies=[CSRF])
 def signup(request: Request, body: models.SignUpIn) -> JSONResponse:
     engine = engine_of(request)
-    user = engine.accounts.sign_up(body.email, body.password, body.display_name)
+    user = engine.accounts.sign_up(
+        body.email, body.password, body.display_name, client=client_address(request)
+    )
     return _with_session(request, user, engine.accounts.start_session(user), status=201)
 
 

@@ -248,12 +248,17 @@ def signup(
     engine = engine_of(request)
     values = {"email": email, "display_name": display_name}
     try:
-        user = engine.accounts.sign_up(email, password, display_name)
+        user = engine.accounts.sign_up(
+            email, password, display_name, client=client_address(request)
+        )
         token = engine.accounts.start_session(user)
-    except (InvalidInputError, ConflictError) as error:
-        status = 409 if isinstance(error, ConflictError) else 400
-        return render(request, "signup.html", status, next=local_path(next), error=str(error),
-                      values=values)  # fmt: skip
+    except (InvalidInputError, ConflictError, RateLimitedError) as error:
+        status = {ConflictError: 409, RateLimitedError: 429}.get(type(error), 400)
+        response = render(request, "signup.html", status, next=local_path(next),
+                          error=str(error), values=values)  # fmt: skip
+        if isinstance(error, RateLimitedError):
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response
     return _logged_in(request, token, local_path(next))
 
 
