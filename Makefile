@@ -10,18 +10,19 @@ HOST ?= 127.0.0.1
 
 $(BIN)/.installed: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -e '.[dev,semantic,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,semantic,export,dsi,eval,bench]'
 	# Lucene for the benchmark: Pyserini's Anserini jar (its Python dependencies are not needed).
 	$(BIN)/python -m pip install --quiet --no-deps 'pyserini==0.25.0'
 	touch $@
 
 install: $(BIN)/.installed
 
-# The demo needs papersift with semantic search only: no test or benchmark tools, no compiler.
+# The demo needs papersift with semantic search and the model export (torch, once): no DSI, no
+# evaluation, test or benchmark tools, no compiler.
 $(BIN)/.demo-installed: pyproject.toml
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	@echo "papersift: installing into $(VENV) with semantic search (a few minutes the first time)"
-	@$(BIN)/python -m pip install --progress-bar on -e '.[semantic]' \
+	@$(BIN)/python -m pip install --progress-bar on -e '.[semantic,export]' \
 		| grep -v -e '^Requirement already satisfied' -e '^Looking in' -e 'is ignored' || true
 	@$(BIN)/python -c "import papersift.engine"  # fail here, not later, if the install did
 	@touch $@

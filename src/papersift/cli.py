@@ -231,7 +231,10 @@ class _ProgressLine:
 
 @main.group()
 def dsi() -> None:
-    """Differentiable Search Index: generative retrieval (search --mode dsi)."""
+    """Differentiable Search Index: generative retrieval (search --mode dsi).
+
+    Needs the dsi extra: pip install 'papersift[dsi]'.
+    """
 
 
 @dsi.command(name="train")

@@ -1024,7 +1024,7 @@ class Engine:
                 self.embedder()  # raises the explanation of how to turn semantic search on
             if mode in DSI_MODES:
                 raise SettingsError(
-                    "DSI search needs torch and faiss: pip install 'papersift[semantic]'"
+                    "DSI search needs torch and faiss: pip install 'papersift[dsi]'"
                 ) from None
             known = ", ".join(self._retrievers)
             raise ValueError(f"unknown search mode {mode!r}; choose one of: {known}") from None

@@ -1,4 +1,5 @@
-"""Retrieval quality on BEIR-layout test collections, computed with ir-measures.
+"""Retrieval quality on BEIR-layout test collections, computed with ir-measures (the ``eval``
+extra: ``pip install 'papersift[eval]'``).
 
 A collection directory holds ``corpus.jsonl`` ({"_id" or "id", "title", "text"}), queries
 (``queries.jsonl``, or ``queries_<split>.jsonl`` for other splits) and relevance judgements
@@ -21,23 +22,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import ir_measures
 import orjson
-from ir_measures import AP, RR, R, Success, nDCG
 from tqdm import tqdm
 
 from papersift.engine import DSI_MODES, Engine
-from papersift.errors import CollectionError
+from papersift.errors import CollectionError, MissingDependencyError
 from papersift.settings import Settings, load_settings
 
+# Each measure's name in papersift's output, and in ir-measures' syntax.
 MEASURES = {
-    "ndcg@10": nDCG @ 10,
-    "recall@10": R @ 10,
-    "recall@100": R @ 100,
-    "map": AP @ 1000,
-    "mrr@10": RR @ 10,
-    "hits@1": Success @ 1,
-    "hits@10": Success @ 10,
+    "ndcg@10": "nDCG@10",
+    "recall@10": "R@10",
+    "recall@100": "R@100",
+    "map": "AP@1000",
+    "mrr@10": "RR@10",
+    "hits@1": "Success@1",
+    "hits@10": "Success@10",
 }
 RUN_DEPTH = 1000
 
@@ -155,6 +155,7 @@ def evaluate_collection(
 
     ``store_url`` names the database of that store (any backend; its other files still go to
     the eval cache or a temporary directory); by default it is a SQLite file there."""
+    _ir_measures()  # before any embedding work: say at once what to install
     collection = load_collection(directory, split)
     base = settings or load_settings()
     started = time.perf_counter()
@@ -253,8 +254,18 @@ def _digest(path: Path) -> str:
 
 def score_run(collection: Collection, run: dict[str, dict[str, float]]) -> dict[str, float]:
     """The measures of a run ({query id: {doc id: score}}) against the collection's qrels."""
-    scores = ir_measures.calc_aggregate(list(MEASURES.values()), collection.qrels, run)
-    return {name: float(scores[measure]) for name, measure in MEASURES.items()}
+    ir_measures = _ir_measures()
+    measures = {name: ir_measures.parse_measure(spec) for name, spec in MEASURES.items()}
+    scores = ir_measures.calc_aggregate(list(measures.values()), collection.qrels, run)
+    return {name: float(scores[measure]) for name, measure in measures.items()}
+
+
+def _ir_measures() -> Any:
+    try:
+        import ir_measures
+    except ImportError as error:
+        raise MissingDependencyError("ir-measures", extra="eval") from error
+    return ir_measures
 
 
 def run_queries(

@@ -15,7 +15,6 @@ from typing import Any
 
 import click
 from pydantic.fields import FieldInfo
-from pydantic_core import PydanticUndefined
 
 from papersift.settings import Settings
 
@@ -97,8 +96,10 @@ def _default(name: str, field: FieldInfo) -> str:
         return _COMPUTED_DEFAULTS[name]
     if field.default_factory is not None:
         return "computed at start-up"
+    if field.is_required():
+        return "required"
     value: Any = field.default
-    if value is None or value is PydanticUndefined:
+    if value is None:
         return "unset"
     if isinstance(value, bool):
         return f"`{str(value).lower()}`"

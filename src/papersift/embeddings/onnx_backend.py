@@ -15,7 +15,8 @@ that another process takes away delays one batch instead of every operator.
 On SciFact (``python -m bench.embedders --quality``) the vectors have a mean cosine of 0.995 to
 the float32 model's and dense retrieval scores nDCG@10 0.649 (float32: 0.645). One thread spends
 26 ms of CPU on an abstract, torch float32 85-90 ms, the previous unfused, padded export 33 ms.
-The cached export runs with onnxruntime and tokenizers alone.
+The cached export runs with onnxruntime and tokenizers alone (the ``semantic`` extra); exporting
+needs the ``export`` extra (torch, transformers, onnx).
 """
 
 from __future__ import annotations
@@ -189,6 +190,7 @@ def export_onnx_int8(model: str, target: Path, *, max_seq_length: int) -> None:
     ``target`` also gets the tokenizer files and ``papersift-model.json``; it appears all at once
     or not at all, replacing an export in an older format (see ``build_atomically``).
     """
+    _import_exporter()  # before looking for the model: say at once what to install
     source = local_model_dir(model)
     if not uses_mean_pooling(source):
         raise SettingsError(f"the {BACKEND} backend supports mean-pooling models only: {model!r}")
@@ -312,7 +314,7 @@ def _quantise(float_model: Path, int8_model: Path) -> None:
         from onnx import TensorProto
         from onnxruntime.quantization import QuantType, quantize_dynamic
     except ImportError as error:
-        raise MissingDependencyError("onnxruntime", extra="semantic") from error
+        raise MissingDependencyError(error.name or "onnx", extra="export") from error
     quantize_dynamic(
         str(float_model),
         str(int8_model),
@@ -443,5 +445,5 @@ def _import_exporter() -> tuple[Any, Any, Any]:
         from transformers import AutoModel, AutoTokenizer
     except ImportError as error:
         package = (error.name or "torch").split(".")[0]
-        raise MissingDependencyError(package, extra="semantic") from error
+        raise MissingDependencyError(package, extra="export") from error
     return torch, AutoModel, AutoTokenizer

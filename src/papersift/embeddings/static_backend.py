@@ -133,5 +133,5 @@ def _distill_function() -> Callable[..., StaticModel]:
     try:  # model2vec.distill also needs torch, transformers and skeletoken
         from model2vec.distill import distill
     except ImportError as error:
-        raise MissingDependencyError(error.name or "model2vec", extra="semantic") from error
+        raise MissingDependencyError(error.name or "model2vec", extra="export") from error
     return distill

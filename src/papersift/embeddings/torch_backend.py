@@ -65,5 +65,5 @@ def _sentence_transformer_class() -> type[SentenceTransformer]:
     try:  # also fails when torch, which sentence-transformers imports, is missing
         from sentence_transformers import SentenceTransformer
     except ImportError as error:
-        raise MissingDependencyError("sentence-transformers", extra="semantic") from error
+        raise MissingDependencyError("sentence-transformers", extra="export") from error
     return SentenceTransformer
