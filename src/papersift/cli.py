@@ -634,6 +634,8 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
             port=port,
             workers=workers,
             proxy_headers=True,
+            # Limits on request heads and slow clients (431, 414, 408): papersift.web.server.
+            http="papersift.web.server:BoundedHttpToolsProtocol",
             access_log=False,
             log_level="warning",
         )

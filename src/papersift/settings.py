@@ -300,6 +300,33 @@ class Settings(BaseSettings):
             "off); entries are dropped as soon as the data they show changes."
         ),
     )
+    request_max_header_bytes: int = Field(
+        default=16_384,
+        ge=1024,
+        le=1_048_576,
+        description=(
+            "Bytes of request headers (without the request line) serve accepts; larger heads, "
+            "or more than 100 headers, get 431. Request targets over 8,192 bytes get 414."
+        ),
+    )
+    request_header_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        le=600,
+        description=(
+            "Seconds a client has to send a request's line and headers, from the connection or "
+            "the request's first byte; a slower or silent one gets 408 and is disconnected."
+        ),
+    )
+    request_body_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description=(
+            "Seconds a request body may pause between two pieces before serve answers 408 "
+            "and disconnects."
+        ),
+    )
 
     public_url: str = Field(
         default="http://127.0.0.1:8000",

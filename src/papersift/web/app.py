@@ -18,7 +18,7 @@ from papersift import __version__
 from papersift.engine import Engine
 from papersift.settings import load_settings
 from papersift.store.page_cache import PageCacheStore
-from papersift.web import api, feeds, interests, interests_api, pages
+from papersift.web import api, feeds, interests, interests_api, pages, server
 from papersift.web.cache import PageCache
 from papersift.web.deps import current_user, known_params_only
 from papersift.web.errors import error_response, install_error_handlers
@@ -199,7 +199,15 @@ def _error_renderer(templates: Jinja2Templates) -> Callable[..., Response]:
 
 def app_from_environment() -> FastAPI:
     """Factory for ``uvicorn --factory`` and ``papersift serve``: settings from PAPERSIFT_*."""
-    app = create_app(Engine(load_settings()))
+    settings = load_settings()
+    server.configure(
+        server.Limits(
+            max_header_bytes=settings.request_max_header_bytes,
+            header_timeout=settings.request_header_timeout,
+            body_timeout=settings.request_body_timeout,
+        )
+    )
+    app = create_app(Engine(settings))
     # A server holds many long-lived objects (templates, indexes, models): keep them out of the
     # garbage collector's full passes, which otherwise show up as latency spikes.
     gc.collect()
