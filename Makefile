@@ -42,6 +42,15 @@ test: install  ## the whole test suite, its engine and web tests again on Postgr
 	$(BIN)/pytest -n 2
 	PAPERSIFT_TEST_BACKEND=postgresql $(BIN)/pytest -n 2 -q tests --ignore=tests/e2e --ignore=tests/bench
 
+# The fast lane: lint, types and the tests that need neither PostgreSQL, a browser, the benchmarks
+# nor minutes of model training (those are marked slow); make test runs everything.
+FAST_TESTS := -m "not slow and not e2e" --ignore=tests/bench --ignore=tests/e2e
+
+check: install  ## lint, types and the fast tests (under two minutes); make test runs them all
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+	PAPERSIFT_TEST_NO_POSTGRES=1 $(BIN)/pytest -q -n 2 $(FAST_TESTS)
+
 docs: install  ## regenerate docs/cli.md and docs/settings.md from the code (a test checks them)
 	$(BIN)/python -m papersift.reference
 

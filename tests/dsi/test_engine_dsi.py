@@ -23,6 +23,9 @@ from papersift.settings import Settings
 from tests.conftest import make_paper, write_jsonl
 from tests.dsi.helpers import HashingEmbedder, corpus
 
+# Most of these train a model (tens of seconds to minutes on two busy cores).
+pytestmark = pytest.mark.slow
+
 SIZE = 40
 
 

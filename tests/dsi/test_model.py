@@ -84,6 +84,7 @@ def _hits_at_1(network: DSINetwork, tree: DocidTree, vectors: np.ndarray) -> flo
     )
 
 
+@pytest.mark.slow
 def test_training_a_few_steps_makes_a_tiny_corpus_retrievable(tmp_path: Path) -> None:
     vectors, tree, network = _setup(40)
     before = _hits_at_1(network, tree, vectors)
@@ -108,6 +109,7 @@ class _Interrupt:
         return self.real(*args, **kwargs)
 
 
+@pytest.mark.slow
 def test_resuming_from_a_checkpoint_reproduces_the_uninterrupted_model(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
