@@ -172,6 +172,93 @@ COVERED: dict[tuple[str, str], str] = {
     ("GET", "/api/settings/digest"): "test_interests::test_digest_settings_page_and_api",
     ("PUT", "/api/settings/digest"): "test_interests::test_digest_settings_page_and_api",
     ("GET", "/unsubscribe/{token}"): "test_interests::test_unsubscribe_end_to_end",
+    # accounts a public site offers
+    (
+        "GET",
+        "/verify/{token}",
+    ): "test_account_settings::test_sign_up_mails_a_verification_link_that_works_once",
+    (
+        "POST",
+        "/verify/{token}",
+    ): "test_account_settings::test_sign_up_mails_a_verification_link_that_works_once",
+    (
+        "GET",
+        "/api/verify/{token}",
+    ): "test_account_settings::test_sign_up_mails_a_verification_link_that_works_once",
+    (
+        "POST",
+        "/api/verify/{token}",
+    ): "test_account_settings::test_sign_up_mails_a_verification_link_that_works_once",
+    (
+        "POST",
+        "/account/verification",
+    ): "test_account_settings::test_resending_the_verification_link_is_rate_limited",
+    (
+        "POST",
+        "/api/account/verification",
+    ): "test_account_settings::test_resending_the_verification_link_is_rate_limited",
+    (
+        "GET",
+        "/forgot-password",
+    ): "test_account_settings::test_a_reset_link_works_once_expires_and_logs_out_every_session",
+    (
+        "POST",
+        "/forgot-password",
+    ): "test_account_settings::test_a_reset_link_works_once_expires_and_logs_out_every_session",
+    (
+        "POST",
+        "/api/forgot-password",
+    ): "test_account_settings::test_a_reset_link_works_once_expires_and_logs_out_every_session",
+    (
+        "GET",
+        "/reset-password/{token}",
+    ): "test_account_settings::test_a_reset_link_works_once_expires_and_logs_out_every_session",
+    (
+        "POST",
+        "/reset-password/{token}",
+    ): "test_account_settings::test_a_reset_link_works_once_expires_and_logs_out_every_session",
+    (
+        "GET",
+        "/api/reset-password/{token}",
+    ): "test_account_settings::test_a_reset_link_works_once_expires_and_logs_out_every_session",
+    (
+        "POST",
+        "/api/reset-password/{token}",
+    ): "test_account_settings::test_a_reset_link_works_once_expires_and_logs_out_every_session",
+    ("GET", "/account"): "test_account_settings::test_account_page_shows_what_the_api_returns",
+    ("GET", "/api/account"): "test_account_settings::test_account_page_shows_what_the_api_returns",
+    (
+        "POST",
+        "/account/password",
+    ): "test_account_settings::test_change_password_asks_the_current_one_and_ends_other_sessions",
+    (
+        "PUT",
+        "/api/account/password",
+    ): "test_account_settings::test_change_password_asks_the_current_one_and_ends_other_sessions",
+    (
+        "POST",
+        "/account/email",
+    ): "test_account_settings::"
+    "test_change_email_is_confirmed_at_the_new_address_and_the_old_one_is_told",
+    (
+        "PUT",
+        "/api/account/email",
+    ): "test_account_settings::"
+    "test_change_email_is_confirmed_at_the_new_address_and_the_old_one_is_told",
+    ("POST", "/account/log-out-everywhere"): "test_account_settings::test_log_out_everywhere",
+    ("DELETE", "/api/account/sessions"): "test_account_settings::test_log_out_everywhere",
+    (
+        "POST",
+        "/account/delete",
+    ): "test_account_settings::test_deleting_an_account_leaves_no_row_naming_the_user",
+    (
+        "DELETE",
+        "/api/account",
+    ): "test_account_settings::test_deleting_an_account_leaves_no_row_naming_the_user",
+    (
+        "GET",
+        "/api/account/export",
+    ): "test_account_settings::test_export_my_data_is_what_the_api_returns",
     ("POST", "/unsubscribe/{token}"): "test_interests::test_unsubscribe_end_to_end",
     ("GET", "/feeds/for-you/{token}.{kind}"): "test_interests::test_feed_tokens_are_checked",
     (

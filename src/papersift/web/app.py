@@ -18,7 +18,7 @@ from papersift import __version__
 from papersift.engine import Engine
 from papersift.settings import load_settings
 from papersift.store.page_cache import PageCacheStore
-from papersift.web import api, feeds, interests, interests_api, pages, server
+from papersift.web import account_pages, api, feeds, interests, interests_api, pages, server
 from papersift.web.cache import PageCache
 from papersift.web.deps import current_user, known_params_only
 from papersift.web.errors import error_response, install_error_handlers
@@ -73,10 +73,12 @@ def create_app(engine: Engine) -> FastAPI:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(api.router)
     app.include_router(interests_api.router)
+    app.include_router(account_pages.api)
     app.include_router(feeds.router)
     app.include_router(interests.feed_router)
     app.include_router(pages.router)
     app.include_router(interests.router)
+    app.include_router(account_pages.router)
 
     @app.get("/api/docs", include_in_schema=False, response_class=HTMLResponse)
     def api_docs(request: Request) -> Response:
