@@ -155,5 +155,7 @@ def test_dsi_without_torch_names_the_dsi_extra(
         assert engine.dense is not None and engine.dsi is None
         with pytest.raises(SettingsError, match=re.escape("pip install 'papersift[dsi]'")):
             engine.retriever("dsi")
+        choice = engine.choose_mode("dsi")  # a search asked for in DSI gets keyword results
+        assert choice.mode == "bm25" and "pip install 'papersift[dsi]'" in (choice.notice or "")
     finally:
         engine.close()

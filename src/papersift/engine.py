@@ -94,6 +94,8 @@ from papersift.store.votes import VoteStore
 from papersift.timeutil import utc_now
 
 DSI_MODES = ("dsi", "hybrid-dsi")
+DSI_INSTALL_HINT = "pip install 'papersift[dsi]'"  # torch; faiss comes with semantic
+DSI_MISSING = f"DSI search needs torch and faiss: {DSI_INSTALL_HINT}"
 EMBEDDING_LOCK = "embedding"
 EMBEDDING_STATUS = "embedding_status"
 log = logging.getLogger("papersift.engine")
@@ -979,6 +981,8 @@ class Engine:
 
     def _unavailable_notice(self, mode: str) -> str:
         name = label(mode)
+        if mode in DSI_MODES and not _installed("torch", "faiss"):
+            return f"{name} search needs {DSI_INSTALL_HINT}; showing keyword results."
         if mode in DSI_MODES and self.semantic_ready():
             return f"{name} search needs a trained model (papersift dsi train); keyword results."
         if not self.semantic_enabled:
@@ -1020,12 +1024,12 @@ class Engine:
         try:
             return self._retrievers[mode]
         except KeyError:
+            if mode in DSI_MODES and not _installed("torch", "faiss"):
+                raise SettingsError(DSI_MISSING) from None
             if mode in ("dense", "hybrid", *DSI_MODES):
                 self.embedder()  # raises the explanation of how to turn semantic search on
             if mode in DSI_MODES:
-                raise SettingsError(
-                    "DSI search needs torch and faiss: pip install 'papersift[dsi]'"
-                ) from None
+                raise SettingsError(DSI_MISSING) from None
             known = ", ".join(self._retrievers)
             raise ValueError(f"unknown search mode {mode!r}; choose one of: {known}") from None
 
