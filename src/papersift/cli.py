@@ -800,3 +800,30 @@ def daily(ctx: click.Context, day: Any, no_harvest: bool, dry_run: bool) -> None
         click.echo("another papersift daily or digest run is in progress", err=True)
         sys.exit(EXIT_TEMPORARY)
     sys.exit(code)
+
+
+@main.group()
+def admin() -> None:
+    """Moderators: accounts with the admin role can hide comments and submissions."""
+
+
+@admin.command("grant")
+@click.argument("email")
+@click.pass_context
+@_handle_errors
+def admin_grant(ctx: click.Context, email: str) -> None:
+    """Make the account with EMAIL a moderator (logged in the moderation log)."""
+    with _engine(ctx) as engine:
+        engine.discussion.set_admin(email, True)
+    click.echo(f"{email.strip()} is now a moderator")
+
+
+@admin.command("revoke")
+@click.argument("email")
+@click.pass_context
+@_handle_errors
+def admin_revoke(ctx: click.Context, email: str) -> None:
+    """Take the moderator role from the account with EMAIL."""
+    with _engine(ctx) as engine:
+        engine.discussion.set_admin(email, False)
+    click.echo(f"{email.strip()} is no longer a moderator")

@@ -36,6 +36,7 @@ from papersift.features.account_settings import AccountSettings
 from papersift.features.accounts import Accounts
 from papersift.features.alerts import Alerts
 from papersift.features.digest import DigestService
+from papersift.features.discussion import Discussion
 from papersift.features.feed import DailyFeed
 from papersift.features.library import Library
 from papersift.features.limits import BoundedHasher
@@ -77,6 +78,7 @@ from papersift.sources.harvest import (
 )
 from papersift.store.collections import CollectionStore
 from papersift.store.counters import COMMUNITY_REV, current
+from papersift.store.comments import CommentStore
 from papersift.store.database import migrate, open_database, private_directory
 from papersift.store.digests import DigestLog
 from papersift.store.embeddings import EmbeddingStore
@@ -204,6 +206,9 @@ class Engine:
         # Similar papers of one paper, by index generation: paper pages ask for them every time.
         self.similar_ids = lru_cache(maxsize=4096)(self._similar_ids)
         self._secret: bytes | None = None
+        self.discussion = Discussion(
+            CommentStore(self.database), submission_store, find_paper=self.paper, clock=clock
+        )
         self._index_generation: str | None = None
         self._refresh_lock = threading.Lock()
         self._refreshed_at = 0.0

@@ -106,6 +106,9 @@ def test_feed_opens_on_today_with_its_papers(client: TestClient) -> None:
         "submitted_by": None,
         "url": "/papers/2603.10001",
         "arxiv_url": "https://arxiv.org/abs/2603.10001",
+        "code_url": None,
+        "comment_count": 0,
+        "links": [],
     }
 
 

@@ -13,7 +13,28 @@ import fastapi.routing
 from fastapi import FastAPI
 from starlette.routing import Mount
 
+DISCUSSION = "test_discussion::"
+FORMS = DISCUSSION + "test_comment_reply_edit_and_delete_with_forms"
+MODERATORS = DISCUSSION + "test_reports_reach_the_moderators_who_hide_comments"
 COVERED: dict[tuple[str, str], str] = {
+    # discussion and moderation
+    ("POST", "/comments"): FORMS,
+    ("POST", "/comments/{comment_id}/edit"): FORMS,
+    ("POST", "/comments/{comment_id}/delete"): FORMS,
+    ("POST", "/comments/{comment_id}/report"): DISCUSSION + "test_report_needs_a_reason",
+    ("POST", "/comments/{comment_id}/hide"): MODERATORS,
+    ("POST", "/moderation/submissions"): DISCUSSION + "test_moderators_hide_submissions",
+    ("GET", "/moderation"): MODERATORS,
+    ("GET", "/api/comments"): DISCUSSION + "test_comment_and_reply_with_the_api",
+    ("POST", "/api/comments"): DISCUSSION + "test_comment_and_reply_with_the_api",
+    ("PATCH", "/api/comments/{comment_id}"): DISCUSSION + "test_only_the_author_edits_or_deletes",
+    ("DELETE", "/api/comments/{comment_id}"): DISCUSSION + "test_only_the_author_edits_or_deletes",
+    ("POST", "/api/comments/{comment_id}/report"): MODERATORS,
+    ("POST", "/api/comments/{comment_id}/hide"): DISCUSSION
+    + "test_hidden_parent_keeps_its_replies_without_its_text",
+    ("POST", "/api/moderation/submissions"): DISCUSSION + "test_moderators_hide_submissions",
+    ("GET", "/api/moderation"): MODERATORS,
+    ("GET", "/feeds/comments.{kind}"): DISCUSSION + "test_hostile_comments_are_rendered_inert",
     # pages
     ("GET", "/"): "test_pages::test_feed_page_shows_what_the_api_returns",
     ("GET", "/feed"): "test_pages::test_feed_page_shows_what_the_api_returns",

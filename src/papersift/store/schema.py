@@ -225,6 +225,7 @@ submissions = Table(
     Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("feed_date", Date, nullable=False, index=True),
     Column("submitted_at", DateTime(timezone=True), nullable=False),
+    Column("hidden_at", DateTime(timezone=True)),  # hidden by a moderator
 )
 
 # Rendered pages for anonymous visitors, keyed by a digest of what they depend on; ``version`` is
@@ -270,4 +271,47 @@ user_models = Table(
     Column("signals_key", String(64), nullable=False),
     Column("model", LargeBinary, nullable=False),
     Column("trained_at", DateTime(timezone=True), nullable=False),
+)
+
+# Discussion: comments on papers, threaded by ``parent_id``. A comment its author deletes keeps
+# its place in the thread as "deleted" (``deleted_at``, body emptied) while replies hang from it;
+# one a moderator hides (``hidden_at``) disappears from pages, feeds and digests.
+comments = Table(
+    "comments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("paper_id", String(64), ForeignKey("papers.id"), nullable=False, index=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False,
+           index=True),
+    Column("parent_id", Integer, ForeignKey("comments.id", ondelete="SET NULL"), index=True),
+    Column("body", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("edited_at", DateTime(timezone=True)),
+    Column("deleted_at", DateTime(timezone=True)),
+    Column("hidden_at", DateTime(timezone=True)),
+)  # fmt: skip
+
+# Readers' reports of comments, one per reader and comment, for the moderators' queue.
+comment_reports = Table(
+    "comment_reports",
+    metadata,
+    Column("comment_id", Integer, ForeignKey("comments.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("reason", String(500), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# What moderators did: granting and revoking the admin role, hiding and showing comments and
+# submissions. A deleted account's entries stay, without its id (``actor_id`` NULL: "a deleted
+# account"); ``actor_id`` is NULL too for the command line (``papersift admin``).
+moderation_log = Table(
+    "moderation_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("actor_id", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("by_operator", Boolean, nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("target_kind", String(32), nullable=False),
+    Column("target", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
 )

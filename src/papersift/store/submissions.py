@@ -48,13 +48,28 @@ class SubmissionStore:
             raise AlreadySubmitted(paper_id) from exc
 
     def _query(self) -> sa.Select[Any]:
-        return sa.select(
-            submissions.c.paper_id,
-            submissions.c.user_id,
-            users.c.display_name,
-            submissions.c.feed_date,
-            submissions.c.submitted_at,
-        ).join(users, users.c.id == submissions.c.user_id)
+        return (
+            sa.select(
+                submissions.c.paper_id,
+                submissions.c.user_id,
+                users.c.display_name,
+                submissions.c.feed_date,
+                submissions.c.submitted_at,
+            )
+            .join(users, users.c.id == submissions.c.user_id)
+            .where(submissions.c.hidden_at.is_(None))
+        )
+
+    def set_hidden(self, paper_id: str, hidden: bool, *, now: datetime) -> bool:
+        """Hide (or show again) a submission; False when the paper was never submitted."""
+        with self.engine.begin() as connection:
+            changed = connection.execute(
+                submissions.update()
+                .where(submissions.c.paper_id == paper_id)
+                .values(hidden_at=now if hidden else None)
+            ).rowcount
+            bump(connection, COMMUNITY_REV)
+        return bool(changed)
 
     def between(self, first: date, last: date) -> list[Submission]:
         with self.engine.connect() as connection:

@@ -18,7 +18,16 @@ from papersift import __version__
 from papersift.engine import Engine
 from papersift.settings import load_settings
 from papersift.store.page_cache import PageCacheStore
-from papersift.web import account_pages, api, feeds, interests, interests_api, pages, server
+from papersift.web import (
+    account_pages,
+    api,
+    discussion,
+    feeds,
+    interests,
+    interests_api,
+    pages,
+    server,
+)
 from papersift.web.cache import PageCache
 from papersift.web.deps import current_user, known_params_only
 from papersift.web.errors import error_response, install_error_handlers
@@ -76,6 +85,9 @@ def create_app(engine: Engine) -> FastAPI:
     app.include_router(account_pages.api)
     app.include_router(feeds.router)
     app.include_router(interests.feed_router)
+    app.include_router(discussion.api_router)
+    app.include_router(discussion.feed_router)
+    app.include_router(discussion.router)
     app.include_router(pages.router)
     app.include_router(interests.router)
     app.include_router(account_pages.router)

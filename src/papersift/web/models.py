@@ -34,9 +34,68 @@ class PaperSummary(BaseModel):
     code_url: str | None = Field(
         default=None, description="The first code repository the abstract or comments link to."
     )
+    comment_count: int = Field(default=0, description="Visible comments in its discussion.")
     links: list[LinkOut] = Field(
         default_factory=list, description="Code, data and project links in abstract and comments."
     )
+
+
+class CommentOut(BaseModel):
+    """A comment; a deleted or hidden one (``state``) keeps only its place for its replies."""
+
+    id: int
+    paper_id: str
+    author: str | None = Field(description="The author's display name (None once deleted).")
+    author_id: int | None
+    parent_id: int | None
+    body: str = Field(description="The Markdown as written.")
+    html: str = Field(description="The Markdown rendered to safe HTML.")
+    created_at: dt.datetime
+    edited_at: dt.datetime | None
+    state: Literal["visible", "deleted", "hidden"]
+    depth: int = Field(description="Nesting level on the page (deep threads stop indenting).")
+    replies: list[CommentOut]
+
+
+class CommentIn(BaseModel):
+    paper_id: str = Field(max_length=200, description="The paper (any spelling of its id).")
+    body: str = Field(max_length=20_000, description="Markdown, at most 10,000 characters.")
+    parent_id: int | None = Field(default=None, ge=1, le=2**62, description="Reply to this.")
+
+
+class CommentEditIn(BaseModel):
+    body: str = Field(max_length=20_000, description="Markdown, at most 10,000 characters.")
+
+
+class ReportIn(BaseModel):
+    reason: str = Field(max_length=2_000, description="What is wrong, in a few words.")
+
+
+class HiddenIn(BaseModel):
+    hidden: bool
+
+
+class SubmissionHiddenIn(BaseModel):
+    paper_id: str = Field(max_length=200)
+    hidden: bool
+
+
+class ModerationEntryOut(BaseModel):
+    actor: str | None = Field(
+        description="Who: a moderator, or None for the command line or a "
+        "deleted account (see by_operator)."
+    )
+    by_operator: bool
+    action: str
+    target_kind: str
+    target: str
+    created_at: dt.datetime
+
+
+class ModerationView(BaseModel):
+    reported: list[CommentOut] = Field(description="Reported comments still shown.")
+    reports: dict[int, int] = Field(description="Reports per reported comment id.")
+    log: list[ModerationEntryOut]
 
 
 class VersionOut(BaseModel):
@@ -64,6 +123,9 @@ class PaperDetail(PaperSummary):
     similar: list[PaperSummary]
     in_collections: list[int] = Field(
         description="Ids of the logged-in user's collections holding this paper."
+    )
+    discussion: list[CommentOut] = Field(
+        default_factory=list, description="Readers' comments, as a tree of replies."
     )
 
 

@@ -25,7 +25,7 @@ from papersift.store.listings import Order
 from papersift.store.submissions import Submission
 from papersift.store.users import User
 from papersift.text import cut_outside_math, paragraphs, readable
-from papersift.web import models
+from papersift.web import discussion_views, models
 
 SEARCH_PAGE_SIZE = 20
 SEARCH_DEPTH = 200  # results retrieved per query: 10 pages
@@ -105,6 +105,7 @@ def summaries(
     voted = visitor.engine.votes.voted_by(visitor.user.id, ids) if visitor.user else set()
     submitted = submissions or {}
     return [
+    comment_counts = visitor.engine.discussion.counts(ids)
         models.PaperSummary(
             id=p.id,
             title=readable(p.title),
@@ -118,6 +119,7 @@ def summaries(
             url=f"/papers/{p.id}",
             arxiv_url=f"https://arxiv.org/abs/{p.id}" if p.source == "arxiv" else None,
             **_links(p),
+            comment_count=comment_counts.get(p.id, 0),
         )
         for p in papers
     ]
@@ -315,6 +317,7 @@ def _papers_page(
     return models.PapersPage(
         title=title,
         name=name,
+        discussion=discussion_views.thread(visitor, found.id),
         page=page,
         pages=max(1, -(-total // LIST_PAGE_SIZE)),
         total=total,
