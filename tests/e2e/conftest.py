@@ -25,6 +25,7 @@ import pytest
 
 from papersift.engine import Engine
 from papersift.settings import load_settings
+from tests.smtp_server import SMTPTestServer
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -322,6 +323,7 @@ class Site:
     base_url: str
     engine: Engine
     papers: list[CorpusPaper]
+    smtp: SMTPTestServer | None = None
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -339,8 +341,9 @@ class Site:
 
 
 @contextmanager
-def running_site(root: Path) -> Iterator[Site]:
-    """The corpus ingested into a new store under ``root``, served on a free local port."""
+def running_site(root: Path, smtp: SMTPTestServer | None = None) -> Iterator[Site]:
+    """The corpus ingested into a new store under ``root``, served on a free local port; with
+    ``smtp``, the site's mail goes to that server and its links to this port."""
     import uvicorn
 
     from papersift.web.app import create_app
@@ -363,20 +366,30 @@ def running_site(root: Path) -> Iterator[Site]:
             for p in papers
         )
     )
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    mail: dict[str, Any] = {}
+    if smtp is not None:
+        mail = {
+            "smtp_host": smtp.host,
+            "smtp_port": smtp.port,
+            "smtp_tls_verify": False,
+            "public_url": f"http://127.0.0.1:{port}",
+            "mail_from": "papersift <accounts@papers.example.org>",
+        }
     data_dir = root / "data"
     settings = load_settings(
         data_dir=data_dir,
         database_url=f"sqlite:///{data_dir / 'papersift.db'}",
         embedder_backend="none",
+        **mail,
     )
     engine = Engine(settings)
     report = engine.ingest([corpus])
     assert report.indexed == len(papers), report
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
     config = uvicorn.Config(
         create_app(engine),
         host="127.0.0.1",
@@ -394,7 +407,7 @@ def running_site(root: Path) -> Iterator[Site]:
             if not thread.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError("the test server did not start")
             time.sleep(0.05)
-        yield Site(f"http://127.0.0.1:{port}", engine, papers)
+        yield Site(f"http://127.0.0.1:{port}", engine, papers, smtp)
     finally:
         server.should_exit = True
         thread.join(timeout=30)
@@ -403,8 +416,17 @@ def running_site(root: Path) -> Iterator[Site]:
 
 
 @pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    with running_site(tmp_path_factory.mktemp("e2e")) as running:
+def mail_server() -> Iterator[SMTPTestServer]:
+    """A real SMTP server on this machine (STARTTLS, a throwaway CA): the site's mail goes there."""
+    import trustme
+
+    with SMTPTestServer(trustme.CA()) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory, mail_server: SMTPTestServer) -> Iterator[Site]:
+    with running_site(tmp_path_factory.mktemp("e2e"), mail_server) as running:
         yield running
 
 

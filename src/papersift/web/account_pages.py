@@ -199,6 +199,11 @@ def _logged_out(response: Response) -> Response:
     return response
 
 
+def _forget_visitor(request: Request) -> None:
+    """The page rendered next shows a logged-out visitor (their session just ended)."""
+    request.state.user = None
+
+
 def _notice(request: Request, title: str, message: str, status: int = 200) -> Response:
     return render(request, "account_notice.html", status, title=title, message=message)
 
@@ -296,6 +301,7 @@ def reset_password(request: Request, token: str, password: Password) -> Response
         f"The password of {user.email} is changed and every session was logged out. "
         "Log in with the new password."
     )
+    _forget_visitor(request)
     return _logged_out(_notice(request, "Password changed", message))
 
 
@@ -431,6 +437,7 @@ def delete_account(request: Request, user: UserDep, password: Password) -> Respo
     except (AuthenticationError, RateLimitedError) as error:
         return _account_page(request, user, error=str(error), status=_status(error), form="delete")
     message = "Your account and everything it held are deleted. Thank you for reading with us."
+    _forget_visitor(request)
     return _logged_out(_notice(request, "Account deleted", message))
 
 
