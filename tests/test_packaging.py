@@ -159,3 +159,19 @@ def test_dsi_without_torch_names_the_dsi_extra(
         assert choice.mode == "bm25" and "pip install 'papersift[dsi]'" in (choice.notice or "")
     finally:
         engine.close()
+
+
+def test_semantic_search_without_its_extra_names_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from papersift.engine import Engine
+    from papersift.settings import Settings
+
+    _without(monkeypatch, "onnxruntime")
+    engine = Engine(Settings(data_dir=tmp_path, embedder_backend="auto"))
+    try:
+        choice = engine.choose_mode("semantic")
+        assert choice.mode == "bm25"
+        assert "pip install 'papersift[semantic]'" in (choice.notice or "")
+    finally:
+        engine.close()

@@ -96,6 +96,7 @@ from papersift.store.votes import VoteStore
 from papersift.timeutil import utc_now
 
 DSI_MODES = ("dsi", "hybrid-dsi")
+SEMANTIC_INSTALL_HINT = "pip install 'papersift[semantic]'"
 DSI_INSTALL_HINT = "pip install 'papersift[dsi]'"  # torch; faiss comes with semantic
 DSI_MISSING = f"DSI search needs torch and faiss: {DSI_INSTALL_HINT}"
 EMBEDDING_LOCK = "embedding"
@@ -990,6 +991,8 @@ class Engine:
             return f"{name} search needs {DSI_INSTALL_HINT}; showing keyword results."
         if mode in DSI_MODES and self.semantic_ready():
             return f"{name} search needs a trained model (papersift dsi train); keyword results."
+        if not self.semantic_enabled and self.settings.embedder_backend == "auto":
+            return f"{name} search needs {SEMANTIC_INSTALL_HINT}; showing keyword results."
         if not self.semantic_enabled:
             return f"{name} search is not switched on here; showing keyword results."
         try:
