@@ -35,6 +35,7 @@ from papersift.features.account_mail import AccountMail, Outbox
 from papersift.features.account_settings import AccountSettings
 from papersift.features.accounts import Accounts
 from papersift.features.alerts import Alerts
+from papersift.features.community import Community
 from papersift.features.digest import DigestService
 from papersift.features.discussion import Discussion
 from papersift.features.feed import DailyFeed
@@ -89,6 +90,7 @@ from papersift.store.listings import ListingStore
 from papersift.store.locks import LockBusy, deployment_lock
 from papersift.store.papers import PaperStore, UpsertCounts
 from papersift.store.schema import papers as papers_table
+from papersift.store.public_collections import PublicCollectionStore
 from papersift.store.schema import store_info
 from papersift.store.submissions import SubmissionStore
 from papersift.store.users import User, UserStore
@@ -210,6 +212,13 @@ class Engine:
         self.discussion = Discussion(
             CommentStore(self.database), submission_store, find_paper=self.paper, clock=clock
         )
+        self.community = Community(PublicCollectionStore(self.database), clock=clock)
+        # Similar papers of one paper, by index generation: paper pages ask for them every time.
+        self.similar_ids = lru_cache(maxsize=4096)(self._similar_ids)
+        # The authors a query names, by index generation: search asks for every page of results.
+        self._authors_named = lru_cache(maxsize=1024)(self._find_authors)
+        self._categories: tuple[int, tuple[tuple[str, int], ...]] | None = None
+        self._secret: bytes | None = None
         self._index_generation: str | None = None
         self._refresh_lock = threading.Lock()
         self._refreshed_at = 0.0

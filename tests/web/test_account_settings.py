@@ -494,6 +494,18 @@ def test_deleting_an_account_leaves_no_row_naming_the_user(
     bob_visitor = new_visitor(bob)
     bob_visitor.api("PUT", "/api/votes/2603.10001")
     assert mails(engine, smtp, email)
+    # the discussion and shared collections (comments, a reply to one, reports, upvotes)
+    mine = here.api("POST", "/api/comments", {"paper_id": "2603.10001", "body": "Mine"}).json()
+    bobs = bob_visitor.api(
+        "POST",
+        "/api/comments",
+        {"paper_id": "2603.10001", "body": "Reply", "parent_id": mine["id"]},
+    ).json()
+    here.api("POST", f"/api/comments/{bobs['id']}/report", {"reason": "rude"})
+    shared = bob_visitor.api("POST", "/api/collections", {"name": "Bob's", "public": True}).json()
+    bob_visitor.api("PUT", f"/api/collections/{shared['id']}/papers/2603.10002", {"tags": []})
+    voted = here.api("POST", f"/api/collections/{shared['id']}/votes", {"voted": True})
+    assert voted.status_code == 200, voted.text
     assert search["id"] and rows_naming(engine, user.id, (email, name))
 
     wrong = here.form("/account/delete", {"password": "not it"}, page="/account")
@@ -504,6 +516,8 @@ def test_deleting_an_account_leaves_no_row_naming_the_user(
     assert rows_naming(engine, user.id, (email, name)) == []
     assert engine.votes.counts(["2603.10001"]) == {"2603.10001": 1}  # Bob's vote stays
     assert me(bob_visitor) is not None
+    replies = engine.discussion.thread("2603.10001")  # Bob's reply stays, now at the top
+    assert [(c.body, c.parent_id) for c in replies] == [("Reply", None)]
     assert name not in new_visitor().client.get("/").text
 
     # the JSON twin

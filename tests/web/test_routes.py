@@ -14,9 +14,19 @@ from fastapi import FastAPI
 from starlette.routing import Mount
 
 DISCUSSION = "test_discussion::"
+COMMUNITY = "test_community::"
 FORMS = DISCUSSION + "test_comment_reply_edit_and_delete_with_forms"
 MODERATORS = DISCUSSION + "test_reports_reach_the_moderators_who_hide_comments"
 COVERED: dict[tuple[str, str], str] = {
+    # public collections and profiles
+    ("GET", "/public-collections"): COMMUNITY
+    + "test_directory_lists_public_collections_with_papers",
+    ("GET", "/api/public-collections"): COMMUNITY + "test_upvotes_order_the_directory",
+    ("POST", "/collections/{collection_id}/votes"): COMMUNITY + "test_upvotes_order_the_directory",
+    ("POST", "/api/collections/{collection_id}/votes"): COMMUNITY
+    + "test_upvotes_order_the_directory",
+    ("GET", "/users/{user_id}"): COMMUNITY + "test_profile_shows_only_what_was_made_public",
+    ("GET", "/api/users/{user_id}"): COMMUNITY + "test_profile_shows_only_what_was_made_public",
     # discussion and moderation
     ("POST", "/comments"): FORMS,
     ("POST", "/comments/{comment_id}/edit"): FORMS,

@@ -315,3 +315,17 @@ moderation_log = Table(
     Column("target", String(200), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, index=True),
 )
+
+# Readers' upvotes of public collections (the directory ranks by them).
+collection_votes = Table(
+    "collection_votes",
+    metadata,
+    Column(
+        "collection_id",
+        Integer,
+        ForeignKey("collections.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)

@@ -22,6 +22,7 @@ from papersift.web import (
     account_pages,
     api,
     discussion,
+    community,
     feeds,
     interests,
     interests_api,
@@ -85,6 +86,11 @@ def create_app(engine: Engine) -> FastAPI:
     app.include_router(account_pages.api)
     app.include_router(feeds.router)
     app.include_router(interests.feed_router)
+    app.include_router(discussion.api_router)
+    app.include_router(discussion.feed_router)
+    app.include_router(discussion.router)
+    app.include_router(community.api_router)
+    app.include_router(community.router)
     app.include_router(discussion.api_router)
     app.include_router(discussion.feed_router)
     app.include_router(discussion.router)

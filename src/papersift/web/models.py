@@ -98,6 +98,56 @@ class ModerationView(BaseModel):
     log: list[ModerationEntryOut]
 
 
+class PublicCollectionOut(BaseModel):
+    id: int
+    name: str
+    owner_id: int
+    owner: str
+    size: int = Field(description="Papers in it.")
+    upvotes: int
+    voted: bool = Field(default=False, description="Whether the logged-in user upvoted it.")
+    url: str
+    created_at: dt.datetime
+
+
+class DirectoryView(BaseModel):
+    """Public collections with at least one paper, newest or most upvoted first."""
+
+    sort: Literal["recent", "upvoted"]
+    page: int
+    pages: int
+    total: int
+    collections: list[PublicCollectionOut]
+
+
+class CollectionVoteIn(BaseModel):
+    voted: bool
+
+
+class CollectionVoteOut(BaseModel):
+    collection_id: int
+    voted: bool
+    upvotes: int
+
+
+class ProfileComment(BaseModel):
+    id: int
+    paper_id: str
+    url: str
+    created_at: dt.datetime
+
+
+class ProfileView(BaseModel):
+    """What a reader made public: public collections, community submissions and comments."""
+
+    id: int
+    name: str
+    joined: dt.date
+    collections: list[PublicCollectionOut]
+    submissions: list[PaperSummary]
+    comments: list[ProfileComment]
+
+
 class VersionOut(BaseModel):
     version: int
     created: dt.datetime | None
@@ -123,6 +173,9 @@ class PaperDetail(PaperSummary):
     similar: list[PaperSummary]
     in_collections: list[int] = Field(
         description="Ids of the logged-in user's collections holding this paper."
+    )
+    in_public_collections: list[PublicCollectionOut] = Field(
+        default_factory=list, description="Public collections holding this paper."
     )
     discussion: list[CommentOut] = Field(
         default_factory=list, description="Readers' comments, as a tree of replies."

@@ -25,7 +25,7 @@ from papersift.store.listings import Order
 from papersift.store.submissions import Submission
 from papersift.store.users import User
 from papersift.text import cut_outside_math, paragraphs, readable
-from papersift.web import discussion_views, models
+from papersift.web import community_views, discussion_views, models
 
 SEARCH_PAGE_SIZE = 20
 SEARCH_DEPTH = 200  # results retrieved per query: 10 pages
@@ -317,6 +317,8 @@ def _papers_page(
     return models.PapersPage(
         title=title,
         name=name,
+        in_public_collections=community_views.holding(visitor, found.id),
+        discussion=discussion_views.thread(visitor, found.id),
         discussion=discussion_views.thread(visitor, found.id),
         page=page,
         pages=max(1, -(-total // LIST_PAGE_SIZE)),
