@@ -74,3 +74,13 @@ def test_search_has_code_filter(client: TestClient, with_code: str, path: str) -
         assert 'name="has_code" value="true" checked' in only_code.text
         assert only_code.text.count('<article class="card">') == 1
         assert "has_code=true" in only_code.text  # mode tabs keep the filter
+
+
+def test_feed_has_code_filter(client: TestClient, with_code: str) -> None:
+    day = "2026-03-12"
+    everything = client.get("/api/feed", params={"date": day}).json()
+    only_code = client.get("/api/feed", params={"date": day, "has_code": "true"}).json()
+    assert len(everything["papers"]) > 1 and only_code["has_code"] is True
+    assert [p["id"] for p in only_code["papers"]] == [with_code] and only_code["total"] == 1
+    page = client.get("/", params={"date": day, "has_code": "true"}).text
+    assert page.count('<article class="card">') == 1 and "has_code=true" in page

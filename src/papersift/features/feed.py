@@ -29,6 +29,7 @@ class FeedRequest:
     order: Order = "upvotes"
     page: int = 1
     page_size: int = PAGE_SIZE
+    has_code: bool = False  # only papers that link to a code repository
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +89,7 @@ class DailyFeed:
             order=request.order,
             limit=request.page_size,
             offset=(request.page - 1) * request.page_size,
+            has_code=request.has_code,
         )
         submitted = self.submissions.of_papers([item.paper.id for item in listed])
         entries = [

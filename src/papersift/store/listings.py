@@ -48,9 +48,13 @@ class ListingStore:
         order: Order,
         limit: int,
         offset: int,
+        has_code: bool = False,
     ) -> tuple[list[Listed], int]:
-        """One page of the papers of days [first, last] (any day when None) and the total."""
+        """One page of the papers of days [first, last] (any day when None) and the total;
+        ``has_code``: only papers that link to a code repository."""
         condition = self._condition(first, last, category)
+        if has_code:
+            condition = sa.and_(condition, papers.c.code_url.is_not(None))
         upvotes = (
             sa.select(sa.func.count()).where(votes.c.paper_id == papers.c.id).scalar_subquery()
         ).label("upvotes")
@@ -83,7 +87,7 @@ class ListingStore:
             in_span = papers.alias("in_span")
             listed = sa.select(in_span.c.id).where(in_span.c.listed.between(first, last))
             submitted = sa.select(submissions.c.paper_id).where(
-                submissions.c.feed_date.between(first, last)
+                submissions.c.feed_date.between(first, last), submissions.c.hidden_at.is_(None)
             )
             conditions.append(papers.c.id.in_(sa.union(listed, submitted)))
         if category:

@@ -50,7 +50,10 @@ def feed(
     sort: Literal["upvotes", "date"] = "upvotes",
     page: Page = 1,
 ) -> models.FeedView:
-    return views.feed(who, day=date, span=span, category=category, sort=sort, page=page)
+    has_code: bool = False,
+    return views.feed(
+        who, day=date, span=span, category=category, sort=sort, page=page, has_code=has_code
+    )
 
 
 @router.get("/trending", tags=["papers"], summary="Trending papers (page: /trending)")
@@ -74,7 +77,7 @@ def search(
 ) -> models.SearchView:
     return views.search(
         who, query=q, mode=mode or default_mode(who), category=category, since=since,
-        until=until, author=author, page=page, has_code=has_code,
+        until=until, author=author, page=page, has_code=has_code, sort=sort,
     )  # fmt: skip
 
 

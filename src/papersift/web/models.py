@@ -189,6 +189,7 @@ class FeedView(BaseModel):
     last: dt.date
     category: str | None
     sort: str
+    has_code: bool = Field(default=False, description="Only papers that link to code.")
     page: int
     pages: int
     total: int

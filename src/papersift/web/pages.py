@@ -128,7 +128,10 @@ def feed_page(
     page: Page = 1,
 ) -> Response:
     def build() -> Response:
-        view = views.feed(who, day=date, span=span, category=category, sort=sort, page=page)
+    has_code: bool = False,
+        view = views.feed(
+            who, day=date, span=span, category=category, sort=sort, page=page, has_code=has_code
+        )
         return render(request, "feed.html", view=view)
 
     return cached(request, who, build)
@@ -160,7 +163,7 @@ def search_page(
     def build() -> Response:
         view = views.search(
             who, query=q, mode=mode or default_mode(who), category=category, since=since,
-            until=until, author=author, page=page, has_code=has_code,
+            until=until, author=author, page=page, has_code=has_code, sort=sort,
         )  # fmt: skip
         return render(request, "search.html", view=view)
 

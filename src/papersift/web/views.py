@@ -148,9 +148,11 @@ def feed(
     sort: Order,
     page: int,
 ) -> models.FeedView:
+    has_code: bool = False,
     request = FeedRequest(
-        check_day(day, "date"), span, check_category(category), sort, check_page(page)
-    )
+        check_day(day, "date"), span, check_category(category), sort, check_page(page),
+        has_code=has_code,
+    )  # fmt: skip
     result = visitor.engine.feed.page(request)
     papers = [entry.paper for entry in result.entries]
     upvotes = {entry.paper.id: entry.upvotes for entry in result.entries}
@@ -163,6 +165,7 @@ def feed(
         category=request.category,
         sort=sort,
         page=page,
+        has_code=has_code,
         pages=result.pages,
         total=result.total,
         previous=result.previous,
