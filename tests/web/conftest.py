@@ -30,6 +30,7 @@ from sqlalchemy.engine import make_url
 
 from papersift.engine import Engine
 from papersift.features import accounts as accounts_module
+from papersift.features import limits as limits_module
 from papersift.model import Paper
 from papersift.settings import Settings
 from papersift.store.page_cache import PageCacheStore
@@ -44,7 +45,8 @@ TODAY = NOW.date()
 PASSWORD = "correct horse battery"
 BULK_DAY = date(2026, 3, 9)  # a Monday with more papers than one feed page holds
 BULK_COUNT = 55
-CheapHasher = partial(PasswordHasher, time_cost=1, memory_cost=8, parallelism=1)
+CHEAP_HASHING = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
+CheapHasher = partial(PasswordHasher, **CHEAP_HASHING)
 
 
 def corpus() -> list[Paper]:
@@ -246,6 +248,7 @@ def arxiv(arxiv_server: ScriptedServer) -> ScriptedServer:
 @pytest.fixture(autouse=True)
 def cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(accounts_module, "PasswordHasher", CheapHasher)
+    monkeypatch.setattr(limits_module, "HASH_PARAMETERS", CHEAP_HASHING)
 
 
 @pytest.fixture(scope="session")
@@ -260,6 +263,7 @@ def corpus_store(tmp_path_factory: pytest.TempPathFactory, postgres_root: Path) 
     )
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(accounts_module, "PasswordHasher", CheapHasher)
+        patch.setattr(limits_module, "HASH_PARAMETERS", CHEAP_HASHING)
         engine = Engine(template, clock=Clock())
         try:
             report = engine.ingest([write_jsonl(root / "corpus.jsonl", corpus())])

@@ -269,14 +269,14 @@ def test_cookies_are_httponly_lax_and_not_secure_over_http(anon: Visitor, alice:
 
 
 def test_cookies_are_secure_over_https(new_visitor: Callable[..., Visitor], alice: Account) -> None:
-    visitor = new_visitor(base_url="https://testserver")
+    visitor = new_visitor(base_url="https://testserver")  # __Host- cookies: see test_open_internet
     first = visitor.client.get("/")
-    assert set_cookies(first)["papersift_csrf"]["secure"] is True
+    assert set_cookies(first)["__Host-papersift_csrf"]["secure"] is True
     response = visitor.api(
         "POST", "/api/auth/login", {"email": alice.email, "password": alice.password}
     )
     assert response.status_code == 200
-    session = set_cookies(response)["papersift_session"]
+    session = set_cookies(response)["__Host-papersift_session"]
     assert session["secure"] is True and session["httponly"] is True
     assert str(session["samesite"]).lower() == "lax"
     page = visitor.client.get("/login")
@@ -290,7 +290,7 @@ def test_cookies_are_secure_over_https(new_visitor: Callable[..., Visitor], alic
         follow_redirects=False,
     )
     assert form.status_code == 303
-    assert set_cookies(form)["papersift_session"]["secure"] is True
+    assert set_cookies(form)["__Host-papersift_session"]["secure"] is True
 
 
 def test_one_client_failing_on_many_addresses_is_rate_limited(

@@ -32,7 +32,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from papersift.errors import InvalidInputError
 from papersift.features.digest_model import Digest, DigestItem
 from papersift.model import Paper
-from papersift.text import readable
+from papersift.text import plain_text
 
 TEMPLATES = Path(__file__).resolve().parent / "email_templates"
 AUTHORS_SHOWN = 3
@@ -184,7 +184,7 @@ def _preheader(sections: tuple[_SectionView, ...]) -> str:
 
 def _clean(value: str) -> str:
     """Readable one-line text (LaTeX accents resolved), without control characters."""
-    return _CONTROL.sub("", readable(value))
+    return _CONTROL.sub("", plain_text(value))
 
 
 def _http_url(value: str, name: str) -> str:

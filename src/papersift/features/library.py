@@ -148,16 +148,18 @@ class Library:
 
     def _visible(self, viewer: User | None, collection_id: int) -> Collection:
         collection = self.collections.get(collection_id)
-        if collection is None:
+        # A private collection of someone else's answers as a missing one: ids are sequential,
+        # and a different answer would tell which private collections exist.
+        if collection is None or (
+            not collection.is_public and (viewer is None or viewer.id != collection.user_id)
+        ):
             raise NotFoundError(f"no collection {collection_id}")
-        if not collection.is_public and (viewer is None or viewer.id != collection.user_id):
-            raise PermissionDeniedError("this collection is private")
         return collection
 
     def _owned(self, user: User, collection_id: int) -> Collection:
         collection = self.collections.get(collection_id)
-        if collection is None:
-            raise NotFoundError(f"no collection {collection_id}")
+        if collection is None or (not collection.is_public and collection.user_id != user.id):
+            raise NotFoundError(f"no collection {collection_id}")  # private: as if missing
         if collection.user_id != user.id:
             raise PermissionDeniedError("only the owner can change this collection")
         return collection

@@ -41,6 +41,9 @@ EMAILS_PER_CLIENT = 10  # emails a client may make the site send an hour (reset,
 EMAILS_PER_ADDRESS = 3  # emails one address may receive an hour from such requests
 HASH_QUEUE_FACTOR = 4  # hashes that may wait for the pool, per hashing worker
 HASH_WAIT_SECONDS = 10.0
+# argon2's parameters for new hashes (empty: argon2-cffi's defaults, RFC 9106's low-memory
+# profile, argon2id with 64 MiB); tests make hashing cheap here.
+HASH_PARAMETERS: dict[str, Any] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,7 +236,7 @@ class BoundedHasher(PasswordHasher):
     this process, with at most ``workers * HASH_QUEUE_FACTOR`` waiting; more are refused (429)."""
 
     def __init__(self, workers: int, **parameters: Any) -> None:
-        super().__init__(**parameters)
+        super().__init__(**(parameters or HASH_PARAMETERS))
         self.workers = workers
         self._slots = threading.BoundedSemaphore(workers)
         self._lock = threading.Lock()

@@ -1,7 +1,14 @@
-"""RSS 2.0 and Atom feeds of papers, generated with feedgen."""
+"""RSS 2.0 and Atom feeds of papers, generated with feedgen.
+
+Every title and description is plain text (``plain_text``: LaTeX and maths made readable), and
+nothing from a paper or a user reaches a feed reader as markup: Atom marks its text as text, and
+RSS (whose readers take titles and descriptions as HTML) gets it HTML-escaped, so an abstract's
+``<img src=x onerror=...>`` shows as those characters, never as an element.
+"""
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, time
@@ -10,7 +17,7 @@ from typing import Literal
 from feedgen.feed import FeedGenerator
 
 from papersift.model import Paper
-from papersift.text import readable
+from papersift.text import plain_text
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 FeedFormat = Literal["rss", "atom"]
@@ -29,10 +36,14 @@ def render_feed(
     updated: datetime | None = None,
 ) -> bytes:
     """A feed of ``papers`` (newest entry first as given); ``paper_url`` has a ``{id}`` slot."""
+    def text(value: str) -> str:
+        plain = _text(value)
+        return html.escape(plain, quote=False) if kind == "rss" else plain
+
     generator = FeedGenerator()
     generator.id(feed_url)
-    generator.title(title)
-    generator.subtitle(description)
+    generator.title(text(title))
+    generator.subtitle(text(description))
     # RSS takes the last link as the channel's <link>: the page, not the feed itself.
     generator.link(href=feed_url, rel="self")
     generator.link(href=page_url, rel="alternate")
@@ -45,9 +56,9 @@ def render_feed(
         link = paper_url.format(id=paper.id)
         entry.id(link)
         entry.guid(link, permalink=True)
-        entry.title(_text(paper.title))
+        entry.title(text(paper.title))
         entry.link(href=link)
-        entry.summary(_text(paper.abstract) or "(no abstract)")
+        entry.summary(text(paper.abstract) or "(no abstract)")
         for author in paper.authors[:50]:
             entry.author(name=_text(author) or "unknown")
         for category in paper.categories:
@@ -64,4 +75,4 @@ def render_feed(
 
 def _text(value: str) -> str:
     """Plain one-line text, without the control characters XML cannot carry."""
-    return _CONTROL.sub("", readable(value))
+    return _CONTROL.sub("", plain_text(value))

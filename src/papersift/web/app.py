@@ -18,6 +18,7 @@ from papersift import __version__
 from papersift.engine import Engine
 from papersift.settings import load_settings
 from papersift.store.page_cache import PageCacheStore
+from papersift.text import plain_text
 from papersift.web import (
     account_pages,
     api,
@@ -32,6 +33,7 @@ from papersift.web import (
 from papersift.web.cache import PageCache
 from papersift.web.deps import current_user, known_params_only
 from papersift.web.errors import error_response, install_error_handlers
+from papersift.web.hardening import HardeningMiddleware
 from papersift.web.linkify import linkify
 from papersift.web.security import CSRF_COOKIE, cookie_header, csrf_token
 
@@ -76,6 +78,8 @@ def create_app(engine: Engine) -> FastAPI:
     )
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.globals["version"] = __version__
+    templates.env.globals["public_url"] = engine.settings.public_url
+    templates.env.filters["plain"] = plain_text
     templates.env.filters["linkify"] = linkify
     app.state.templates = templates
     app.state.render_error = _error_renderer(templates)
@@ -104,6 +108,7 @@ def create_app(engine: Engine) -> FastAPI:
         return pages.render(request, "api_docs.html", schema=app.openapi())
 
     app.add_middleware(SiteMiddleware, engine=engine)
+    app.add_middleware(HardeningMiddleware)  # outermost: sees every answer, renames cookies
     return app
 
 

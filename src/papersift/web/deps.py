@@ -21,6 +21,8 @@ _ALLOWED_PARAMS: dict[int, frozenset[str]] = {}
 SearchMode = Literal[
     "auto", "keyword", "semantic", "bm25", "dense", "hybrid", "dsi", "hybrid-dsi"
 ]
+# The orders of search results (papersift.engine.SEARCH_SORTS).
+SearchSort = Literal["relevance", "date", "upvotes"]
 # Ids are 64-bit integers in the store: a larger number is refused here (it would overflow there).
 MAX_ID = 2**63 - 1
 CollectionId = Annotated[int, Path(ge=-MAX_ID, le=MAX_ID)]
@@ -70,20 +72,37 @@ async def checked_csrf(request: Request) -> None:
 
 
 async def known_params_only(request: Request) -> None:
-    """Answer 400 when the query string names a parameter the route does not take."""
-    route: Any = request.scope.get("route")
-    if not isinstance(route, APIRoute):
+    """Answer 400 when a JSON API call's query string names a parameter the route does not take.
+    Pages ignore such parameters (shared links carry ``utm_source``, ``fbclid`` and the like)."""
+    if not request.url.path.startswith("/api/"):
         return
-    allowed = _ALLOWED_PARAMS.get(id(route))
+    allowed = _allowed_params(request)
     if allowed is None:
-        allowed = frozenset(_query_names(route.dependant))
-        _ALLOWED_PARAMS[id(route)] = allowed
+        return
     unknown = sorted(set(request.query_params) - allowed)
     if unknown:
         accepted = ", ".join(sorted(allowed)) or "none"
         raise InvalidInputError(
             f"unknown parameter(s): {', '.join(unknown)[:200]}; this address accepts: {accepted}"
         )
+
+
+def known_query(request: Request) -> list[tuple[str, str]]:
+    """The query parameters the route takes (those a page ignores left out), in order."""
+    allowed = _allowed_params(request)
+    items = request.query_params.multi_items()
+    return items if allowed is None else [(k, v) for k, v in items if k in allowed]
+
+
+def _allowed_params(request: Request) -> frozenset[str] | None:
+    route: Any = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return None
+    allowed = _ALLOWED_PARAMS.get(id(route))
+    if allowed is None:
+        allowed = frozenset(_query_names(route.dependant))
+        _ALLOWED_PARAMS[id(route)] = allowed
+    return allowed
 
 
 def _query_names(dependant: Any) -> set[str]:

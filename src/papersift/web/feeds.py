@@ -1,4 +1,8 @@
-"""RSS 2.0 and Atom feeds: the daily feed (per category too), trending, a search, a collection."""
+"""RSS 2.0 and Atom feeds: the daily feed (per category too), trending, a search, a collection.
+
+Every link in a feed starts with ``PAPERSIFT_PUBLIC_URL``, never with the request's Host header
+(which a client chooses); the daily feed carries the whole day.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ from papersift.web.views import Visitor
 router = APIRouter(prefix="/feeds", tags=["feeds"])
 Kind = Literal["rss", "atom"]
 FEED_SIZE = 100
+DAY_SIZE = 10_000  # the daily feed's papers: a whole day (arXiv lists up to ~2,000 a day)
 VisitorDep = Annotated[Visitor, Depends(visitor)]
 # Characters XML cannot carry, which queries and collection names may contain.
 _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -34,13 +39,14 @@ def respond(
     description: str,
     page: str,
 ) -> Response:
-    base = str(request.base_url).rstrip("/")
+    base = engine_of(request).settings.public_url
+    query = request.url.query
     body = render_feed(
         papers,
         title=_NOT_XML.sub("", title),
         description=_NOT_XML.sub("", description),
         page_url=base + page,
-        feed_url=str(request.url),
+        feed_url=base + request.url.path + (f"?{query}" if query else ""),
         paper_url=base + "/papers/{id}",
         kind=kind,
         updated=engine_of(request).clock(),
@@ -56,7 +62,7 @@ def daily(
 ) -> Response:
     engine = engine_of(request)
     checked = views.check_category(category)
-    result = engine.feed.page(FeedRequest(category=checked, order="date", page_size=FEED_SIZE))
+    result = engine.feed.page(FeedRequest(category=checked, order="date", page_size=DAY_SIZE))
     scope = f" in {checked}" if checked else ""
     return respond(
         request,
@@ -104,7 +110,7 @@ def search(
         kind,
         title=f"papersift: {q[:80]}",
         description=f"Newest papers matching the search {q[:200]!r}",
-        page=str(request.url.replace(path="/search")).removeprefix(str(request.base_url)[:-1]),
+        page="/search" + (f"?{request.url.query}" if request.url.query else ""),
     )
 
 

@@ -35,6 +35,7 @@ from papersift.web.deps import (
     checked_csrf,
     current_user,
     engine_of,
+    known_query,
     logged_in_user,
     visitor,
 )
@@ -84,7 +85,7 @@ def cached(
     key = cache.key(
         (
             request.url.path,
-            "&".join(sorted(f"{k}={v}" for k, v in request.query_params.multi_items())),
+            "&".join(sorted(f"{k}={v}" for k, v in known_query(request))),
             version,
             now.date().isoformat(),
             str(int(now.timestamp()) // period) if period else "",
