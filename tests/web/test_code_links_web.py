@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -84,3 +85,30 @@ def test_feed_has_code_filter(client: TestClient, with_code: str) -> None:
     assert [p["id"] for p in only_code["papers"]] == [with_code] and only_code["total"] == 1
     page = client.get("/", params={"date": day, "has_code": "true"}).text
     assert page.count('<article class="card">') == 1 and "has_code=true" in page
+
+
+def test_saved_search_with_has_code_alerts_only_on_papers_with_code(
+    engine: Engine, new_visitor: Any, alice: Any, tmp_path: Path
+) -> None:
+    as_alice = new_visitor(alice)
+    saved = as_alice.api(
+        "POST", "/api/saved-searches", {"query": "lattice decoders", "mode": "keyword",
+                                        "has_code": True},
+    )  # fmt: skip
+    assert saved.status_code == 201, saved.text
+    assert saved.json()["filters"]["has_code"] is True
+    assert "has_code=true" in saved.json()["search_url"]
+    newer = [
+        {"id": "2603.20001", "title": "Lattice decoders with code",
+         "abstract": "Lattice decoders. Code: https://github.com/x/lattice.",
+         "authors": ["A B"], "categories": ["cs.IT"], "date": "2026-03-12"},
+        {"id": "2603.20002", "title": "Lattice decoders without code",
+         "abstract": "Lattice decoders, in theory only.",
+         "authors": ["C D"], "categories": ["cs.IT"], "date": "2026-03-12"},
+    ]  # fmt: skip
+    path = tmp_path / "new.jsonl"
+    path.write_bytes(b"".join(orjson.dumps(record) + b"\n" for record in newer))
+    engine.ingest([path])
+    engine.alerts.run()
+    found = as_alice.client.get(f"/api/saved-searches/{saved.json()['id']}").json()
+    assert [m["paper"]["id"] for m in found["matches"]] == ["2603.20001"]

@@ -35,12 +35,13 @@ class AlertReport:
 
 
 def filters_from_json(data: dict[str, Any]) -> Filters:
-    """The Filters a saved search stores as JSON (categories, since, until, author)."""
+    """The Filters a saved search stores as JSON (categories, since, until, author, has_code)."""
     return Filters(
         categories=tuple(data.get("categories") or ()),
         since=date.fromisoformat(data["since"]) if data.get("since") else None,
         until=date.fromisoformat(data["until"]) if data.get("until") else None,
         author=data.get("author") or None,
+        has_code=bool(data.get("has_code")),
     )
 
 
@@ -50,6 +51,8 @@ def filters_to_json(filters: Filters) -> dict[str, Any]:
         "since": filters.since.isoformat() if filters.since else None,
         "until": filters.until.isoformat() if filters.until else None,
         "author": filters.author,
+        # Only when set, so that searches saved before the filter existed compare equal.
+        **({"has_code": True} if filters.has_code else {}),
     }
 
 
@@ -107,7 +110,9 @@ class Alerts:
             days = [p.display_date for p in fresh.values() if p.display_date]
             since = max(filter(None, (saved.since, min(days) if days else None)), default=None)
             try:
-                filters = Filters(saved.categories, since, saved.until, saved.author)
+                filters = Filters(
+                    saved.categories, since, saved.until, saved.author, has_code=saved.has_code
+                )
             except ValueError:  # the new papers all lie after the search's date range
                 filters = None
             if filters is not None:

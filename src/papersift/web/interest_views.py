@@ -238,6 +238,7 @@ def save_search(
     since: date | None,
     until: date | None,
     author: str | None,
+    has_code: bool = False,
 ) -> SavedSearch:
     """Save a search; only papers added from now on are matched against it (alerts)."""
     engine = visitor.engine
@@ -253,6 +254,7 @@ def save_search(
             since=since,
             until=until,
             author=_plain(author.strip(), "an author") or None if author else None,
+            has_code=has_code,
         )
     except ValueError as exc:
         raise InvalidInputError(str(exc)) from None
@@ -290,6 +292,8 @@ def search_url(search: SavedSearch) -> str:
         params["until"] = filters.until.isoformat()
     if filters.author:
         params["author"] = filters.author
+    if filters.has_code:
+        params["has_code"] = "true"
     return "/search?" + urlencode(params)
 
 
@@ -318,6 +322,7 @@ def saved_search_out(
             since=filters.since,
             until=filters.until,
             author=filters.author,
+            has_code=filters.has_code,
         ),
         created_at=search.created_at,
         url=f"/saved-searches/{search.id}",

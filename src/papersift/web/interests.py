@@ -100,11 +100,12 @@ def save_search(
     since: Annotated[date | None, Form()] = None,
     until: Annotated[date | None, Form()] = None,
     author: Annotated[str | None, Form(max_length=200)] = None,
+    has_code: Annotated[bool, Form()] = False,
 ) -> Response:
     try:
         saved = interest_views.save_search(
             who, user, query=q, name=name, mode=mode or default_mode(who), category=category,
-            since=since, until=until, author=author,
+            since=since, until=until, author=author, has_code=has_code,
         )  # fmt: skip
     except (InvalidInputError, ConflictError) as error:
         status = 409 if isinstance(error, ConflictError) else 400

@@ -89,6 +89,7 @@ def save_search(
     saved = interest_views.save_search(
         who, user, query=body.query, name=body.name, mode=body.mode or default_mode(who),
         category=body.category, since=body.since, until=body.until, author=body.author,
+        has_code=body.has_code,
     )  # fmt: skip
     return interest_views.saved_search_out(who, saved)
 

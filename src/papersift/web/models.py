@@ -404,6 +404,7 @@ class SavedSearchesView(BaseModel):
 class DigestSectionOut(BaseModel):
     key: str
     title: str
+    has_code: bool = False
 
 
 class DigestSettingsOut(BaseModel):
@@ -479,6 +480,7 @@ class SemanticOut(BaseModel):
 
 class StatusView(BaseModel):
     """What this deployment can do right now."""
+    has_code: bool = Field(default=False, description="Only papers that link to code.")
 
     papers: int
     keyword_indexed: int = Field(description="Papers keyword search covers.")
