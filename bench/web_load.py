@@ -8,6 +8,9 @@ and reports latency percentiles, non-2xx responses and socket errors:
   paper page      ``/papers/{id}`` for the papers of the 5 newest listing days (what the morning's
                   readers open from the feed: about 1,300 papers)
   keyword search  ``/search?q=...&mode=bm25`` for >= 500 distinct 2-6 word phrases of real titles
+  category page   ``/categories/{name}?page=N`` for the 20 largest categories and archives, from
+                  the first page to the last
+  author page     ``/authors/{name}`` for prolific and occasional authors (page 2 too)
 
 Before the load, every distinct path is requested once by one client: those first requests miss
 the page cache (``PAPERSIFT_PAGE_CACHE_ENTRIES``), and their latencies are printed as the
@@ -20,11 +23,15 @@ the end, also on Ctrl-C. Targets: p50 <= 30 ms, p99 <= 100 ms, no errors. Needs 
 (``apt-get install wrk``). Usage:
 python -m bench.web_load [--data-dir DIR] [--duration 30] [--connections 20] [--workers N]
                          [--quick] [--json OUT]
+Cold pages only (no wrk), this version against another checkout in the same run:
+python -m bench.web_load --cold-only [--cold-paths 60] [--before WORKTREE
+                         --before-data-dir DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import json
 import os
@@ -57,6 +64,8 @@ WRK_TIMEOUT = "10s"  # slow answers are measured, not dropped as timeouts
 FEED_DATES = 50
 PAPER_DAYS = 5
 SEARCH_QUERIES = 500
+CATEGORIES = 20  # category pages: the 20 largest categories and archives, 6 pages each
+AUTHORS = 40  # author pages: the 40 most prolific authors of 20,000 papers and 40 others
 SEED = 7
 READY_TIMEOUT_S = 180.0
 
@@ -104,6 +113,7 @@ function done(summary, latency, requests)
 end
 """
 _RESULT = re.compile(r"^WRK_RESULT (.*)$", re.MULTILINE)
+_CATEGORY = re.compile(r"[a-z][a-z-]*(\.[A-Za-z-]+)?")
 
 
 # the store -------------------------------------------------------------------------------------
@@ -202,6 +212,42 @@ def search_paths(rng: random.Random) -> list[str]:
         sys.exit(f"only {len(queries)} distinct queries; need {SEARCH_QUERIES}")
     rng.shuffle(queries)
     return [f"/search?q={quote_plus(query)}&mode=bm25" for query in queries]
+
+
+def category_paths(data_dir: Path, rng: random.Random) -> list[str]:
+    """Category and archive pages at every depth: the first page, and pages up to the last
+    (``/categories/cs.CV?page=200`` and beyond), 50 papers a page."""
+    counts: dict[str, int] = {}
+    for categories in store_rows(data_dir, "SELECT categories FROM papers"):
+        for name in json.loads(categories):
+            if not _CATEGORY.fullmatch(name):  # ACM or MSC classes some records carry
+                continue
+            for key in {name, name.split(".")[0]}:
+                counts[key] = counts.get(key, 0) + 1
+    paths = []
+    for name, count in sorted(counts.items(), key=lambda item: -item[1])[:CATEGORIES]:
+        last = max(1, -(-count // 50))
+        pages = {1, last, *(rng.randint(1, last) for _ in range(4))}
+        paths += [f"/categories/{quote(name)}" + (f"?page={n}" if n > 1 else "") for n in pages]
+    rng.shuffle(paths)
+    return paths
+
+
+def author_paths(data_dir: Path, rng: random.Random) -> list[str]:
+    """Author pages of prolific and occasional authors (first and later pages)."""
+    counts: dict[str, int] = {}
+    for authors in store_rows(data_dir, "SELECT authors FROM papers ORDER BY id LIMIT 20000"):
+        for name in json.loads(authors):
+            counts[name] = counts.get(name, 0) + 1
+    ranked = sorted(counts, key=lambda name: (-counts[name], name))
+    chosen = ranked[:AUTHORS] + rng.sample(ranked[AUTHORS:], min(AUTHORS, len(ranked) - AUTHORS))
+    paths = []
+    for name in chosen:
+        paths.append(f"/authors/{quote(name)}")
+        if counts[name] > 50:
+            paths.append(f"/authors/{quote(name)}?page=2")
+    rng.shuffle(paths)
+    return paths
 
 
 def write_paths(folder: Path, name: str, paths: list[str]) -> Path:
@@ -405,7 +451,22 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=1, help="server worker processes")
     parser.add_argument("--quick", action="store_true", help="5 s per endpoint (a smoke run)")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument(
+        "--cold-only",
+        action="store_true",
+        help="only the first visits (cold pages) of --cold-paths paths per endpoint; no wrk",
+    )
+    parser.add_argument("--cold-paths", type=int, default=60, help="paths per endpoint, cold")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="a checkout of another papersift version (git worktree): its cold pages are "
+        "measured too, in the same run, on its own copy of the store (--before-data-dir)",
+    )
+    parser.add_argument("--before-data-dir", type=Path, help="the store for --before")
     args = parser.parse_args()
+    if args.before is not None and args.before_data_dir is None:
+        parser.error("--before needs --before-data-dir (a store of its own: migrations differ)")
     if args.quick:
         args.duration = 5.0
     if args.connections < 1 or args.workers < 1 or args.duration <= 0:
@@ -419,6 +480,8 @@ def endpoint_paths(data_dir: Path) -> dict[str, list[str]]:
         "daily feed": feed_paths(data_dir, rng),
         "paper page": paper_paths(data_dir, rng),
         "keyword search": search_paths(rng),
+        "category page": category_paths(data_dir, rng),
+        "author page": author_paths(data_dir, rng),
     }
 
 
@@ -447,8 +510,62 @@ def measure(args: argparse.Namespace, wrk: str, folder: Path) -> dict[str, Any]:
     return {"modes": modes, "results": rows, "first_visits": first}
 
 
+def cold_pages(args: argparse.Namespace, folder: Path) -> dict[str, list[dict[str, Any]]]:
+    """First visits of the same paths per endpoint on this version and, with --before, on the
+    other one, taking turns endpoint by endpoint so both see the same machine."""
+    endpoints = {
+        name: list(dict.fromkeys(paths))[: args.cold_paths]
+        for name, paths in endpoint_paths(args.data_dir).items()
+    }
+    versions = {"after": (args.data_dir, child_env())}
+    if args.before is not None:
+        source = str(args.before.resolve() / "src")
+        versions = {
+            "before": (args.before_data_dir, child_env(PYTHONPATH=source)),
+            **versions,
+        }
+    measured: dict[str, list[dict[str, Any]]] = {name: [] for name in versions}
+    with contextlib.ExitStack() as stack:
+        bases = {}
+        for name, (data_dir, env) in versions.items():
+            log = folder / f"server-{name}.log"
+            base, _ = stack.enter_context(running_server(data_dir, args.workers, log, env))
+            bases[name] = base
+        for endpoint, paths in endpoints.items():
+            for name, base in bases.items():
+                print(f"{name}: {endpoint}: first visit of {len(paths)} paths ...", flush=True)
+                measured[name].append(first_visits(base, endpoint, paths))
+    return measured
+
+
+def print_cold(measured: dict[str, list[dict[str, Any]]]) -> None:
+    print("\ncold pages: first visit of each distinct path (one client, not cached), ms:")
+    names = list(measured)
+    header = "".join(f" {name + ' p50':>11} {name + ' p99':>11}" for name in names)
+    print(f"{'endpoint':<16} {'requests':>9}{header}")
+    for index, row in enumerate(measured[names[-1]]):
+        cells = "".join(
+            f" {measured[name][index]['p50_ms']:>11.1f} {measured[name][index]['p99_ms']:>11.1f}"
+            for name in names
+        )
+        print(f"{row['endpoint']:<16} {row['requests']:>9,}{cells}")
+
+
 def main() -> None:
     args = parse_args()
+    if args.cold_only:
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+        ensure_store(args.data_dir)
+        machine = machine_info()
+        print(f"machine: {machine['cores']} cores, load average {machine['load_average']}")
+        with tempfile.TemporaryDirectory(prefix="papersift-web-cold-") as folder:
+            cold = cold_pages(args, Path(folder))
+        print_cold(cold)
+        after = [round(load, 2) for load in os.getloadavg()]
+        print(f"load average before {machine['load_average'][0]}, after {after[0]} (1 min)")
+        if args.json:
+            args.json.write_text(json.dumps({"machine": machine, "cold": cold}, indent=2) + "\n")
+        return
     wrk = require_wrk()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the clean-up on kill too
     ensure_store(args.data_dir)

@@ -1124,6 +1124,18 @@ class Engine:
         papers.sort(key=lambda p: (p.display_date or date.min, p.id), reverse=True)
         return papers
 
+    def author_page(
+        self, name: str, *, page: int, size: int, limit: int = 500
+    ) -> tuple[list[Paper], int]:
+        """One page of ``author_papers`` (newest first) and how many there are: only the page's
+        papers are read from the store."""
+        try:
+            ids = self.keyword_index.ids_matching(Filters(author=name), limit=limit)
+        except ValueError:
+            return [], 0
+        shown = self.listings.newest_first(sorted(ids), limit=size, offset=(page - 1) * size)
+        return shown, len(ids)
+
     def recommendations(self, user: User, *, limit: int = 20) -> list[Recommendation]:
         """Recent papers for ``user``, each with its reasons (see features.recommendations)."""
         return self.recommender.for_user(user, limit=limit)

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from papersift.model import Paper
+from papersift.store.category_index import category_papers
 from papersift.store.papers import PAPER_COLUMNS, paper_from_row
 from papersift.store.schema import papers, submissions, votes
 
@@ -52,6 +53,8 @@ class ListingStore:
     ) -> tuple[list[Listed], int]:
         """One page of the papers of days [first, last] (any day when None) and the total;
         ``has_code``: only papers that link to a code repository."""
+        if first is None and last is None and category and not has_code and order == "date":
+            return self._category_page(category, limit=limit, offset=offset)
         condition = self._condition(first, last, category)
         if has_code:
             condition = sa.and_(condition, papers.c.code_url.is_not(None))
@@ -76,6 +79,54 @@ class ListingStore:
             )
             listed = [Listed(paper_from_row(row._mapping), int(row.upvotes)) for row in rows]
         return listed, int(total)
+
+    def _category_page(self, category: str, *, limit: int, offset: int) -> tuple[list[Listed], int]:
+        """A category's (or archive's) papers, newest first, from ``category_papers``: the count
+        is an index range and the page a walk of it, whatever the page number."""
+        keyed = category_papers.c.key == category
+        upvotes = (
+            sa.select(sa.func.count()).where(votes.c.paper_id == papers.c.id).scalar_subquery()
+        ).label("upvotes")
+        page_ids = (
+            sa.select(category_papers.c.paper_id, category_papers.c.shown)
+            .where(keyed)
+            .order_by(category_papers.c.shown.desc(), category_papers.c.paper_id.desc())
+            .limit(limit)
+            .offset(offset)
+            .subquery()
+        )
+        columns = [papers.c[name] for name in PAPER_COLUMNS]
+        with self.engine.connect() as connection:
+            total = connection.execute(
+                sa.select(sa.func.count()).select_from(category_papers).where(keyed)
+            ).scalar_one()
+            rows = connection.execute(
+                sa.select(*columns, upvotes)
+                .join_from(page_ids, papers, papers.c.id == page_ids.c.paper_id)
+                .order_by(page_ids.c.shown.desc(), page_ids.c.paper_id.desc())
+            )
+            listed = [Listed(paper_from_row(row._mapping), int(row.upvotes)) for row in rows]
+        return listed, int(total)
+
+    def newest_first(self, paper_ids: list[str], *, limit: int, offset: int) -> list[Paper]:
+        """One page of ``paper_ids``' papers, newest first (by the date they are shown under,
+        then id): only ids and dates are sorted, and only the page's papers are read."""
+        if not paper_ids:
+            return []
+        shown = sa.func.coalesce(papers.c.listed, papers.c.submitted, papers.c.updated)
+        page = (
+            sa.select(papers.c.id)
+            .where(papers.c.id.in_(paper_ids))
+            .order_by(shown.desc().nulls_last(), papers.c.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        columns = [papers.c[name] for name in PAPER_COLUMNS]
+        with self.engine.connect() as connection:
+            ids = list(connection.execute(page).scalars())
+            rows = connection.execute(sa.select(*columns).where(papers.c.id.in_(ids)))
+            found = {row.id: paper_from_row(row._mapping) for row in rows}
+        return [found[paper_id] for paper_id in ids if paper_id in found]
 
     def _condition(
         self, first: date | None, last: date | None, category: str | None

@@ -335,9 +335,8 @@ def author(visitor: Visitor, name: str, *, page: int) -> models.PapersPage:
     if not 1 <= len(name) <= 200:
         raise InvalidInputError("an author name must have 1 to 200 characters")
     check_page(page)
-    papers = visitor.engine.author_papers(name)
-    shown = papers[(page - 1) * LIST_PAGE_SIZE : page * LIST_PAGE_SIZE]
-    return _papers_page(visitor, f"Papers by {name}", name, shown, len(papers), page)
+    shown, total = visitor.engine.author_page(name, page=page, size=LIST_PAGE_SIZE)
+    return _papers_page(visitor, f"Papers by {name}", name, shown, total, page)
 
 
 def category(visitor: Visitor, name: str, *, page: int) -> models.PapersPage:
