@@ -344,6 +344,7 @@ def test_save_search_with_the_form(
     assert saved[0]["name"] == "Graphs by Ada" and saved[0]["query"] == "graph"
     assert saved[0]["filters"] == {
         "categories": ["cs.LG"], "since": "2026-03-01", "until": None, "author": "Ada",
+        "has_code": False,
     }  # fmt: skip
     assert saved[0]["search_url"] == (
         "/search?q=graph&mode=bm25&category=cs.LG&since=2026-03-01&author=Ada"
@@ -545,6 +546,7 @@ def test_digest_settings_page_and_api(as_alice: Visitor, engine: Engine, alice: 
             {"key": "for_you", "title": "For you"},
             {"key": "saved_searches", "title": "Your saved searches"},
             {"key": "followed_authors", "title": "Authors you follow"},
+            {"key": "discussion", "title": "Discussion"},
         ],
     }
     page = as_alice.client.get("/settings/digest").text
@@ -567,7 +569,10 @@ def test_digest_settings_page_and_api(as_alice: Visitor, engine: Engine, alice: 
     assert put.status_code == 200
     assert put.json()["frequency"] == "weekly" and put.json()["sections"] == ["for_you"]
     everything = as_alice.api("PUT", "/api/settings/digest", {"frequency": "daily"}).json()
-    assert everything["sections"] == [s["key"] for s in data["available_sections"]]
+    optional = {"discussion"}  # left out unless chosen
+    assert everything["sections"] == [
+        s["key"] for s in data["available_sections"] if s["key"] not in optional
+    ]
     # refused
     assert_json_error(as_alice.api("PUT", "/api/settings/digest", {"frequency": "hourly"}), 422)
     assert_json_error(

@@ -97,7 +97,9 @@ class DigestService:
         site_url: str,
         sender: str,
         clock: Callable[[], datetime],
+        discussion_news: Callable[[User, datetime], list[tuple[str, str]]] | None = None,
     ) -> None:
+        self.discussion_news = discussion_news or (lambda user, since: [])
         self.users = users
         self.interests = interests
         self.listings = listings
@@ -139,6 +141,7 @@ class DigestService:
             "for_you": lambda: self._for_you(user, shared.candidates, covered_ids, upvotes),
             "saved_searches": lambda: self._saved_searches(user, since),
             "followed_authors": lambda: self._followed_authors(user, covered),
+            "discussion": lambda: self._discussion(user, since),
         }
         sections = tuple(
             DigestSection.of(key, builders[key]())
@@ -171,6 +174,19 @@ class DigestService:
             reason = f"Matches your saved search “{search.name}”"
             items += [DigestItem(papers[i], 0, (reason,)) for i, _ in matched if i in papers]
         return _unique(items)[: 2 * ITEMS_PER_SECTION]
+
+    def _discussion(self, user: User, since: datetime) -> list[DigestItem]:
+        """Papers with new replies to the user's comments or new comments, when in the user's
+        collections (hidden and deleted comments never count)."""
+        news = self.discussion_news(user, since)
+        papers = self.recommender.sources.papers(list(dict.fromkeys(pid for pid, _ in news)))
+        reasons: dict[str, list[str]] = {}
+        for paper_id, reason in news:
+            if paper_id in papers and reason not in reasons.setdefault(paper_id, []):
+                reasons[paper_id].append(reason)
+        return [DigestItem(papers[pid], 0, tuple(why)) for pid, why in reasons.items()][
+            : 2 * ITEMS_PER_SECTION
+        ]
 
     def _followed_authors(self, user: User, covered: list[tuple[Paper, int]]) -> list[DigestItem]:
         authors = [value for kind, value in self.interests.follows_of(user.id) if kind == "author"]

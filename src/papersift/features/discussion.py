@@ -96,6 +96,22 @@ class Discussion:
                 flat.append(comment)
         return sorted(flat, key=lambda c: c.id, reverse=True)
 
+    def news(
+        self, user_id: int, since: datetime, collection_papers: set[str]
+    ) -> list[tuple[str, str]]:
+        """(paper id, reason) for visible comments written since ``since`` by others: replies
+        to the user's comments, and comments on papers in the user's collections."""
+        fresh = [c for c in self.store.since(since) if c.user_id != user_id]
+        parents = {c.parent_id for c in fresh if c.parent_id is not None}
+        mine = {p for p in parents if (found := self.store.get(p)) and found.user_id == user_id}
+        news: list[tuple[str, str]] = []
+        for comment in fresh:
+            if comment.parent_id in mine:
+                news.append((comment.paper_id, f"{comment.author} replied to your comment"))
+            elif comment.paper_id in collection_papers:
+                news.append((comment.paper_id, f"{comment.author} commented on it"))
+        return news
+
     def counts(self, paper_ids: Sequence[str]) -> dict[str, int]:
         """Visible comments per paper, for cards."""
         return self.store.counts(list(paper_ids)) if paper_ids else {}

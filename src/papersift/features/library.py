@@ -80,6 +80,14 @@ class Library:
     def of_user(self, user: User) -> list[Collection]:
         return self.collections.of_user(user.id)
 
+    def paper_ids_of(self, user: User) -> set[str]:
+        """Every paper in any of the user's collections."""
+        return {
+            item.paper_id
+            for collection in self.collections.of_user(user.id)
+            for item in self.collections.items(collection.id)
+        }
+
     def create(self, user: User, name: str, *, public: bool = False) -> Collection:
         name = clean_name(name)
         if len(self.collections.of_user(user.id)) >= MAX_COLLECTIONS:

@@ -26,7 +26,7 @@ from papersift.errors import (
     PermissionDeniedError,
 )
 from papersift.features.alerts import filters_from_json, filters_to_json
-from papersift.features.digest_model import SECTION_TITLES
+from papersift.features.digest_model import OPTIONAL_SECTIONS, SECTION_TITLES
 from papersift.features.recommendations import Recommendation
 from papersift.features.tokens import make_token, read_token
 from papersift.filters import Filters
@@ -372,7 +372,7 @@ def digest_settings(visitor: Visitor, user: User) -> models.DigestSettingsOut:
 
 def _sections_of(subscription: Subscription | None) -> list[str]:
     if subscription is None:
-        return list(SECTIONS)
+        return [key for key in SECTIONS if key not in OPTIONAL_SECTIONS]
     return [key for key in SECTIONS if key in subscription.sections]
 
 
