@@ -286,6 +286,7 @@ def test_account_page_shows_what_the_api_returns(
     view = phone.client.get("/api/account").json()
     assert view["account"]["email"] == alice.email
     assert [s["current"] for s in view["sessions"]] == [True, False]
+    assert [s["user_agent"] for s in view["sessions"]] == ["testclient", "testclient"]
     assert view["session_idle_hours"] == 168 and view["export_url"] == "/api/account/export"
     page = phone.client.get("/account")
     assert page.status_code == 200
@@ -493,7 +494,6 @@ def test_deleting_an_account_leaves_no_row_naming_the_user(
     second = new_visitor(Account(email, name))
     bob_visitor = new_visitor(bob)
     bob_visitor.api("PUT", "/api/votes/2603.10001")
-    assert mails(engine, smtp, email)
     # the discussion and shared collections (comments, a reply to one, reports, upvotes)
     mine = here.api("POST", "/api/comments", {"paper_id": "2603.10001", "body": "Mine"}).json()
     bobs = bob_visitor.api(
@@ -506,6 +506,7 @@ def test_deleting_an_account_leaves_no_row_naming_the_user(
     bob_visitor.api("PUT", f"/api/collections/{shared['id']}/papers/2603.10002", {"tags": []})
     voted = here.api("POST", f"/api/collections/{shared['id']}/votes", {"voted": True})
     assert voted.status_code == 200, voted.text
+    assert mails(engine, smtp, email)
     assert search["id"] and rows_naming(engine, user.id, (email, name))
 
     wrong = here.form("/account/delete", {"password": "not it"}, page="/account")
@@ -515,9 +516,9 @@ def test_deleting_an_account_leaves_no_row_naming_the_user(
     assert me(here) is None and me(second) is None
     assert rows_naming(engine, user.id, (email, name)) == []
     assert engine.votes.counts(["2603.10001"]) == {"2603.10001": 1}  # Bob's vote stays
-    assert me(bob_visitor) is not None
     replies = engine.discussion.thread("2603.10001")  # Bob's reply stays, now at the top
     assert [(c.body, c.parent_id) for c in replies] == [("Reply", None)]
+    assert me(bob_visitor) is not None
     assert name not in new_visitor().client.get("/").text
 
     # the JSON twin

@@ -163,6 +163,10 @@ class AccountSettings:
             self.mail.email_changing(user.email, user.display_name, address)
         return address
 
+    def describe_session(self, token: str, user_agent: str) -> None:
+        """Note the browser of a new session (its User-Agent), for the list of sessions."""
+        self.users.describe_session(token, user_agent)
+
     def sessions(self, user: User, *, current: str | None) -> list[SessionInfo]:
         return self.users.sessions_of(user.id, now=self.clock(), current=current)
 

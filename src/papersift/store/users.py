@@ -253,6 +253,15 @@ class UserStore:
                 )
         return _user(_Row(values))
 
+    def describe_session(self, token: str, user_agent: str) -> None:
+        """Note the browser a session runs in (shown in the account's list of sessions)."""
+        with self.engine.begin() as connection:
+            connection.execute(
+                sessions.update()
+                .where(sessions.c.token_hash == _token_hash(token))
+                .values(user_agent=" ".join(user_agent.split())[:200] or None)
+            )
+
     def end_session(self, token: str) -> None:
         with self.engine.begin() as connection:
             connection.execute(sessions.delete().where(sessions.c.token_hash == _token_hash(token)))

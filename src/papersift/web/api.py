@@ -127,6 +127,8 @@ def login(request: Request, body: models.LogInIn) -> JSONResponse:
 
 
 def _with_session(request: Request, user: User, token: str, *, status: int) -> JSONResponse:
+    agent = request.headers.get("user-agent", "")
+    engine_of(request).account_settings.describe_session(token, agent)
     response = JSONResponse(_user_out(user).model_dump(), status_code=status)
     max_age = engine_of(request).settings.session_days * 24 * 3600
     set_cookie(request, response, SESSION_COOKIE, token, max_age=max_age)

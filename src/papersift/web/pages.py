@@ -292,6 +292,8 @@ def login(
 
 
 def _logged_in(request: Request, token: str, target: str) -> Response:
+    agent = request.headers.get("user-agent", "")
+    engine_of(request).account_settings.describe_session(token, agent)
     response = redirect(target)
     max_age = engine_of(request).settings.session_days * 24 * 3600
     set_cookie(request, response, SESSION_COOKIE, token, max_age=max_age)
