@@ -22,14 +22,15 @@ from papersift.text import plain_text
 from papersift.web import (
     account_pages,
     api,
-    discussion,
     community,
+    discussion,
     feeds,
     interests,
     interests_api,
     pages,
     server,
 )
+from papersift.web import openapi as openapi_document
 from papersift.web.cache import PageCache
 from papersift.web.deps import current_user, known_params_only
 from papersift.web.errors import error_response, install_error_handlers
@@ -109,6 +110,7 @@ def create_app(engine: Engine) -> FastAPI:
 
     app.add_middleware(SiteMiddleware, engine=engine)
     app.add_middleware(HardeningMiddleware)  # outermost: sees every answer, renames cookies
+    openapi_document.install(app)  # every status and media type an answer may have
     return app
 
 
