@@ -59,13 +59,17 @@ class AccountSettings:
         clock: Callable[[], datetime],
         reset_lifetime: timedelta,
         forget_mail_choices: Callable[[int], None],
+        limit_email: Callable[[str, str], None] = lambda _client, _address: None,
     ) -> None:
+        """``limit_email(client, address)`` counts a request from ``client`` (a web client's
+        address) that mails ``address``, raising RateLimitedError over the site's limits."""
         self.users = users
         self.hasher = hasher
         self.mail = mail
         self.clock = clock
         self.reset_lifetime = reset_lifetime
         self.forget_mail_choices = forget_mail_choices
+        self.limit_email = limit_email
 
     # verified addresses ------------------------------------------------------------------------
 
@@ -74,10 +78,12 @@ class AccountSettings:
         if not user.verified:
             self._mail_link(user, VERIFY, user.email)
 
-    def resend_verification(self, user: User) -> None:
+    def resend_verification(self, user: User, *, client: str | None = None) -> None:
         """Mail a new verification link (RateLimitedError says when to ask again)."""
         if user.verified:
             raise ConflictError("your email address is confirmed already")
+        if client is not None:
+            self.limit_email(client, user.email)
         self._check_resend(user.id, VERIFY, user.email)
         self._mail_link(user, VERIFY, user.email)
 
@@ -101,9 +107,13 @@ class AccountSettings:
 
     # password reset ----------------------------------------------------------------------------
 
-    def request_reset(self, email: str) -> None:
+    def request_reset(self, email: str, *, client: str | None = None) -> None:
         """Mail a reset link to the account of ``email``, if there is one. Does the same either
-        way, as far as the caller can tell; a request over the re-send limits sends nothing."""
+        way, as far as the caller can tell; a request over the account's re-send limits sends
+        nothing. ``client``'s requests count towards the site's email limits for the address,
+        whether it has an account or not (RateLimitedError over them)."""
+        if client is not None:
+            self.limit_email(client, email.strip().lower()[:320])
         try:
             address = normalise_email(email)
         except InvalidInputError:
@@ -148,7 +158,9 @@ class AccountSettings:
         self.users.forget_links(user.id, RESET)
         return self.users.end_sessions(user.id, keep=keep)
 
-    def change_email(self, user: User, password: str, new_email: str) -> str:
+    def change_email(
+        self, user: User, password: str, new_email: str, *, client: str | None = None
+    ) -> str:
         """Start changing the address: a verification link goes to the new one (the change
         happens when it is opened) and the old one, if verified, is told. Returns the new one."""
         self._confirm_password(user, password)
@@ -157,6 +169,8 @@ class AccountSettings:
             raise InvalidInputError("this is your address already")
         if self.users.by_email(address) is not None:
             raise ConflictError("another account uses this email address")
+        if client is not None:
+            self.limit_email(client, address)
         self._check_resend(user.id, VERIFY, address)
         self._mail_link(user, VERIFY, address, new=True)
         if user.verified:

@@ -28,7 +28,7 @@ from papersift.store.users import User
 from papersift.web import interest_views, models, views
 from papersift.web.deps import checked_csrf, engine_of, logged_in_user, visitor
 from papersift.web.pages import redirect, render
-from papersift.web.security import SESSION_COOKIE
+from papersift.web.security import SESSION_COOKIE, client_address
 from papersift.web.views import Visitor
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
@@ -239,7 +239,9 @@ def api_verify(request: Request, token: str) -> AccountOut:
 @router.post("/account/verification", dependencies=[CSRF])
 def resend_verification(request: Request, user: UserDep) -> Response:
     try:
-        engine_of(request).account_settings.resend_verification(user)
+        engine_of(request).account_settings.resend_verification(
+            user, client=client_address(request)
+        )
     except (RateLimitedError, ConflictError) as error:
         return _account_page(request, user, error=str(error), status=_status(error))
     return redirect("/account?done=verification")
@@ -252,7 +254,7 @@ def resend_verification(request: Request, user: UserDep) -> Response:
     summary="Mail a new verification link (rate-limited)",
 )
 def api_resend_verification(request: Request, user: UserDep) -> MessageOut:
-    engine_of(request).account_settings.resend_verification(user)
+    engine_of(request).account_settings.resend_verification(user, client=client_address(request))
     return MessageOut(message=f"a new confirmation link is on its way to {user.email}")
 
 
@@ -266,7 +268,12 @@ def forgot_password_form(request: Request) -> Response:
 
 @router.post("/forgot-password", dependencies=[CSRF])
 def forgot_password(request: Request, email: Email) -> Response:
-    engine_of(request).account_settings.request_reset(email)
+    try:
+        engine_of(request).account_settings.request_reset(email, client=client_address(request))
+    except RateLimitedError as error:
+        response = render(request, "forgot_password.html", 429, sent=None, error=str(error))
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
     return render(request, "forgot_password.html", sent=_forgot_answer(request), error=None)
 
 
@@ -277,7 +284,7 @@ def forgot_password(request: Request, email: Email) -> Response:
     summary="Mail a password reset link (the same answer whether the address has an account)",
 )
 def api_forgot_password(request: Request, body: ForgotIn) -> MessageOut:
-    engine_of(request).account_settings.request_reset(body.email)
+    engine_of(request).account_settings.request_reset(body.email, client=client_address(request))
     return MessageOut(message=_forgot_answer(request))
 
 
@@ -396,7 +403,9 @@ def api_change_password(request: Request, user: UserDep, body: PasswordsIn) -> P
 @router.post("/account/email", dependencies=[CSRF])
 def change_email(request: Request, user: UserDep, email: Email, password: Password) -> Response:
     try:
-        engine_of(request).account_settings.change_email(user, password, email)
+        engine_of(request).account_settings.change_email(
+            user, password, email, client=client_address(request)
+        )
     except (InvalidInputError, AuthenticationError, ConflictError, RateLimitedError) as error:
         return _account_page(request, user, error=str(error), status=_status(error), form="email")
     return redirect("/account?done=email")
@@ -409,7 +418,9 @@ def change_email(request: Request, user: UserDep, email: Email, password: Passwo
     summary="Change your address: it changes when the link mailed to the new one is opened",
 )
 def api_change_email(request: Request, user: UserDep, body: EmailIn) -> MessageOut:
-    address = engine_of(request).account_settings.change_email(user, body.password, body.email)
+    address = engine_of(request).account_settings.change_email(
+        user, body.password, body.email, client=client_address(request)
+    )
     return MessageOut(message=f"a link to confirm {address} is on its way to it")
 
 
