@@ -88,7 +88,8 @@ PAPERS: list[tuple[str, str, list[str], list[str]]] = [
     (
         "Retrieval-Augmented Summarisation of Scientific Articles",
         "Summaries of long scientific articles improve when the model retrieves passages from "
-        "related work. We release a corpus of 40,000 article and summary pairs.",
+        "related work. We release a corpus of 40,000 article and summary pairs. Code and data: "
+        "https://github.com/example-lab/rag-summaries.",
         ["Karen Spärck Jones", "Ada Lovelace"],
         ["cs.CL"],
     ),

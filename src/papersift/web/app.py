@@ -31,6 +31,7 @@ from papersift.web import (
     server,
 )
 from papersift.web import openapi as openapi_document
+from papersift.web.blank_params import BlankParamsMiddleware
 from papersift.web.cache import PageCache
 from papersift.web.deps import current_user, known_params_only
 from papersift.web.errors import error_response, install_error_handlers
@@ -87,18 +88,15 @@ def create_app(engine: Engine) -> FastAPI:
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(api.router)
-    app.include_router(interests_api.router)
-    app.include_router(account_pages.api)
-    app.include_router(feeds.router)
-    app.include_router(interests.feed_router)
     app.include_router(discussion.api_router)
     app.include_router(discussion.feed_router)
     app.include_router(discussion.router)
     app.include_router(community.api_router)
     app.include_router(community.router)
-    app.include_router(discussion.api_router)
-    app.include_router(discussion.feed_router)
-    app.include_router(discussion.router)
+    app.include_router(interests_api.router)
+    app.include_router(account_pages.api)
+    app.include_router(feeds.router)
+    app.include_router(interests.feed_router)
     app.include_router(pages.router)
     app.include_router(interests.router)
     app.include_router(account_pages.router)
@@ -109,6 +107,7 @@ def create_app(engine: Engine) -> FastAPI:
         return pages.render(request, "api_docs.html", schema=app.openapi())
 
     app.add_middleware(SiteMiddleware, engine=engine)
+    app.add_middleware(BlankParamsMiddleware)
     app.add_middleware(HardeningMiddleware)  # outermost: sees every answer, renames cookies
     openapi_document.install(app)  # every status and media type an answer may have
     return app

@@ -24,7 +24,8 @@ api_router = APIRouter(prefix="/api", tags=["discussion"])
 feed_router = APIRouter(prefix="/feeds", tags=["feeds"])
 
 CommentId = Annotated[int, Path(ge=1, le=MAX_ID)]
-Body = Annotated[str, Form(max_length=20_000)]
+# Generous: the discussion's own check (10,000 characters) gives the clearer message.
+Body = Annotated[str, Form(max_length=200_000)]
 Next = Annotated[str | None, Form(max_length=2000)]
 PRIVATE = {"Cache-Control": "private, no-store"}
 
