@@ -16,7 +16,9 @@ of the sample (a seeded random choice; all of them by default) and the queries a
 
 Half of ``--titles`` are exact titles, the other half altered (a third each way); the altered
 kinds are also reported together as ``title-altered``. For every kind and mode it reports hits@1,
-MRR (reciprocal rank of the first relevant paper in the top 100) and nDCG@10.
+MRR (reciprocal rank of the first relevant paper in the top 100), nDCG@10 and precision@10: the
+share of the top 10 that is relevant, out of the most it can be (10, or the number of relevant
+papers when fewer: an author's own papers among the first of them).
 
 The semantic modes need the store embedded with the default embedder (onnx-int8), minutes for
 5,000 papers on 2 cores: keep ``--papers`` small for them. Stores are kept in ``--work`` and
@@ -55,6 +57,8 @@ from papersift.text import fold_name
 DEFAULT_WORK = Path(os.environ.get("TMPDIR", "/tmp")) / "papersift-query-kinds"
 DEPTH = 100
 MEASURES = {"hits@1": Success @ 1, "mrr": RR, "ndcg@10": nDCG @ 10}
+PRECISION_AT = 10  # precision@10, out of min(10, relevant papers)
+COLUMNS = (*MEASURES, "p@10")
 TITLE_KINDS = ("title", "title-lower", "title-drop", "title-nopunct")
 ALTERED = "title-altered"
 KINDS = (*TITLE_KINDS, ALTERED, "id", "author", "topic")
@@ -212,7 +216,7 @@ def corpus_folder(work: Path, corpus: Sequence[dict[str, Any]], seed: int) -> Pa
 # measuring -------------------------------------------------------------------------------------
 
 
-Rows = dict[str, list[list[float]]]  # per query kind, each query's [hits@1, mrr, ndcg@10]
+Rows = dict[str, list[list[float]]]  # per query kind, each query's [hits@1, mrr, ndcg@10, p@10]
 
 
 def run_queries(engine: Engine, queries: Iterable[Query], mode: str) -> Rows:
@@ -242,17 +246,27 @@ def per_kind(
     names = [str(measure) for measure in MEASURES.values()]
     for key, kind in kinds.items():
         row = [values[key].get(name, 0.0) for name in names]
+        row.append(precision(qrels[key], run.get(key, {})))
         out[kind].append(row)
         if kind in TITLE_KINDS and kind != "title":
             out[ALTERED].append(row)
     return out
 
 
+def precision(relevant: dict[str, int], scores: dict[str, float]) -> float:
+    """Relevant papers among the top ``PRECISION_AT`` of a run, out of the most there can be."""
+    wanted = {doc for doc, grade in relevant.items() if grade > 0}
+    if not wanted:
+        return 0.0
+    top = sorted(scores, key=lambda doc: (-scores[doc], doc))[:PRECISION_AT]
+    return sum(doc in wanted for doc in top) / min(PRECISION_AT, len(wanted))
+
+
 def summarise(rows: Sequence[Sequence[float]]) -> dict[str, float]:
     count = len(rows)
     return {
         name: round(sum(row[column] for row in rows) / count, 4) if count else 0.0
-        for column, name in enumerate(MEASURES)
+        for column, name in enumerate(COLUMNS)
     } | {"queries": count}
 
 
@@ -331,7 +345,7 @@ def table(report: dict[str, Any]) -> str:
     lines = [
         f"query kinds on {setup['papers']:,} of the sample's {setup['sample']:,} papers "
         f"(seed {setup['seed']}); topic = SciFact test",
-        f"{'kind':<15}{'mode':<8}{'queries':>8}{'hits@1':>9}{'MRR':>9}{'nDCG@10':>9}",
+        f"{'kind':<15}{'mode':<8}{'queries':>8}{'hits@1':>9}{'MRR':>9}{'nDCG@10':>9}{'P@10':>9}",
     ]
     for kind in KINDS:
         for mode, kinds in report["results"].items():
@@ -339,7 +353,7 @@ def table(report: dict[str, Any]) -> str:
                 row = kinds[kind]
                 lines.append(
                     f"{kind:<15}{mode:<8}{row['queries']:>8}{row['hits@1']:>9.4f}"
-                    f"{row['mrr']:>9.4f}{row['ndcg@10']:>9.4f}"
+                    f"{row['mrr']:>9.4f}{row['ndcg@10']:>9.4f}{row.get('p@10', 0.0):>9.4f}"
                 )
     return "\n".join(lines)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -110,3 +111,20 @@ def test_invalid_setting_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     result = CliRunner().invoke(main, ["--data-dir", str(tmp_path), "stats"])
     assert result.exit_code == 1 and "PAPERSIFT_HARVEST_DELAY" in result.output
 
+
+
+def test_search_sorts_by_date(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    papers = [
+        make_paper("2501.00001", title="Attention, attention, attention", listed=date(2025, 1, 2)),
+        make_paper("2501.00002", title="Attention for images", listed=date(2025, 1, 9)),
+    ]
+    run("ingest", str(write_jsonl(tmp_path / "papers.jsonl", papers)))
+
+    def ranked(*options: str) -> list[str]:
+        lines = run("search", "attention", "--json", *options).output.splitlines()
+        return [json.loads(line)["id"] for line in lines]
+
+    assert ranked() == ["2501.00001", "2501.00002"]
+    assert ranked("--sort", "date") == ["2501.00002", "2501.00001"]
+    assert ranked("--sort", "relevance") == ranked()
+    assert "citations" in run("search", "x", "--sort", "citations", expect=2).output

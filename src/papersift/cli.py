@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import click
 import orjson
 
-from papersift.engine import Engine, SearchResult
+from papersift.engine import SEARCH_SORTS, Engine, SearchResult
 from papersift.errors import IndexError_, PapersiftError
 from papersift.filters import Filters
 from papersift.reports import SemanticStatus, WriteReport, format_duration
@@ -279,6 +279,13 @@ HAS_CODE_HELP = "Only papers that link to a code repository (GitHub, GitLab, Bit
 @click.option("--author", help="Only papers by an author whose name contains these words.")
 @click.option("--has-code", is_flag=True, help=HAS_CODE_HELP)
 @click.option("--mode", default="auto", show_default=True, help=MODES_HELP)
+@click.option(
+    "--sort",
+    type=click.Choice(SEARCH_SORTS),
+    default="relevance",
+    show_default=True,
+    help="Order of the results: by date (newest first) or upvotes, the 200 most relevant.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines instead of a table.")
 @click.pass_context
 @_handle_errors
@@ -292,6 +299,7 @@ def search(
     author: str | None,
     has_code: bool,
     mode: str,
+    sort: str,
     as_json: bool,
 ) -> None:
     """Search the papers. Without QUERY, opens an interactive prompt."""
@@ -305,12 +313,15 @@ def search(
         if choice.notice:
             click.echo(f"note: {choice.notice}", err=True)
         if query is not None:
-            _print_results(engine.search(query, k=k, filters=filters, mode=choice.mode), as_json)
+            found = engine.search(query, k=k, filters=filters, mode=choice.mode, sort=sort)
+            _print_results(found, as_json)
             return
-        _interactive(engine, k, filters, choice.mode)
+        _interactive(engine, k, filters, choice.mode, sort)
 
 
-def _interactive(engine: Engine, k: int, filters: Filters, mode: str) -> None:
+def _interactive(
+    engine: Engine, k: int, filters: Filters, mode: str, sort: str = "relevance"
+) -> None:
     click.echo(f"{engine.papers.count():,} papers. Type a query; an empty line quits.")
     while True:
         try:
@@ -319,7 +330,8 @@ def _interactive(engine: Engine, k: int, filters: Filters, mode: str) -> None:
             return
         if not query.strip():
             return
-        _print_results(engine.search(query, k=k, filters=filters, mode=mode), as_json=False)
+        found = engine.search(query, k=k, filters=filters, mode=mode, sort=sort)
+        _print_results(found, as_json=False)
 
 
 def _print_results(results: list[SearchResult], as_json: bool) -> None:

@@ -61,6 +61,7 @@ from papersift.indexes.vector_sync import (
 )
 from papersift.model import Paper
 from papersift.reports import HarvestReport, IndexReport, IngestReport, SemanticStatus
+from papersift.retrieval.authors import Author
 from papersift.retrieval.base import Hit, Retriever
 from papersift.retrieval.bm25 import BM25Retriever
 from papersift.retrieval.dense import DenseRetriever
@@ -78,8 +79,8 @@ from papersift.sources.harvest import (
     OAIHarvester,
 )
 from papersift.store.collections import CollectionStore
-from papersift.store.counters import COMMUNITY_REV, current
 from papersift.store.comments import CommentStore
+from papersift.store.counters import COMMUNITY_REV, current
 from papersift.store.database import migrate, open_database, private_directory
 from papersift.store.digests import DigestLog
 from papersift.store.embeddings import EmbeddingStore
@@ -89,8 +90,8 @@ from papersift.store.interests import InterestStore
 from papersift.store.listings import ListingStore
 from papersift.store.locks import LockBusy, deployment_lock
 from papersift.store.papers import PaperStore, UpsertCounts
-from papersift.store.schema import papers as papers_table
 from papersift.store.public_collections import PublicCollectionStore
+from papersift.store.schema import papers as papers_table
 from papersift.store.schema import store_info
 from papersift.store.submissions import SubmissionStore
 from papersift.store.users import User, UserStore
@@ -101,6 +102,8 @@ DSI_MODES = ("dsi", "hybrid-dsi")
 SEMANTIC_INSTALL_HINT = "pip install 'papersift[semantic]'"
 DSI_INSTALL_HINT = "pip install 'papersift[dsi]'"  # torch; faiss comes with semantic
 DSI_MISSING = f"DSI search needs torch and faiss: {DSI_INSTALL_HINT}"
+SEARCH_SORTS = ("relevance", "date", "upvotes")
+SORT_DEPTH = 200  # the most relevant papers a search sorted by date or upvotes orders
 EMBEDDING_LOCK = "embedding"
 EMBEDDING_STATUS = "embedding_status"
 log = logging.getLogger("papersift.engine")
@@ -166,9 +169,6 @@ class Engine:
             clock=clock,
             reset_lifetime=timedelta(minutes=settings.reset_link_minutes),
             forget_mail_choices=self._digest_off,
-            limit_email=lambda client, address: self.accounts.limits.email(
-                client=client, address=address
-            ),
         )
         self.accounts.on_sign_up = self.account_settings.signed_up
         self.alerts = Alerts(self.interests, self.papers, self._alert_search, clock=clock)
@@ -209,9 +209,6 @@ class Engine:
             clock=clock,
             on_new_paper=self._add_submitted_paper,
         )
-        # Similar papers of one paper, by index generation: paper pages ask for them every time.
-        self.similar_ids = lru_cache(maxsize=4096)(self._similar_ids)
-        self._secret: bytes | None = None
         self.discussion = Discussion(
             CommentStore(self.database), submission_store, find_paper=self.paper, clock=clock
         )
@@ -235,6 +232,7 @@ class Engine:
         self._spec_cache: tuple[EmbedderSpec | None] | None = None
         self._vector_count: int | None = None
         self._paper_count: int | None = None
+        self._code_ids: tuple[int, frozenset[str]] | None = None  # (store revision, ids)
         self._switching_embedder = False
         # Called whenever an embedding run reports progress (the CLI prints a line).
         self.embedding_listeners: list[Callable[[], None]] = []
@@ -258,7 +256,6 @@ class Engine:
             )
         self.similar_papers = SimilarPapers(
             self.keyword_index,
-        self._code_ids: tuple[int, frozenset[str]] | None = None  # (store revision, ids)
             self.papers.get_many,
             self.dense,
             self._seed_vectors if self.dense else None,
@@ -272,6 +269,7 @@ class Engine:
             (keyword, 1.0 - keyword),
             normalise=self.settings.hybrid_normalisation,
             depth=self.settings.hybrid_depth,
+            missing=self.settings.hybrid_missing_scores,
         )
 
     def _dsi_fusion(self) -> Fusion:
@@ -282,6 +280,7 @@ class Engine:
             (keyword * (1.0 - dsi), (1.0 - keyword) * (1.0 - dsi), dsi),
             normalise=self.settings.hybrid_normalisation,
             depth=self.settings.hybrid_depth,
+            missing=self.settings.hybrid_missing_scores,
         )
 
     def _similar_fusion(self) -> Fusion:
@@ -1053,27 +1052,113 @@ class Engine:
             known = ", ".join(self._retrievers)
             raise ValueError(f"unknown search mode {mode!r}; choose one of: {known}") from None
 
+    def authors_named(self, query: str, filters: Filters | None = None) -> list[Author]:
+        """The authors ``query`` names ("LeCun", "Y. LeCun", "Yann LeCun"; several when the
+        name is ambiguous), each with their papers that pass ``filters`` (see
+        ``papersift.retrieval.authors``)."""
+        return list(self._authors_named(query.strip(), filters, self.index_generation()))
+
+    def _find_authors(
+        self, query: str, filters: Filters | None, generation: str
+    ) -> tuple[Author, ...]:
+        from papersift.retrieval.authors import CANDIDATE_PAPERS, named_authors
+        from papersift.retrieval.known_item import passes
+
+        def candidates(words: str) -> set[str]:
+            return self.keyword_index.ids_matching(Filters(author=words), limit=CANDIDATE_PAPERS)
+
+        def keep(paper_ids: set[str]) -> set[str]:
+            found = self.papers.get_many(sorted(paper_ids))
+            return {pid for pid, paper in found.items() if passes(paper, filters)}
+
+        filtered = filters is not None and not filters.empty
+        try:
+            return tuple(
+                named_authors(query, candidates, self.papers.authors_of, keep if filtered else None)
+            )
+        except (IndexError_, ValueError):
+            return ()  # no keyword index yet
+
     def search_hits(
         self, query: str, *, k: int = 10, filters: Filters | None = None, mode: str = "bm25"
     ) -> list[Hit]:
         """Ranked hits in ``mode`` (see ``choose_mode``: a mode that cannot answer yet gives
         keyword results instead of an error). A query that names a stored paper, by its id (any
         spelling of an arXiv id) or its title (exactly or nearly), gives that paper first (see
-        ``papersift.retrieval.known_item``)."""
+        ``papersift.retrieval.known_item``); one that names an author gives their papers first
+        (see ``authors_named``)."""
+        from papersift.retrieval.authors import authors_first
         from papersift.retrieval.known_item import known_first
 
         chosen = self.choose_mode(mode).mode
+        filters = self.resolve_filters(filters)
         hits = self.retriever(chosen).search(query, k, filters)
         keyword = self.bm25 if chosen != KEYWORD else None
+        authors = self.authors_named(query, filters)
+        if authors:
+            hits = authors_first(hits, authors, k)
         return known_first(
             query, hits, k, filters, fetch_many=self.papers.get_many, keyword=keyword
         )
 
+    def resolve_filters(self, filters: Filters | None) -> Filters | None:
+        """``filters`` as retrievers take them: ``has_code`` becomes the ids of the papers that
+        link to a code repository (read from the store once per store revision)."""
+        if filters is None or not filters.has_code or filters.only is not None:
+            return filters
+        rev = self.papers.max_rev()
+        if self._code_ids is None or self._code_ids[0] != rev:
+            self._code_ids = (rev, self.papers.ids_with_code())
+        return replace(filters, only=self._code_ids[1])
+
+    def sort_hits(self, hits: Sequence[Hit], sort: str = "relevance") -> list[Hit]:
+        """``hits`` (best first) in the order ``sort`` names (``SEARCH_SORTS``): relevance as
+        ranked, date (newest first) or upvotes (most first); ties keep the relevance order."""
+        if sort not in SEARCH_SORTS:
+            raise ValueError(f"unknown sort {sort!r}; choose one of: {', '.join(SEARCH_SORTS)}")
+        if sort == "relevance" or not hits:
+            return list(hits)
+        ids = [hit.paper_id for hit in hits]
+        if sort == "upvotes":
+            upvotes = self.votes.counts(ids)
+            keys = {pid: -upvotes.get(pid, 0) for pid in ids}
+        else:
+            found = self.papers.get_many(ids)
+            days = {pid: p.display_date for pid, p in found.items()}
+            keys = {pid: -(days.get(pid) or date.min).toordinal() for pid in ids}
+        order = sorted(range(len(hits)), key=lambda n: (keys[hits[n].paper_id], n))
+        return [hits[n] for n in order]
+
+    def categories(self) -> list[tuple[str, int]]:
+        """The categories the stored papers are in, each with its number of papers, most first
+        (ties by name); read from the store once per store revision."""
+        rev = self.papers.max_rev()
+        if self._categories is None or self._categories[0] != rev:
+            counts = self.papers.category_counts()
+            ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+            self._categories = (rev, tuple(ranked))
+        return list(self._categories[1])
+
     def search(
-        self, query: str, *, k: int = 10, filters: Filters | None = None, mode: str = "bm25"
+        self,
+        query: str,
+        *,
+        k: int = 10,
+        filters: Filters | None = None,
+        mode: str = "bm25",
+        sort: str = "relevance",
     ) -> list[SearchResult]:
-        """Ranked papers for ``query``; any string is accepted."""
-        hits = self.search_hits(query, k=k, filters=filters, mode=mode)
+        """Ranked papers for ``query``; any string is accepted. Another ``sort`` than relevance
+        orders the ``SORT_DEPTH`` (or ``k``, when more) most relevant papers by date or upvotes
+        and gives the first ``k`` (see ``sort_hits``)."""
+        if sort == "relevance":
+            hits = self.search_hits(query, k=k, filters=filters, mode=mode)
+        else:
+            if sort not in SEARCH_SORTS:
+                self.sort_hits([], sort)  # raises the choices
+            depth = max(k, SORT_DEPTH)
+            found_hits = self.search_hits(query, k=depth, filters=filters, mode=mode)
+            hits = self.sort_hits(found_hits, sort)[:k]
         found = self.papers.get_many([hit.paper_id for hit in hits])
         return [SearchResult(found[h.paper_id], h.score) for h in hits if h.paper_id in found]
 
@@ -1089,6 +1174,7 @@ class Engine:
         if not paper_ids:
             raise ValueError("give at least one paper id")
         seeds = [self.paper(paper_id) for paper_id in dict.fromkeys(paper_ids)]
+        filters = self.resolve_filters(filters)
         hits = self.similar_papers.find(seeds, k, filters=filters, sort=sort)
         found = self.papers.get_many([hit.paper_id for hit in hits])
         return [SearchResult(found[h.paper_id], h.score) for h in hits if h.paper_id in found]
@@ -1142,7 +1228,6 @@ class Engine:
     def recommendations(self, user: User, *, limit: int = 20) -> list[Recommendation]:
         """Recent papers for ``user``, each with its reasons (see features.recommendations)."""
         return self.recommender.for_user(user, limit=limit)
-        filters = self.resolve_filters(filters)
 
     def _stored_vectors(self, paper_ids: Sequence[str]) -> dict[str, Vectors]:
         if self.semantic_backend is None:
@@ -1151,16 +1236,6 @@ class Engine:
             return self.vector_index.vectors_of(paper_ids)
         except IndexError_:
             return {}  # not built yet: recommendations fall back to lexical similarity
-
-    def resolve_filters(self, filters: Filters | None) -> Filters | None:
-        """``filters`` as retrievers take them: ``has_code`` becomes the ids of the papers that
-        link to a code repository (read from the store once per store revision)."""
-        if filters is None or not filters.has_code or filters.only is not None:
-            return filters
-        rev = self.papers.max_rev()
-        if self._code_ids is None or self._code_ids[0] != rev:
-            self._code_ids = (rev, self.papers.ids_with_code())
-        return replace(filters, only=self._code_ids[1])
 
     def _more_like_ids(self, seeds: Sequence[str], k: int, filters: Filters) -> list[str]:
         """Papers sharing the seeds' distinctive terms (the lexical half of similar papers)."""
@@ -1182,7 +1257,6 @@ class Engine:
             self.index(semantic=False)
 
 
-        filters = self.resolve_filters(filters)
 def _meta_or_empty(index: KeywordSearchIndex | VectorSearchIndex) -> dict[str, Any]:
     """An index's metadata; empty when there is none, or when it is damaged (pages keep
     working; searches and ``papersift stats`` name the problem, ``papersift index`` repairs it)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -10,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from papersift.links import first_repository
 from papersift.model import Paper, Version
 from papersift.store.counters import PAPER_REV, bump
 from papersift.store.merge import merge_papers
@@ -106,11 +108,37 @@ class PaperStore:
             found.update((row.id, paper_from_row(row._mapping)) for row in rows)
         return found
 
+    def authors_of(self, paper_ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        """The author lists of those ``paper_ids`` that are stored (nothing else is read)."""
+        found: dict[str, tuple[str, ...]] = {}
+        with self.engine.connect() as connection:
+            for start in range(0, len(paper_ids), _SELECT_CHUNK):
+                chunk = paper_ids[start : start + _SELECT_CHUNK]
+                rows = connection.execute(
+                    sa.select(papers.c.id, papers.c.authors).where(papers.c.id.in_(chunk))
+                )
+                found.update((row.id, tuple(row.authors)) for row in rows)
+        return found
+
+    def category_counts(self) -> dict[str, int]:
+        """How many stored papers are in each category (only that column is read)."""
+        counts: Counter[str] = Counter()
+        with self.engine.connect() as connection:
+            for row in connection.execute(sa.select(papers.c.categories)):
+                counts.update(set(row.categories or ()))
+        return dict(counts)
+
     def count(self) -> int:
         with self.engine.connect() as connection:
             return int(
                 connection.execute(sa.select(sa.func.count()).select_from(papers)).scalar_one()
             )
+
+    def ids_with_code(self) -> frozenset[str]:
+        """Ids of the papers whose abstract or comments link to a code repository."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(sa.select(papers.c.id).where(papers.c.code_url.is_not(None)))
+            return frozenset(row.id for row in rows)
 
     def max_rev(self) -> int:
         with self.engine.connect() as connection:
@@ -124,12 +152,6 @@ class PaperStore:
                     sa.select(store_info.c.value).where(store_info.c.key == "store_id")
                 ).scalar_one()
             )
-
-    def ids_with_code(self) -> frozenset[str]:
-        """Ids of the papers whose abstract or comments link to a code repository."""
-        with self.engine.connect() as connection:
-            rows = connection.execute(sa.select(papers.c.id).where(papers.c.code_url.is_not(None)))
-            return frozenset(row.id for row in rows)
 
     def changed_since(self, rev: int, *, chunk_size: int = 5000) -> Iterator[tuple[int, Paper]]:
         """Papers whose revision is above ``rev``, in revision order, read in chunks."""
@@ -184,6 +206,7 @@ def _to_row(paper: Paper) -> dict[str, Any]:
         "source": paper.source,
         "versions": [v.to_dict() for v in paper.versions],
         "content_hash": paper.content_hash(),
+        "code_url": first_repository(paper.abstract, paper.comments),
     }
 
 
@@ -197,7 +220,6 @@ def paper_from_row(row: Any) -> Paper:
         categories=tuple(row["categories"]),
         submitted=row["submitted"],
         updated=row["updated"],
-        "code_url": first_repository(paper.abstract, paper.comments),
         listed=row["listed"],
         doi=row["doi"],
         journal_ref=row["journal_ref"],

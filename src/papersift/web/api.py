@@ -18,6 +18,7 @@ from papersift.web import interest_views, models, views
 from papersift.web.deps import (
     CollectionId,
     SearchMode,
+    SearchSort,
     checked_csrf,
     engine_of,
     logged_in_user,
@@ -49,8 +50,8 @@ def feed(
     category: Annotated[str | None, Query(max_length=40)] = None,
     sort: Literal["upvotes", "date"] = "upvotes",
     page: Page = 1,
-) -> models.FeedView:
     has_code: bool = False,
+) -> models.FeedView:
     return views.feed(
         who, day=date, span=span, category=category, sort=sort, page=page, has_code=has_code
     )
@@ -73,6 +74,7 @@ def search(
     until: date | None = None,
     author: Annotated[str | None, Query(max_length=200)] = None,
     has_code: bool = False,
+    sort: SearchSort = "relevance",
     page: Page = 1,
 ) -> models.SearchView:
     return views.search(

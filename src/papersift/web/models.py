@@ -59,12 +59,12 @@ class CommentOut(BaseModel):
 
 class CommentIn(BaseModel):
     paper_id: str = Field(max_length=200, description="The paper (any spelling of its id).")
-    body: str = Field(max_length=20_000, description="Markdown, at most 10,000 characters.")
+    body: str = Field(max_length=200_000, description="Markdown, at most 10,000 characters.")
     parent_id: int | None = Field(default=None, ge=1, le=2**62, description="Reply to this.")
 
 
 class CommentEditIn(BaseModel):
-    body: str = Field(max_length=20_000, description="Markdown, at most 10,000 characters.")
+    body: str = Field(max_length=200_000, description="Markdown, at most 10,000 characters.")
 
 
 class ReportIn(BaseModel):
@@ -216,6 +216,19 @@ class SearchItem(BaseModel):
     snippet_html: str = Field(description="An abstract excerpt, HTML-escaped, terms in <mark>.")
 
 
+class AuthorCard(BaseModel):
+    """An author the query names (see Engine.authors_named)."""
+
+    name: str = Field(description="The spelling most of their papers use.")
+    papers: int = Field(description="Their papers that pass the search's filters.")
+    url: str = Field(description="Their author page.")
+
+
+class CategoryCount(BaseModel):
+    name: str
+    papers: int
+
+
 class SearchView(BaseModel):
     query: str
     mode: str = Field(description="The mode that answered (notice says why, if not the one asked).")
@@ -235,6 +248,22 @@ class SearchView(BaseModel):
     total: int = Field(description="Matching papers (keyword mode) or results retrieved.")
     total_is_limit: bool = Field(
         default=False, description="Counting stopped at total: at least this many papers match."
+    )
+    sort: str = Field(
+        default="relevance",
+        description="The order of the results: relevance, date (newest first) or upvotes; by "
+        "date or upvotes, the 200 most relevant papers are ordered.",
+    )
+    sorts: list[str] = Field(default_factory=lambda: ["relevance", "date", "upvotes"])
+    authors: list[AuthorCard] = Field(
+        default_factory=list,
+        description="The authors the query names, most papers first (several when the name is "
+        "ambiguous); their papers come first in the results.",
+    )
+    categories: list[CategoryCount] = Field(
+        default_factory=list,
+        description="The categories the stored papers are in, most papers first: the choices of "
+        "the category filter.",
     )
     results: list[SearchItem]
 
@@ -375,6 +404,7 @@ class SavedSearchFilters(BaseModel):
     since: dt.date | None
     until: dt.date | None
     author: str | None
+    has_code: bool = False
 
 
 class AlertMatchOut(BaseModel):
@@ -453,7 +483,10 @@ class SavedSearchIn(BaseModel):
     author: str | None = Field(default=None, max_length=200)
 
 
-DigestSection = Literal["trending", "for_you", "saved_searches", "followed_authors"]
+DigestSection = Literal["trending", "for_you", "saved_searches", "followed_authors", "discussion"]
+DEFAULT_SECTIONS: tuple[DigestSection, ...] = (
+    "trending", "for_you", "saved_searches", "followed_authors"
+)  # fmt: skip
 
 
 class DigestSettingsIn(BaseModel):

@@ -32,6 +32,7 @@ from papersift.web.deps import (
     MAX_ID,
     CollectionId,
     SearchMode,
+    SearchSort,
     checked_csrf,
     current_user,
     engine_of,
@@ -127,9 +128,9 @@ def feed_page(
     category: Annotated[str | None, Query(max_length=40)] = None,
     sort: Literal["upvotes", "date"] = "upvotes",
     page: Page = 1,
+    has_code: bool = False,
 ) -> Response:
     def build() -> Response:
-    has_code: bool = False,
         view = views.feed(
             who, day=date, span=span, category=category, sort=sort, page=page, has_code=has_code
         )
@@ -159,6 +160,7 @@ def search_page(
     until: date | None = None,
     author: Annotated[str | None, Query(max_length=200)] = None,
     has_code: bool = False,
+    sort: SearchSort = "relevance",
     page: Page = 1,
 ) -> Response:
     def build() -> Response:

@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from urllib.parse import quote
 
-from papersift.engine import Engine
+from papersift.engine import SEARCH_SORTS, Engine
 from papersift.errors import IndexError_, InvalidInputError
 from papersift.features.bibtex import bibtex
 from papersift.features.feed import FeedRequest, Span
@@ -104,8 +105,8 @@ def summaries(
     counts = upvotes if upvotes is not None else visitor.engine.votes.counts(ids)
     voted = visitor.engine.votes.voted_by(visitor.user.id, ids) if visitor.user else set()
     submitted = submissions or {}
-    return [
     comment_counts = visitor.engine.discussion.counts(ids)
+    return [
         models.PaperSummary(
             id=p.id,
             title=readable(p.title),
@@ -118,8 +119,8 @@ def summaries(
             submitted_by=submitted[p.id].submitter if p.id in submitted else None,
             url=f"/papers/{p.id}",
             arxiv_url=f"https://arxiv.org/abs/{p.id}" if p.source == "arxiv" else None,
-            **_links(p),
             comment_count=comment_counts.get(p.id, 0),
+            **_links(p),
         )
         for p in papers
     ]
@@ -147,8 +148,8 @@ def feed(
     category: str | None,
     sort: Order,
     page: int,
-) -> models.FeedView:
     has_code: bool = False,
+) -> models.FeedView:
     request = FeedRequest(
         check_day(day, "date"), span, check_category(category), sort, check_page(page),
         has_code=has_code,
@@ -164,8 +165,8 @@ def feed(
         last=result.last,
         category=request.category,
         sort=sort,
-        page=page,
         has_code=has_code,
+        page=page,
         pages=result.pages,
         total=result.total,
         previous=result.previous,
@@ -205,6 +206,7 @@ def search(
     author: str | None,
     page: int,
     has_code: bool = False,
+    sort: str = "relevance",
 ) -> models.SearchView:
     engine = visitor.engine
     query = query.strip()
@@ -212,6 +214,9 @@ def search(
         choice = engine.choose_mode(mode)
     except ValueError as exc:
         raise InvalidInputError(str(exc)) from None
+    if sort not in SEARCH_SORTS:
+        raise InvalidInputError(f"unknown sort {sort!r}; choose one of: {', '.join(SEARCH_SORTS)}")
+    categories = [models.CategoryCount(name=n, papers=c) for n, c in engine.categories()]
     mode = choice.mode
     check_day(since, "since")
     check_day(until, "until")
@@ -226,21 +231,29 @@ def search(
     except ValueError as exc:
         raise InvalidInputError(str(exc)) from None
     check_page(page)
+    filters = engine.resolve_filters(filters) or filters
     if not query:
         return models.SearchView(
             query="", mode=mode, modes=engine.modes, notice=choice.notice,
             category=filters.categories[0] if filters.categories else None, since=since,
             until=until, author=filters.author, has_code=has_code, page=1, pages=1, total=0,
-            results=[],
+            sort=sort, categories=categories, results=[],
         )  # fmt: skip
     if mode == "bm25":  # the index counts the matches (to COUNT_LIMIT): fetch up to this page
         total = engine.keyword_index.count(query, filters, at_most=COUNT_LIMIT)
-        hits = engine.search_hits(query, k=page * SEARCH_PAGE_SIZE, filters=filters, mode=mode)
+        # Sorted by date or upvotes, every page orders the same most relevant papers.
+        depth = page * SEARCH_PAGE_SIZE if sort == "relevance" else SEARCH_DEPTH
+        hits = engine.search_hits(query, k=depth, filters=filters, mode=mode)
         total = max(total, len(hits))  # a paper named by its id counts, whatever its words
         retrieved = min(total, SEARCH_DEPTH)
     else:
         hits = engine.search_hits(query, k=SEARCH_DEPTH, filters=filters, mode=mode)
         total = retrieved = len(hits)
+    hits = engine.sort_hits(hits, sort)
+    authors = [
+        models.AuthorCard(name=a.name, papers=a.papers, url=f"/authors/{quote(a.name, safe='')}")
+        for a in engine.authors_named(query, filters)
+    ]
     pages = max(1, -(-retrieved // SEARCH_PAGE_SIZE))
     shown = hits[(page - 1) * SEARCH_PAGE_SIZE : page * SEARCH_PAGE_SIZE]
     found = engine.papers.get_many([h.paper_id for h in shown])
@@ -264,11 +277,14 @@ def search(
         since=since,
         until=until,
         author=filters.author,
-        page=page,
         has_code=has_code,
+        page=page,
         pages=pages,
         total=total,
         total_is_limit=mode == "bm25" and total >= COUNT_LIMIT,
+        sort=sort,
+        authors=authors,
+        categories=categories,
         results=results,
     )
 
@@ -304,6 +320,8 @@ def paper(visitor: Visitor, paper_id: str) -> models.PaperDetail:
         bibtex=bibtex(found),
         similar=summaries(visitor, similar),
         in_collections=holding,
+        in_public_collections=community_views.holding(visitor, found.id),
+        discussion=discussion_views.thread(visitor, found.id),
     )
 
 
@@ -320,9 +338,6 @@ def _papers_page(
     return models.PapersPage(
         title=title,
         name=name,
-        in_public_collections=community_views.holding(visitor, found.id),
-        discussion=discussion_views.thread(visitor, found.id),
-        discussion=discussion_views.thread(visitor, found.id),
         page=page,
         pages=max(1, -(-total // LIST_PAGE_SIZE)),
         total=total,
