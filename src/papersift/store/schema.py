@@ -329,3 +329,22 @@ collection_votes = Table(
     Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
+
+# What each reader has seen (shown in a digest, or marked) or read (opened, or marked), so that
+# lists can hide it and digests never send a paper twice.
+paper_states = Table(
+    "paper_states",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("paper_id", String(64), ForeignKey("papers.id"), primary_key=True),
+    Column("state", String(8), nullable=False),  # seen | read
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# A reader's list settings: whether lists hide the papers they have seen or read.
+reader_settings = Table(
+    "reader_settings",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("hide_seen", Boolean, nullable=False),
+)
