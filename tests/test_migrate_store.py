@@ -69,6 +69,9 @@ def fill(engine: Engine) -> None:
     engine.accounts.log_in("ada@example.org", PASSWORD, client="127.0.0.1")  # a session
     with pytest.raises(AuthenticationError):  # a failed login
         engine.accounts.log_in("ada@example.org", "wrong password!", client="127.0.0.1")
+    # a wrong password when confirming a change (failed logins count in rate_limits, which is
+    # not copied: its counters are transient)
+    engine.users.record_failure(["confirm:ada@example.org"], now=now)
     engine.vote(ada, "2501.00001", True)
     engine.vote(grace, "scifact:9", True)
     collection = engine.library.create(ada, "Reading list", public=True)

@@ -32,7 +32,7 @@ from tests.web.conftest import (
 )
 
 ATOM = {"a": "http://www.w3.org/2005/Atom"}
-BASE = "http://testserver"
+BASE = "http://127.0.0.1:8000"  # PAPERSIFT_PUBLIC_URL: feed links never follow the Host header
 # Papers about language (topic A); every other paper of the corpus is topic B.
 LANGUAGE = {"2603.10002", "2603.09001", "2603.07000", "2603.05001"}
 
