@@ -15,9 +15,24 @@ from starlette.routing import Mount
 
 DISCUSSION = "test_discussion::"
 COMMUNITY = "test_community::"
+READING = "test_reading::"
+HIDE_SEEN = READING + "test_hide_seen_hides_read_and_seen_papers_from_the_feed"
 FORMS = DISCUSSION + "test_comment_reply_edit_and_delete_with_forms"
 MODERATORS = DISCUSSION + "test_reports_reach_the_moderators_who_hide_comments"
 COVERED: dict[tuple[str, str], str] = {
+    # the reading workflow
+    ("POST", "/reading-list"): READING + "test_read_later_saves_to_the_reading_list",
+    ("POST", "/read"): READING + "test_the_forms_mark_read_mark_a_page_seen_and_toggle_hiding",
+    ("POST", "/seen"): READING + "test_the_forms_mark_read_mark_a_page_seen_and_toggle_hiding",
+    ("POST", "/settings/hide-seen"): READING
+    + "test_the_forms_mark_read_mark_a_page_seen_and_toggle_hiding",
+    ("PUT", "/api/reading-list/{paper_id:path}"): READING
+    + "test_read_later_saves_to_the_reading_list",
+    ("PUT", "/api/read/{paper_id:path}"): HIDE_SEEN,
+    ("DELETE", "/api/read/{paper_id:path}"): HIDE_SEEN,
+    ("POST", "/api/seen"): HIDE_SEEN,
+    ("GET", "/api/settings/reading"): HIDE_SEEN,
+    ("PUT", "/api/settings/reading"): HIDE_SEEN,
     # public collections and profiles
     ("GET", "/public-collections"): COMMUNITY
     + "test_directory_lists_public_collections_with_papers",

@@ -98,8 +98,13 @@ class DigestService:
         sender: str,
         clock: Callable[[], datetime],
         discussion_news: Callable[[User, datetime], list[tuple[str, str]]] | None = None,
+        known_papers: Callable[[int], set[str]] | None = None,
+        on_sent: Callable[[int, list[str]], None] | None = None,
     ) -> None:
         self.discussion_news = discussion_news or (lambda user, since: [])
+        # Papers the reader has seen (in an earlier digest, or marked) or read: never sent again.
+        self.known_papers = known_papers or (lambda user_id: set())
+        self.on_sent = on_sent or (lambda user_id, paper_ids: None)
         self.users = users
         self.interests = interests
         self.listings = listings
@@ -143,12 +148,16 @@ class DigestService:
             "followed_authors": lambda: self._followed_authors(user, covered),
             "discussion": lambda: self._discussion(user, since),
         }
-        sections = tuple(
-            DigestSection.of(key, builders[key]())
-            for key in SECTIONS
-            if key in subscription.sections
+        sent = self.known_papers(user.id)  # and, section by section, what this digest holds
+        sections = []
+        for key in SECTIONS:
+            if key in subscription.sections:
+                items = [item for item in builders[key]() if item.paper.id not in sent]
+                sent.update(item.paper.id for item in items)
+                sections.append(DigestSection.of(key, items))
+        return Digest(
+            user.id, user.email, user.display_name, day, subscription.frequency, tuple(sections)
         )
-        return Digest(user.id, user.email, user.display_name, day, subscription.frequency, sections)
 
     def _for_you(
         self,
@@ -300,6 +309,7 @@ class DigestService:
             report.problems.append(f"{user.email}: {error}")
             return
         self.log.mark(user.id, day, "sent", message_id, now=self.clock())
+        self.on_sent(user.id, [item.paper.id for s in digest.sections for item in s.items])
         report.sent += 1
 
 

@@ -439,6 +439,9 @@ def _plain_words(query: str) -> str:
 
 
 def _filter_queries(schema: Any, filters: Filters) -> Iterator[Any]:
+    allowed = filters.allowed_ids()
+    if allowed is not None:
+        yield tantivy.Query.term_set_query(schema, "id", sorted(allowed))
     if filters.categories:
         yield tantivy.Query.term_set_query(schema, "categories", list(filters.categories))
     if filters.since or filters.until:
@@ -457,6 +460,3 @@ def _filter_queries(schema: Any, filters: Filters) -> Iterator[Any]:
             yield tantivy.Query.term_query(schema, "authors", words[0])
         else:
             yield tantivy.Query.phrase_query(schema, "authors", words)
-    allowed = filters.allowed_ids()
-    if allowed is not None:
-        yield tantivy.Query.term_set_query(schema, "id", sorted(allowed))

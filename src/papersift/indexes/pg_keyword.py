@@ -671,6 +671,9 @@ def _filter_clauses(filters: Filters | None) -> Iterator[Any]:
     if filters is None:
         return
     entries = keyword_entries.c
+    allowed = filters.allowed_ids()
+    if allowed is not None:
+        yield entries.paper_id == sa.any_(sa.cast(sorted(allowed), ARRAY(sa.Text)))
     if filters.categories:
         yield entries.categories.op("&&")(sa.cast(list(filters.categories), ARRAY(sa.Text)))
     if filters.since:
@@ -682,6 +685,3 @@ def _filter_clauses(filters: Filters | None) -> Iterator[Any]:
         if words:
             phrase = " <-> ".join(_quoted(word) for word in words)
             yield entries.authors.op("@@")(sa.cast(phrase, TSQUERY))
-    allowed = filters.allowed_ids()
-    if allowed is not None:
-        yield entries.paper_id == sa.any_(sa.cast(sorted(allowed), ARRAY(sa.Text)))

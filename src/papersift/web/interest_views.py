@@ -76,6 +76,7 @@ def for_you(visitor: Visitor, user: User, *, limit: int = FOR_YOU_LIMIT) -> mode
         raise InvalidInputError("limit must be between 1 and 100")
     engine = visitor.engine
     recommended = engine.recommendations(user, limit=limit)
+    recommended = engine.reading.unseen(user, recommended, lambda r: r.paper.id)
     follows = engine.interests.follows_of(user.id)
     library = engine.recommender.library(user)
     token = for_you_token(engine, user.id)

@@ -106,6 +106,7 @@ def summaries(
     voted = visitor.engine.votes.voted_by(visitor.user.id, ids) if visitor.user else set()
     submitted = submissions or {}
     comment_counts = visitor.engine.discussion.counts(ids)
+    states = visitor.engine.reading.states(visitor.user, ids)
     return [
         models.PaperSummary(
             id=p.id,
@@ -120,6 +121,7 @@ def summaries(
             url=f"/papers/{p.id}",
             arxiv_url=f"https://arxiv.org/abs/{p.id}" if p.source == "arxiv" else None,
             comment_count=comment_counts.get(p.id, 0),
+            state=states.get(p.id),  # type: ignore[arg-type]
             **_links(p),
         )
         for p in papers
@@ -155,7 +157,8 @@ def feed(
         has_code=has_code,
     )  # fmt: skip
     result = visitor.engine.feed.page(request)
-    papers = [entry.paper for entry in result.entries]
+    entries = visitor.engine.reading.unseen(visitor.user, result.entries, lambda e: e.paper.id)
+    papers = [entry.paper for entry in entries]
     upvotes = {entry.paper.id: entry.upvotes for entry in result.entries}
     submissions = {e.paper.id: e.submission for e in result.entries if e.submission}
     return models.FeedView(
@@ -172,6 +175,8 @@ def feed(
         previous=result.previous,
         next=result.next,
         papers=summaries(visitor, papers, upvotes=upvotes, submissions=submissions),
+        hide_seen=visitor.engine.reading.hides_seen(visitor.user),
+        hidden_seen=len(result.entries) - len(entries),
     )
 
 
@@ -256,6 +261,7 @@ def search(
     ]
     pages = max(1, -(-retrieved // SEARCH_PAGE_SIZE))
     shown = hits[(page - 1) * SEARCH_PAGE_SIZE : page * SEARCH_PAGE_SIZE]
+    shown = engine.reading.unseen(visitor.user, shown, lambda hit: hit.paper_id)
     found = engine.papers.get_many([h.paper_id for h in shown])
     papers = [found[h.paper_id] for h in shown if h.paper_id in found]
     scores = {h.paper_id: h.score for h in shown}
