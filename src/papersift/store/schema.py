@@ -348,3 +348,13 @@ reader_settings = Table(
     Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("hide_seen", Boolean, nullable=False),
 )
+
+# A reader's private note on a paper (Markdown), shown on its page and searched in their library.
+paper_notes = Table(
+    "paper_notes",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("paper_id", String(64), ForeignKey("papers.id"), primary_key=True),
+    Column("body", Text, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
