@@ -169,6 +169,9 @@ class Engine:
             clock=clock,
             reset_lifetime=timedelta(minutes=settings.reset_link_minutes),
             forget_mail_choices=self._digest_off,
+            limit_email=lambda client, address: self.accounts.limits.email(
+                client=client, address=address
+            ),
         )
         self.accounts.on_sign_up = self.account_settings.signed_up
         self.alerts = Alerts(self.interests, self.papers, self._alert_search, clock=clock)
