@@ -74,3 +74,20 @@ def test_the_schema_documents_feeds_and_errors(client: Any) -> None:
     assert set(daily["200"]["content"]) == {"application/rss+xml", "application/atom+xml"}
     search = document["paths"]["/api/search"]["get"]["responses"]
     assert {"400", "404", "422", "429"} <= set(search)
+
+
+def test_the_api_takes_what_its_schema_says_and_nothing_looser(
+    client: Any, as_alice: Visitor
+) -> None:
+    for query in ("date=0", "date=20260312", "category=Not!Valid"):
+        response = client.get(f"/api/feed?{query}")
+        assert response.status_code == 422, (query, response.text)
+    assert client.get("/api/search?q=x&since=0").status_code == 422
+    assert client.get("/api/feed?date=2026-03-12&category=cs.CL").status_code == 200
+    for public in (0.0, 1, "yes"):
+        made = as_alice.api("POST", "/api/collections", {"name": "Strict", "public": public})
+        assert made.status_code == 422, (public, made.text)
+    document = client.get("/api/openapi.json").json()
+    parameters = document["paths"]["/api/feed"]["get"]["parameters"]
+    category = next(p for p in parameters if p["name"] == "category")
+    assert "pattern" in str(category["schema"])

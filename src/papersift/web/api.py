@@ -5,18 +5,19 @@ Errors always have the shape ``{"error": {"status", "code", "message", "fields"}
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from papersift.features.library import clean_tags
 from papersift.store.users import User
 from papersift.web import interest_views, models, views
 from papersift.web.deps import (
+    Category,
     CollectionId,
+    IsoDate,
     SearchMode,
     SearchSort,
     checked_csrf,
@@ -45,9 +46,9 @@ CSRF = Depends(checked_csrf)
 @router.get("/feed", tags=["papers"], summary="The daily feed (page: /)")
 def feed(
     who: VisitorDep,
-    date: date | None = None,
+    date: IsoDate | None = None,
     span: Literal["day", "week", "month"] = "day",
-    category: Annotated[str | None, Query(max_length=40)] = None,
+    category: Category = None,
     sort: Literal["upvotes", "date"] = "upvotes",
     page: Page = 1,
     has_code: bool = False,
@@ -69,9 +70,9 @@ def search(
     who: VisitorDep,
     q: Annotated[str, Query(max_length=500)] = "",
     mode: SearchMode | None = None,
-    category: Annotated[str | None, Query(max_length=40)] = None,
-    since: date | None = None,
-    until: date | None = None,
+    category: Category = None,
+    since: IsoDate | None = None,
+    until: IsoDate | None = None,
     author: Annotated[str | None, Query(max_length=200)] = None,
     has_code: bool = False,
     sort: SearchSort = "relevance",
@@ -206,7 +207,7 @@ class CollectionPatch(BaseModel):
     """The fields to change; those left out keep their value."""
 
     name: str | None = Field(default=None, max_length=200)
-    public: bool | None = None
+    public: StrictBool | None = None
 
 
 @router.patch("/collections/{collection_id}", tags=["collections"], dependencies=[CSRF])

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import Annotated, Any, Literal
 
-from fastapi import Path, Request
+from fastapi import Path, Query, Request
 from fastapi.routing import APIRoute
+from pydantic import BeforeValidator
 
 from papersift.engine import Engine
 from papersift.errors import AuthenticationError, InvalidInputError, PermissionDeniedError
@@ -26,6 +29,22 @@ SearchSort = Literal["relevance", "date", "upvotes"]
 # Ids are 64-bit integers in the store: a larger number is refused here (it would overflow there).
 MAX_ID = 2**63 - 1
 CollectionId = Annotated[int, Path(ge=-MAX_ID, le=MAX_ID)]
+# The JSON API's strict parameter types: the schema says exactly what is accepted.
+CATEGORY_PATTERN = r"^[a-z]+(?:-[a-z]+)*(?:\.[A-Za-z]+(?:-[a-z]+)?)?$"
+Category = Annotated[
+    str | None,
+    Query(max_length=40, pattern=CATEGORY_PATTERN, description="An arXiv category or archive."),
+]
+
+
+def _iso_date(value: object) -> object:
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("write a date as YYYY-MM-DD")
+    return value
+
+
+# A date written YYYY-MM-DD only (pydantic alone reads "0" as 1970-01-01).
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 
 
 def engine_of(request: Request) -> Engine:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal, get_args
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 
 class LinkOut(BaseModel):
@@ -460,7 +460,7 @@ class LogInIn(BaseModel):
 
 class CollectionIn(BaseModel):
     name: str = Field(max_length=200)
-    public: bool = False
+    public: StrictBool = False
 
 
 class CollectionItemIn(BaseModel):

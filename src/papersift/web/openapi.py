@@ -60,7 +60,7 @@ def complete(schema: dict[str, Any]) -> dict[str, Any]:
                 else:
                     content = {"application/json": {"schema": error}}
                 entry = responses.setdefault(status, {"description": description})
-                entry.setdefault("content", content)
+                entry["content"] = content  # FastAPI's own 422 shape is not what is answered
                 if status == "429":
                     entry.setdefault(
                         "headers",
