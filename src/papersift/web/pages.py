@@ -192,7 +192,8 @@ def paper_page(request: Request, who: VisitorDep, paper_id: str) -> Response:
         view = views.paper(who, paper_id)
         collections = who.engine.library.of_user(who.user) if who.user else []
         who.engine.reading.opened(who.user, view.id)
-        return render(request, "paper.html", view=view, collections=collections)
+        note = who.engine.my_library.note(who.user, view.id)
+        return render(request, "paper.html", view=view, collections=collections, note=note)
 
     return cached(request, who, build)
 
