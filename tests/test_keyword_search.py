@@ -183,3 +183,14 @@ def test_count_stops_at_its_limit(indexed: Engine) -> None:
     assert keyword.count("attention", at_most=2) == 2
     assert keyword.count("attention", at_most=10) == 3
     assert keyword.count("attention", Filters(categories=("cs.LG",)), at_most=1) == 1
+
+
+@pytest.mark.parametrize("query", ["attention networks", "residual", '"graph attention"'])
+def test_scores_of_given_papers_are_their_search_scores(indexed: Engine, query: str) -> None:
+    found = {hit.paper_id: hit.score for hit in indexed.keyword_index.search(query, 10)}
+    every = [paper.id for paper in CORPUS] + ["2599.99999"]
+    scores = indexed.keyword_index.scores_of(query, every)
+    assert set(scores) == set(every)
+    for paper_id in every:
+        assert scores[paper_id] == pytest.approx(found.get(paper_id, 0.0), rel=1e-5)
+    assert indexed.keyword_index.scores_of(query, []) == {}
