@@ -24,7 +24,7 @@ import numpy.typing as npt
 from papersift.features import recommend
 from papersift.filters import Filters
 from papersift.model import Paper
-from papersift.store.collections import CollectionStore
+from papersift.store.collections import Collection, CollectionStore
 from papersift.store.interests import InterestStore
 from papersift.store.listings import ListingStore
 from papersift.store.users import User
@@ -129,6 +129,33 @@ class Recommender:
             ranked = self._by_similarity(library, unseen, window.first, limit)
         return [_with_follow_reasons(r, follows) for r in ranked]
 
+    def for_collection(
+        self,
+        user: User,
+        collection: Collection,
+        *,
+        limit: int = 20,
+        candidates: Candidates | None = None,
+    ) -> list[Recommendation]:
+        """A stream for one collection: a model trained on its papers (positives) against the
+        reader's dismissals and sampled recent papers, ranking the window's papers not in it."""
+        window = candidates or self.candidates()
+        if window is None:
+            return []
+        positives = [item.paper_id for item in self.collections.items(collection.id)]
+        positives = positives[:MAX_LIBRARY]
+        if not positives:
+            return []
+        dismissed = set(self.interests.dismissed(user.id))
+        unseen = [p for p in window.papers if p.id not in set(positives) | dismissed]
+        where = f"in “{collection.name}”"
+        ranked = self._by_model(
+            user, positives, sorted(dismissed), unseen, window, limit, where=where, keep=False
+        )
+        if ranked is None:
+            ranked = self._by_similarity(positives, unseen, window.first, limit, where=where)
+        return ranked
+
     def _by_model(
         self,
         user: User,
@@ -137,6 +164,9 @@ class Recommender:
         candidates: list[Paper],
         window: Candidates,
         limit: int,
+        *,
+        where: str = "in your library",
+        keep: bool = True,
     ) -> list[Recommendation] | None:
         vectors = {**window.vectors, **self.sources.vectors([*library, *dismissed])}
         positives = [i for i in library if i in vectors]
@@ -144,7 +174,7 @@ class Recommender:
         if not positives or not scored:
             return None
         negatives = [i for i in dismissed if i in vectors]
-        model = self._model(user, positives, negatives, scored, vectors)
+        model = self._model(user, positives, negatives, scored, vectors, keep=keep)
         matrix = np.stack([vectors[p.id] for p in scored])
         scores = model.score(matrix)
         order = np.argsort(-scores, kind="stable")[:limit]
@@ -154,7 +184,10 @@ class Recommender:
         supporting = self.sources.papers([i for found in support for i, _ in found])
         return [
             _explained(
-                paper, float(scores[index]), [supporting[i] for i, _ in found if i in supporting]
+                paper,
+                float(scores[index]),
+                [supporting[i] for i, _ in found if i in supporting],
+                where,
             )
             for paper, index, found in zip(chosen, order, support, strict=True)
         ]
@@ -166,9 +199,13 @@ class Recommender:
         negatives: list[str],
         candidates: list[Paper],
         vectors: dict[str, npt.NDArray[np.float32]],
+        *,
+        keep: bool = True,
     ) -> recommend.UserModel:
+        """The reader's model, kept in the store while its signals do not change (``keep``;
+        a collection's stream trains its own each time: a few milliseconds)."""
         key = recommend.signals_key(positives, negatives, salt=self.sources.embedder_identity())
-        stored = self.interests.model(user.id)
+        stored = self.interests.model(user.id) if keep else None
         if stored is not None and stored[0] == key:
             return recommend.UserModel.from_bytes(stored[1])
         sampled = recommend.sample_negatives(
@@ -181,16 +218,23 @@ class Recommender:
             np.stack([vectors[i] for i in positives]),
             np.stack([vectors[i] for i in [*negatives, *sampled]]),
         )
-        self.interests.save_model(user.id, key, model.to_bytes(), now=self.clock())
+        if keep:
+            self.interests.save_model(user.id, key, model.to_bytes(), now=self.clock())
         return model
 
     def _by_similarity(
-        self, library: list[str], candidates: list[Paper], since: date, limit: int
+        self,
+        library: list[str],
+        candidates: list[Paper],
+        since: date,
+        limit: int,
+        *,
+        where: str = "in your library",
     ) -> list[Recommendation]:
         allowed = {p.id: p for p in candidates}
         ids = self.sources.more_like(library[:MAX_LEXICAL_SEEDS], 5 * limit, Filters(since=since))
         return [
-            Recommendation(allowed[i], 1.0 / (rank + 1), (), ("Like the papers in your library",))
+            Recommendation(allowed[i], 1.0 / (rank + 1), (), (f"Like the papers {where}",))
             for rank, i in enumerate(i for i in ids if i in allowed)
         ][:limit]
 
@@ -216,8 +260,10 @@ class Recommender:
         return chosen
 
 
-def _explained(paper: Paper, score: float, because: list[Paper]) -> Recommendation:
-    reasons = tuple(f"Like “{readable(p.title)}” in your library" for p in because)
+def _explained(
+    paper: Paper, score: float, because: list[Paper], where: str = "in your library"
+) -> Recommendation:
+    reasons = tuple(f"Like “{readable(p.title)}” {where}" for p in because)
     return Recommendation(paper, score, tuple(because), reasons)
 
 

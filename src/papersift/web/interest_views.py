@@ -104,6 +104,11 @@ def paper_link(paper: Paper) -> models.PaperLink:
     return models.PaperLink(id=paper.id, title=readable(paper.title), url=f"/papers/{paper.id}")
 
 
+def reasons_of(recommendation: Recommendation) -> list[models.ReasonOut]:
+    """The recommendation's reasons with where they point (a collection stream's)."""
+    return _reasons(recommendation, ())
+
+
 def _reasons(
     recommendation: Recommendation, follows: Sequence[tuple[str, str]]
 ) -> list[models.ReasonOut]:
