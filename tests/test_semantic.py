@@ -116,6 +116,17 @@ def test_hybrid_ranks_lexical_and_semantic_matches(semantic: Engine) -> None:
     assert set(top) == {"2601.00003", "2601.00004", "2601.00006"}
 
 
+def test_dense_scores_of_given_papers_are_their_search_scores(semantic: Engine) -> None:
+    dense = semantic.dense
+    assert dense is not None
+    found = {hit.paper_id: hit.score for hit in dense.search("how proteins fold", 10)}
+    scores = dense.scores_of("how proteins fold", [*found, "2699.99999"])
+    assert set(scores) == set(found)  # a paper without a vector is left out
+    for paper_id, score in found.items():
+        assert scores[paper_id] == pytest.approx(score, abs=1e-5)
+    assert dense.scores_of("how proteins fold", []) == {}
+
+
 def test_similar_papers_exclude_the_seed_and_its_duplicates(semantic: Engine) -> None:
     similar = ids(semantic.similar(["2601.00003"], k=3))
     assert similar[0] == "2601.00004"
