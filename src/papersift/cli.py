@@ -6,6 +6,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -15,6 +16,7 @@ import orjson
 
 from papersift.engine import SEARCH_SORTS, Engine, SearchResult
 from papersift.errors import IndexError_, PapersiftError
+from papersift.features.accounts import normalise_email
 from papersift.filters import Filters
 from papersift.reports import SemanticStatus, WriteReport, format_duration
 from papersift.settings import Settings, load_settings
@@ -839,3 +841,65 @@ def admin_revoke(ctx: click.Context, email: str) -> None:
     with _engine(ctx) as engine:
         engine.discussion.set_admin(email, False)
     click.echo(f"{email.strip()} is no longer a moderator")
+
+
+@main.command(name="import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--collection",
+    "collection_name",
+    required=True,
+    help="The collection to import into (made when the account has none of that name).",
+)
+@click.option("--email", required=True, help="The address of the account the collection is of.")
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(["bibtex", "ris", "csl-json"]),
+    help="Default: from the file's name, else its content.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the whole report as JSON.")
+@click.pass_context
+@_handle_errors
+def import_library(
+    ctx: click.Context,
+    path: Path,
+    collection_name: str,
+    email: str,
+    file_format: str | None,
+    as_json: bool,
+) -> None:
+    """Import a BibTeX, RIS or CSL-JSON file (a Zotero, Mendeley or JabRef export) into a
+    collection: entries are matched by arXiv id, then DOI, then title; arXiv papers not in the
+    store are fetched from the arXiv API. Importing the same file again adds nothing more."""
+    with _engine(ctx) as engine:
+        user = engine.users.by_email(normalise_email(email))
+        if user is None:
+            raise click.ClickException(f"no account with the address {email.strip()}")
+        target = engine.library_import.collection_named(user, collection_name)
+        report = engine.library_import.run(
+            user, target.id, path.read_bytes(), filename=path.name, format=file_format
+        )
+    if as_json:
+        body = {
+            "collection": {"id": target.id, "name": target.name},
+            "format": report.format,
+            "entries": report.entries,
+            "added": report.added,
+            "already": report.already,
+            **{
+                part: [asdict(entry) for entry in getattr(report, part)]
+                for part in ("matched", "fetched", "unmatched", "malformed")
+            },
+        }
+        click.echo(orjson.dumps(body, option=orjson.OPT_INDENT_2).decode())
+        return
+    click.echo(
+        f"{report.entries} entries ({report.format}) into {target.name!r}: "
+        f"{len(report.matched)} matched, {len(report.fetched)} fetched from arXiv, "
+        f"{len(report.unmatched)} unmatched, {len(report.malformed)} malformed; "
+        f"{report.added} papers added, {report.already} already there"
+    )
+    for label, skipped in (("malformed", report.malformed), ("unmatched", report.unmatched)):
+        for entry in skipped:
+            click.echo(f"  {label} {entry.key}: {entry.reason}")

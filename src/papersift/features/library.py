@@ -164,6 +164,11 @@ class Library:
             raise NotFoundError(f"no collection {collection_id}")
         return collection
 
+    def owned(self, user: User, collection_id: int) -> Collection:
+        """The user's own collection ``collection_id`` (``NotFoundError``, ``PermissionDenied``
+        otherwise, as for every change)."""
+        return self._owned(user, collection_id)
+
     def _owned(self, user: User, collection_id: int) -> Collection:
         collection = self.collections.get(collection_id)
         if collection is None or (not collection.is_public and collection.user_id != user.id):
