@@ -1,5 +1,5 @@
-"""The digest's optional discussion section: replies to my comments and comments on papers in
-my collections, never hidden or deleted ones, never my own."""
+"""The digest's optional sections: discussion (replies to my comments and comments on papers in
+my collections, never hidden or deleted ones, never my own) and my collections' streams."""
 
 from __future__ import annotations
 
@@ -89,3 +89,27 @@ def test_the_section_is_optional(site: Engine) -> None:
     assert subscription is not None
     digest = site.digests.compose(reader, subscription, site.digests.prepare(DAY))
     assert [s.key for s in digest.sections] == ["trending"]
+
+
+def test_the_collection_streams_section(site: Engine) -> None:
+    related = [
+        make_paper("2503.00011", title="Denoising diffusion samplers", listed=DAY,
+                   abstract="Faster samplers for denoising diffusion image generators."),
+        make_paper("2503.00012", title="Guided diffusion for images", listed=DAY,
+                   abstract="Classifier guidance steers denoising diffusion image generators."),
+    ]  # fmt: skip
+    with site.database.begin() as connection:
+        site.papers.upsert(connection, related)
+    site.index(semantic=False)  # the stream falls back to keyword similarity without vectors
+    reader = user(site, "reader")
+    site.interests.subscribe(reader.id, "daily", ["collection_streams"], now=NOW)
+    collection = site.library.create(reader, "Generative models")
+    site.library.put(reader, collection.id, "2503.00011", ())
+    subscription = site.interests.subscription(reader.id)
+    assert subscription is not None
+    digest = site.digests.compose(reader, subscription, site.digests.prepare(DAY))
+    (section,) = digest.sections
+    assert section.title == "Like your collections"
+    ids = [item.paper.id for item in section.items]
+    assert ids == ["2503.00012"]  # like its paper, never the paper itself
+    assert all("Generative models" in " ".join(item.reasons) for item in section.items)

@@ -546,6 +546,7 @@ def test_digest_settings_page_and_api(as_alice: Visitor, engine: Engine, alice: 
             {"key": "for_you", "title": "For you"},
             {"key": "saved_searches", "title": "Your saved searches"},
             {"key": "followed_authors", "title": "Authors you follow"},
+            {"key": "collection_streams", "title": "Like your collections"},
             {"key": "discussion", "title": "Discussion"},
         ],
     }
@@ -569,7 +570,7 @@ def test_digest_settings_page_and_api(as_alice: Visitor, engine: Engine, alice: 
     assert put.status_code == 200
     assert put.json()["frequency"] == "weekly" and put.json()["sections"] == ["for_you"]
     everything = as_alice.api("PUT", "/api/settings/digest", {"frequency": "daily"}).json()
-    optional = {"discussion"}  # left out unless chosen
+    optional = {"collection_streams", "discussion"}  # left out unless chosen
     assert everything["sections"] == [
         s["key"] for s in data["available_sections"] if s["key"] not in optional
     ]

@@ -146,6 +146,7 @@ class DigestService:
             "for_you": lambda: self._for_you(user, shared.candidates, covered_ids, upvotes),
             "saved_searches": lambda: self._saved_searches(user, since),
             "followed_authors": lambda: self._followed_authors(user, covered),
+            "collection_streams": lambda: self._streams(user, shared.candidates, covered_ids),
             "discussion": lambda: self._discussion(user, since),
         }
         sent = self.known_papers(user.id)  # and, section by section, what this digest holds
@@ -182,6 +183,22 @@ class DigestService:
             papers = self.recommender.sources.papers([paper_id for paper_id, _ in matched])
             reason = f"Matches your saved search “{search.name}”"
             items += [DigestItem(papers[i], 0, (reason,)) for i, _ in matched if i in papers]
+        return _unique(items)[: 2 * ITEMS_PER_SECTION]
+
+    def _streams(
+        self, user: User, candidates: Candidates | None, covered: set[str]
+    ) -> list[DigestItem]:
+        """The best new papers of each of the user's collections' streams, two per collection."""
+        if candidates is None:
+            return []
+        items: list[DigestItem] = []
+        for collection in self.recommender.collections.of_user(user.id):
+            ranked = self.recommender.for_collection(
+                user, collection, limit=4 * ITEMS_PER_SECTION, candidates=candidates
+            )
+            items += [DigestItem(r.paper, 0, r.reasons) for r in ranked if r.paper.id in covered][
+                :2
+            ]
         return _unique(items)[: 2 * ITEMS_PER_SECTION]
 
     def _discussion(self, user: User, since: datetime) -> list[DigestItem]:

@@ -16,11 +16,12 @@ SECTION_TITLES = {
     "for_you": "For you",
     "saved_searches": "Your saved searches",
     "followed_authors": "Authors you follow",
+    "collection_streams": "Like your collections",
     "discussion": "Discussion",
 }
 """Every section key, in the order a digest shows them, with its default title."""
 
-OPTIONAL_SECTIONS = frozenset({"discussion"})
+OPTIONAL_SECTIONS = frozenset({"collection_streams", "discussion"})
 """Sections a new subscription leaves out until the reader picks them."""
 
 FREQUENCIES = ("daily", "weekly")
