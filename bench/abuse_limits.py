@@ -7,9 +7,9 @@
    ``PAPERSIFT_LOGIN_MAX_FAILURES`` are checked (401), the rest get 429; right after, the owner
    logs in from another client (a second loopback address, 127.0.0.2) at once.
 
-The store is a new, empty data directory (the limits do not depend on the papers); the server
-runs with one worker and no background embedding. Exits 1 when a bar is missed.
-Usage: python -m bench.abuse_limits [--attempts 40] [--json OUT]
+The store is a new, empty data directory (the limits do not depend on the papers), or --data-dir;
+the server runs with one worker and no background embedding. Exits 1 when a bar is missed.
+Usage: python -m bench.abuse_limits [--attempts 40] [--data-dir DIR] [--json OUT]
 """
 
 from __future__ import annotations
@@ -84,12 +84,14 @@ class RssSampler:
 
 def sign_up_burst(base: str, pid: int, attempts: int) -> dict[str, Any]:
     password = f"bench {secrets.token_hex(8)} passphrase"
+    run = secrets.token_hex(3)  # new addresses on every run, also on a store used before
     clients = [_client(base) for _ in range(attempts)]
     before = psutil.Process(pid).memory_info().rss
 
     def sign_up(number: int) -> int:
         client, token = clients[number]
-        body = {"email": f"bench{number}@example.org", "password": password, "display_name": "B"}
+        email = f"bench-{run}-{number}@example.org"
+        body = {"email": email, "password": password, "display_name": "B"}
         return client.post(
             "/api/auth/signup", json=body, headers={"X-CSRF-Token": token}
         ).status_code
@@ -110,6 +112,9 @@ def sign_up_burst(base: str, pid: int, attempts: int) -> dict[str, Any]:
         "rss_peak_mb": round(sampler.peak / 2**20, 1),
         "seconds": round(seconds, 2),
         "password": password,
+        "first_account": next(
+            (f"bench-{run}-{n}@example.org" for n, s in enumerate(statuses) if s == 201), ""
+        ),
     }
 
 
@@ -150,6 +155,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--attempts", type=int, default=40)
     parser.add_argument("--json", type=Path, help="write the results here")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="serve this store instead of a new, empty one (e.g. the 74,728-paper sample: the "
+        "worker's memory then holds its indexes too); accounts bench0..N@example.org are added",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="papersift-abuse-") as scratch:
         folder = Path(scratch)
@@ -159,14 +170,16 @@ def main() -> None:
             PAPERSIFT_SIGNUPS_PER_HOUR=str(SIGNUPS_PER_HOUR),
             PAPERSIFT_LOGIN_MAX_FAILURES=str(LOGIN_MAX_FAILURES),
         )
-        # An empty store with its (empty) keyword index, so the server answers at once.
-        index = web_load.papersift(folder / "data", "index", "--no-semantic")
+        data_dir = args.data_dir or folder / "data"
+        # The store with its keyword index (empty for a new store), so the server answers at once.
+        index = web_load.papersift(data_dir, "index", "--no-semantic")
         subprocess.run(index, env=env, check=True, capture_output=True)
-        with web_load.running_server(folder / "data", 1, folder / "server.log", env) as (base, _):
+        with web_load.running_server(data_dir, 1, folder / "server.log", env) as (base, _):
             pid = _server_pid(base)
             signups = sign_up_burst(base, pid, args.attempts)
             password = signups.pop("password")
-            logins = wrong_login_burst(base, args.attempts, "bench0@example.org", password)
+            account = signups.pop("first_account")
+            logins = wrong_login_burst(base, args.attempts, account, password)
             if signups["succeeded"] == 0:  # no account to guess at: say so
                 logins["note"] = "no sign-up succeeded"
     bars = {
