@@ -40,7 +40,10 @@ from papersift.features.digest import DigestService
 from papersift.features.discussion import Discussion
 from papersift.features.feed import DailyFeed
 from papersift.features.library import Library
+from papersift.features.library_import import LibraryImport
 from papersift.features.limits import BoundedHasher
+from papersift.features.my_library import MyLibrary
+from papersift.features.reading import Reading
 from papersift.features.recommendations import Recommendation, Recommender, Sources
 from papersift.features.submissions import Submissions
 from papersift.features.trending import trending as rank_trending
@@ -78,7 +81,7 @@ from papersift.sources.harvest import (
     HarvestRequest,
     OAIHarvester,
 )
-from papersift.store.collections import CollectionStore
+from papersift.store.collections import Collection, CollectionStore
 from papersift.store.comments import CommentStore
 from papersift.store.counters import COMMUNITY_REV, current
 from papersift.store.database import migrate, open_database, private_directory
@@ -89,8 +92,10 @@ from papersift.store.info import read_info, write_info
 from papersift.store.interests import InterestStore
 from papersift.store.listings import ListingStore
 from papersift.store.locks import LockBusy, deployment_lock
+from papersift.store.notes import NoteStore
 from papersift.store.papers import PaperStore, UpsertCounts
 from papersift.store.public_collections import PublicCollectionStore
+from papersift.store.reading import ReadingStore
 from papersift.store.schema import papers as papers_table
 from papersift.store.schema import store_info
 from papersift.store.submissions import SubmissionStore
@@ -201,6 +206,11 @@ class Engine:
             site_url=settings.public_url,
             sender=settings.mail_from,
             clock=clock,
+            discussion_news=lambda user, since: self.discussion.news(
+                user.id, since, self.library.paper_ids_of(user)
+            ),
+            known_papers=lambda user_id: self.reading.known(user_id),
+            on_sent=lambda user_id, paper_ids: self.reading.shown_in_digest(user_id, paper_ids),
         )
         submission_store = SubmissionStore(self.database)
         self.feed = DailyFeed(self.listings, submission_store, today=lambda: clock().date())
@@ -212,10 +222,32 @@ class Engine:
             clock=clock,
             on_new_paper=self._add_submitted_paper,
         )
+        # Reference-manager files (BibTeX, RIS, CSL-JSON) into collections.
+        self.library_import = LibraryImport(
+            self.library,
+            self.papers,
+            search=lambda words, k: [hit.paper_id for hit in self.keyword_index.search(words, k)],
+            arxiv=lambda: ArxivClient(settings.arxiv_api_endpoint),
+            on_new_papers=self._add_fetched_papers,
+            clock=clock,
+        )
         self.discussion = Discussion(
             CommentStore(self.database), submission_store, find_paper=self.paper, clock=clock
         )
         self.community = Community(PublicCollectionStore(self.database), clock=clock)
+        self.reading = Reading(
+            ReadingStore(self.database), self.library, find_paper=self.paper, clock=clock
+        )
+        self.my_library = MyLibrary(
+            NoteStore(self.database),
+            self.library,
+            find_paper=self.paper,
+            fetch_many=self.papers.get_many,
+            keyword_search=lambda query, k, filters: [
+                hit.paper_id for hit in self.search_hits(query, k=k, filters=filters, mode="bm25")
+            ],
+            clock=clock,
+        )
         # Similar papers of one paper, by index generation: paper pages ask for them every time.
         self.similar_ids = lru_cache(maxsize=4096)(self._similar_ids)
         # The authors a query names, by index generation: search asks for every page of results.
@@ -1232,6 +1264,13 @@ class Engine:
         """Recent papers for ``user``, each with its reasons (see features.recommendations)."""
         return self.recommender.for_user(user, limit=limit)
 
+    def collection_stream(
+        self, user: User, collection_id: int, *, limit: int = 20
+    ) -> tuple[Collection, list[Recommendation]]:
+        """Recent papers like those of one of the user's collections (its own model)."""
+        collection = self.library.owned(user, collection_id)
+        return collection, self.recommender.for_collection(user, collection, limit=limit)
+
     def _stored_vectors(self, paper_ids: Sequence[str]) -> dict[str, Vectors]:
         if self.semantic_backend is None:
             return {}
@@ -1251,6 +1290,13 @@ class Engine:
 
     def _alert_search(self, query: str, k: int, filters: Filters, mode: str) -> list[Hit]:
         return self.search_hits(query, k=k, filters=filters, mode=mode)
+
+    def _add_fetched_papers(self, papers: list[Paper]) -> None:
+        """Store papers fetched from arXiv for an import, then index them (as a submission)."""
+        with self.database.begin() as connection:
+            self.papers.upsert(connection, papers)
+        with contextlib.suppress(IndexError_, ValueError, OSError):
+            self.index(semantic=False)
 
     def _add_submitted_paper(self, paper: Paper) -> None:
         with self.database.begin() as connection:

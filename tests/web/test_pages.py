@@ -109,6 +109,7 @@ def test_feed_opens_on_today_with_its_papers(client: TestClient) -> None:
         "code_url": None,
         "comment_count": 0,
         "links": [],
+        "state": None,
     }
 
 

@@ -16,10 +16,23 @@ from starlette.routing import Mount
 DISCUSSION = "test_discussion::"
 COMMUNITY = "test_community::"
 READING = "test_reading::"
+MINE = "test_my_library::"
+STREAMS = "test_streams::test_a_collection_stream_recommends_papers_like_its_own"
 HIDE_SEEN = READING + "test_hide_seen_hides_read_and_seen_papers_from_the_feed"
 FORMS = DISCUSSION + "test_comment_reply_edit_and_delete_with_forms"
 MODERATORS = DISCUSSION + "test_reports_reach_the_moderators_who_hide_comments"
 COVERED: dict[tuple[str, str], str] = {
+    # collection streams
+    ("GET", "/collections/{collection_id}/stream"): STREAMS,
+    ("GET", "/api/collections/{collection_id}/stream"): STREAMS,
+    ("GET", "/feeds/streams/{token}.{kind}"): STREAMS,
+    # notes and library search
+    ("GET", "/library/search"): MINE + "test_library_search_finds_papers_by_text_note_and_tag",
+    ("GET", "/api/library/search"): MINE + "test_library_search_finds_papers_by_text_note_and_tag",
+    ("POST", "/notes"): MINE + "test_a_private_note_rendered_safely",
+    ("GET", "/api/notes/{paper_id:path}"): MINE + "test_a_private_note_rendered_safely",
+    ("PUT", "/api/notes/{paper_id:path}"): MINE + "test_a_private_note_rendered_safely",
+    ("DELETE", "/api/notes/{paper_id:path}"): MINE + "test_a_private_note_rendered_safely",
     # the reading workflow
     ("POST", "/reading-list"): READING + "test_read_later_saves_to_the_reading_list",
     ("POST", "/read"): READING + "test_the_forms_mark_read_mark_a_page_seen_and_toggle_hiding",
@@ -107,6 +120,15 @@ COVERED: dict[tuple[str, str], str] = {
         "POST",
         "/collections/{collection_id}/remove",
     ): "test_collections::test_create_edit_save_remove_and_delete_with_the_forms",
+    # importing and exporting reference-manager files
+    ("POST", "/collections/{collection_id}/import"): "test_library_import::"
+    + "test_import_with_the_form_shows_the_report",
+    ("POST", "/api/collections/{collection_id}/import"): "test_library_import::"
+    + "test_api_import_refuses_what_it_cannot_read",
+    ("GET", "/collections/{collection_id}/export.ris"): "test_library_import::"
+    + "test_export_then_import_gives_the_same_collection",
+    ("GET", "/collections/{collection_id}/export.csl.json"): "test_library_import::"
+    + "test_export_then_import_gives_the_same_collection",
     (
         "GET",
         "/collections/{collection_id}/export.bib",

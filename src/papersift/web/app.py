@@ -27,8 +27,12 @@ from papersift.web import (
     feeds,
     interests,
     interests_api,
+    library_io,
+    my_library,
     pages,
+    reading,
     server,
+    streams,
 )
 from papersift.web import openapi as openapi_document
 from papersift.web.blank_params import BlankParamsMiddleware
@@ -93,11 +97,20 @@ def create_app(engine: Engine) -> FastAPI:
     app.include_router(discussion.router)
     app.include_router(community.api_router)
     app.include_router(community.router)
+    app.include_router(reading.api_router)
+    app.include_router(reading.router)
+    app.include_router(my_library.api_router)
+    app.include_router(my_library.router)
+    app.include_router(streams.api_router)
+    app.include_router(streams.feed_router)
+    app.include_router(streams.router)
     app.include_router(interests_api.router)
     app.include_router(account_pages.api)
+    app.include_router(library_io.api_router)
     app.include_router(feeds.router)
     app.include_router(interests.feed_router)
     app.include_router(pages.router)
+    app.include_router(library_io.router)
     app.include_router(interests.router)
     app.include_router(account_pages.router)
 

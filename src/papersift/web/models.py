@@ -35,6 +35,9 @@ class PaperSummary(BaseModel):
         default=None, description="The first code repository the abstract or comments link to."
     )
     comment_count: int = Field(default=0, description="Visible comments in its discussion.")
+    state: Literal["seen", "read"] | None = Field(
+        default=None, description="Whether the logged-in reader has seen or read it."
+    )
     links: list[LinkOut] = Field(
         default_factory=list, description="Code, data and project links in abstract and comments."
     )
@@ -196,6 +199,10 @@ class FeedView(BaseModel):
     previous: dt.date | None = Field(description="The nearest earlier day with papers.")
     next: dt.date | None = Field(description="The nearest later day with papers.")
     papers: list[PaperSummary]
+    hide_seen: bool = Field(
+        default=False, description="The logged-in reader hides papers they have seen or read."
+    )
+    hidden_seen: int = Field(default=0, description="Papers of this page hidden as seen.")
 
 
 class TrendingItem(BaseModel):
@@ -434,7 +441,6 @@ class SavedSearchesView(BaseModel):
 class DigestSectionOut(BaseModel):
     key: str
     title: str
-    has_code: bool = False
 
 
 class DigestSettingsOut(BaseModel):
@@ -481,9 +487,13 @@ class SavedSearchIn(BaseModel):
     since: dt.date | None = None
     until: dt.date | None = None
     author: str | None = Field(default=None, max_length=200)
+    has_code: bool = Field(default=False, description="Only papers that link to code.")
 
 
-DigestSection = Literal["trending", "for_you", "saved_searches", "followed_authors", "discussion"]
+DigestSection = Literal[
+    "trending", "for_you", "saved_searches", "followed_authors", "collection_streams",
+    "discussion",
+]  # fmt: skip
 DEFAULT_SECTIONS: tuple[DigestSection, ...] = (
     "trending", "for_you", "saved_searches", "followed_authors"
 )  # fmt: skip
@@ -492,9 +502,10 @@ DEFAULT_SECTIONS: tuple[DigestSection, ...] = (
 class DigestSettingsIn(BaseModel):
     frequency: Literal["daily", "weekly", "off"]
     sections: list[DigestSection] = Field(
-        default_factory=lambda: list(get_args(DigestSection)),
-        max_length=4,
-        description="Default: every section.",
+        default_factory=lambda: list(DEFAULT_SECTIONS),
+        max_length=len(get_args(DigestSection)),
+        description="Default: every section but discussion (new replies to your comments and "
+        "new comments on papers in your collections), which is optional.",
     )
 
 
@@ -513,7 +524,6 @@ class SemanticOut(BaseModel):
 
 class StatusView(BaseModel):
     """What this deployment can do right now."""
-    has_code: bool = Field(default=False, description="Only papers that link to code.")
 
     papers: int
     keyword_indexed: int = Field(description="Papers keyword search covers.")
