@@ -454,7 +454,7 @@ def test_api_import_refuses_what_it_cannot_read(
         {
             "key": "record 1 (line 1)",
             "paper_id": "2603.10001",
-            "matched_by": "arxiv id",
+            "matched_by": "arxiv_id",
             "added": True,
             "url": "/papers/2603.10001",
         }

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 
 from papersift.errors import HarvestError, IndexError_, UpstreamRecordError
 from papersift.features.library import Library, clean_name
@@ -32,17 +33,18 @@ MAX_FETCHES = 50  # arXiv papers fetched per import (the API asks for a few seco
 TITLE_CANDIDATES = 20  # keyword hits whose titles are compared with an entry's title
 
 # How an entry was matched.
-BY_ARXIV_ID = "arxiv id"
-BY_DOI = "doi"
-BY_TITLE = "title"
-FETCHED = "fetched from arXiv"
+MatchedBy = Literal["arxiv_id", "doi", "title", "fetched"]
+BY_ARXIV_ID: MatchedBy = "arxiv_id"
+BY_DOI: MatchedBy = "doi"
+BY_TITLE: MatchedBy = "title"
+FETCHED: MatchedBy = "fetched"  # from arXiv, into the store
 
 
 @dataclass(frozen=True, slots=True)
 class ImportedEntry:
     key: str
     paper_id: str
-    matched_by: str  # one of BY_ARXIV_ID, BY_DOI, BY_TITLE, FETCHED
+    matched_by: MatchedBy
     added: bool  # False when the collection held the paper already
 
 
@@ -135,11 +137,11 @@ class LibraryImport:
 
     def _resolve(
         self, references: Sequence[Reference]
-    ) -> tuple[list[tuple[Reference, str, str]], list[SkippedEntry]]:
+    ) -> tuple[list[tuple[Reference, str, MatchedBy]], list[SkippedEntry]]:
         """Each reference's stored paper (fetching arXiv papers the store lacks), in order."""
         by_id = self.papers.get_many(sorted({r.arxiv_id for r in references if r.arxiv_id}))
         by_doi = ids_by_doi(self.papers.engine, [r.doi for r in references if r.doi])
-        found: dict[int, tuple[str, str]] = {}
+        found: dict[int, tuple[str, MatchedBy]] = {}
         reasons: dict[int, str] = {}
         to_fetch: list[int] = []
         for index, reference in enumerate(references):

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
 from papersift.errors import InvalidInputError
-from papersift.features.library_import import ImportedEntry, ImportReport
+from papersift.features.library_import import ImportedEntry, ImportReport, MatchedBy
 from papersift.features.reference_formats import FORMATS, csl_json_many, ris_many
 from papersift.store.users import User
 from papersift.web import models, views
@@ -42,7 +42,9 @@ Format = Literal["bibtex", "ris", "csl-json"]
 class ImportedEntryOut(BaseModel):
     key: str = Field(description="The entry's key (BibTeX key, RIS ID, CSL id) or position")
     paper_id: str
-    matched_by: str = Field(description="arxiv id, doi, title, or fetched from arXiv")
+    matched_by: MatchedBy = Field(
+        description="By arXiv id, DOI or title; fetched: from arXiv, into the store"
+    )
     added: bool = Field(description="False when the collection held the paper already")
     url: str
 
