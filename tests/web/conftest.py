@@ -220,12 +220,13 @@ ARXIV_DOWN = "2603.50000"
 
 
 def arxiv_reply(query: dict[str, str]) -> Reply:
-    """The arXiv API: one entry per known id, an empty feed for an unknown one; 2603.50000 is
-    the id for which it is down."""
-    if query.get("id_list") == ARXIV_DOWN:
+    """The arXiv API: one entry per known id of the comma-separated id_list, none for an
+    unknown one; 2603.50000 is the id for which it is down."""
+    ids = query.get("id_list", "").split(",")
+    if ARXIV_DOWN in ids:
         return Reply(503, b"Service Unavailable", {"Content-Type": "text/plain"})
-    entry = ARXIV_ENTRIES.get(query.get("id_list", ""), "")
-    body = (ATOM_HEAD + entry + "</feed>\n").encode()
+    entries = "".join(ARXIV_ENTRIES.get(paper_id, "") for paper_id in ids)
+    body = (ATOM_HEAD + entries + "</feed>\n").encode()
     return Reply(200, body, {"Content-Type": "application/atom+xml; charset=utf-8"})
 
 

@@ -280,33 +280,49 @@ def test_csl_json_import(big_store: Engine, alice: Account) -> None:
 def test_arxiv_papers_not_in_the_store_are_fetched(
     engine: Engine, alice: Account, arxiv: ScriptedServer
 ) -> None:
-    bib = f"""@misc{{fresh, title={{Cited title}}, eprint={{2603.12345}}, archivePrefix={{arXiv}}}}
-@misc{{unknown, title={{No such preprint}}, eprint={{2603.99999}}}}
-@misc{{stored, url={{https://arxiv.org/abs/2603.10001}}}}
-@misc{{down, note={{arXiv:{ARXIV_DOWN}}}}}
+    bib = """@misc{fresh, title={Cited title}, eprint={2603.12345}, archivePrefix={arXiv}}
+@misc{unknown, title={No such preprint}, eprint={2603.99999}}
+@misc{stored, url={https://arxiv.org/abs/2603.10001}}
+@misc{kernels, note={arXiv:2603.12346 [stat.ML]}}
 """
     user = user_of(engine, alice)
     collection = engine.library.create(user, "Fetching")
     report = engine.library_import.run(user, collection.id, bib)
     assert [(e.key, e.paper_id, e.matched_by) for e in report.fetched] == [
-        ("fresh", "2603.12345", FETCHED)
+        ("fresh", "2603.12345", FETCHED),
+        ("kernels", "2603.12346", FETCHED),
     ]
     assert [(e.key, e.paper_id) for e in report.matched] == [("stored", "2603.10001")]
-    reasons = {e.key: e.reason for e in report.unmatched}
-    assert reasons["unknown"] == "not in the store, and arXiv has no paper 2603.99999"
-    assert reasons["down"].startswith("not in the store, and not fetched: ")
-    assert "503" in reasons["down"]
+    assert [(e.key, e.reason) for e in report.unmatched] == [
+        ("unknown", "not in the store, and arXiv has no paper 2603.99999")
+    ]
     fetched = engine.papers.get("2603.12345")
     assert fetched is not None and fetched.title == "A fresh paper on sparse autoencoders"
     assert "2603.12345" in {h.paper_id for h in engine.keyword_index.search("autoencoders", 5)}
-    asked = {r.get("id_list") for r in arxiv.requests}
-    assert asked == {"2603.12345", "2603.99999", ARXIV_DOWN}  # never the stored one
+    # one request for every missing paper, never one for a stored paper
+    assert [r.get("id_list") for r in arxiv.requests] == ["2603.12345,2603.99999,2603.12346"]
     arxiv.requests.clear()
     again = engine.library_import.run(user, collection.id, bib)
-    assert [(e.key, e.matched_by, e.added) for e in again.matched][:1] == [
-        ("fresh", BY_ARXIV_ID, False)
+    assert [(e.key, e.matched_by, e.added) for e in again.matched] == [
+        ("fresh", BY_ARXIV_ID, False),
+        ("stored", BY_ARXIV_ID, False),
+        ("kernels", BY_ARXIV_ID, False),
     ]
-    assert {r.get("id_list") for r in arxiv.requests} == {"2603.99999", ARXIV_DOWN}
+    assert [r.get("id_list") for r in arxiv.requests] == ["2603.99999"]
+
+
+def test_an_unreachable_arxiv_leaves_its_entries_unmatched_with_the_reason(
+    engine: Engine, alice: Account, arxiv: ScriptedServer
+) -> None:
+    bib = f"@misc{{fresh, eprint={{2603.12345}}}}\n@misc{{down, note={{arXiv:{ARXIV_DOWN}}}}}\n"
+    user = user_of(engine, alice)
+    collection = engine.library.create(user, "Down")
+    report = engine.library_import.run(user, collection.id, bib)
+    assert report.fetched == [] and report.matched == []
+    for entry in report.unmatched:
+        assert entry.reason.startswith("not in the store, and not fetched: ")
+        assert "HTTP 503" in entry.reason
+    assert engine.papers.get("2603.12345") is None
 
 
 def test_fetches_per_import_are_bounded(

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from papersift.errors import HarvestError, IndexError_, UpstreamRecordError
+from papersift.errors import HarvestError, IndexError_
 from papersift.features.library import Library, clean_name
 from papersift.features.reference_formats import Reference, read_references
 from papersift.model import Paper
@@ -29,7 +29,7 @@ from papersift.store.paper_lookup import ids_by_doi
 from papersift.store.papers import PaperStore
 from papersift.store.users import User
 
-MAX_FETCHES = 50  # arXiv papers fetched per import (the API asks for a few seconds between calls)
+MAX_FETCHES = 50  # arXiv papers fetched per import, in one request to the arXiv API
 TITLE_CANDIDATES = 20  # keyword hits whose titles are compared with an entry's title
 
 # How an entry was matched.
@@ -183,43 +183,35 @@ class LibraryImport:
         return None
 
     def _fetch(self, arxiv_ids: Sequence[str]) -> tuple[set[str], dict[str, str]]:
-        """(ids fetched and stored, {id: why not} for the others)."""
+        """(ids fetched and stored, {id: why not} for the others): one request to the arXiv
+        API for the first ``max_fetches`` ids."""
         wanted = list(dict.fromkeys(arxiv_ids))
-        reasons: dict[str, str] = {}
-        papers: list[Paper] = []
-        if not wanted:
+        batch = wanted[: self.max_fetches]
+        reasons = {
+            arxiv_id: (
+                f"not fetched: an import fetches at most {self.max_fetches} papers from arXiv; "
+                "import the file again to fetch the rest"
+            )
+            for arxiv_id in wanted[self.max_fetches :]
+        }
+        if not batch:
             return set(), reasons
-        unreachable: str | None = None  # once arXiv cannot be reached, stop asking
         client = self.arxiv()
         try:
-            for count, arxiv_id in enumerate(wanted):
-                if unreachable is not None:
-                    reasons[arxiv_id] = f"not in the store, and not fetched: {unreachable}"
-                    continue
-                if count >= self.max_fetches:
-                    reasons[arxiv_id] = (
-                        f"not fetched: an import fetches at most {self.max_fetches} papers from "
-                        "arXiv; import the file again to fetch the rest"
-                    )
-                    continue
-                try:
-                    paper = client.fetch(arxiv_id)
-                except UpstreamRecordError as error:
-                    reasons[arxiv_id] = f"not in the store, and not fetched: {error}"
-                    continue
-                except HarvestError as error:
-                    unreachable = str(error)
-                    reasons[arxiv_id] = f"not in the store, and not fetched: {unreachable}"
-                    continue
-                if paper is None:
-                    reasons[arxiv_id] = f"not in the store, and arXiv has no paper {arxiv_id}"
-                else:
-                    papers.append(paper)
+            papers = client.fetch_many(batch)
+        except HarvestError as error:
+            papers = {}
+            reasons.update(
+                (arxiv_id, f"not in the store, and not fetched: {error}") for arxiv_id in batch
+            )
         finally:
             client.close()
+        for arxiv_id in batch:
+            if arxiv_id not in papers and arxiv_id not in reasons:
+                reasons[arxiv_id] = f"not in the store, and arXiv has no paper {arxiv_id}"
         if papers:
-            self.on_new_papers(papers)
-        return {paper.id for paper in papers}, reasons
+            self.on_new_papers(list(papers.values()))
+        return set(papers), reasons
 
 
 def _why_unmatched(reference: Reference) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import requests
 
 from papersift.errors import HarvestError, UpstreamRecordError
@@ -12,6 +14,7 @@ from papersift.sources.atom import parse_atom
 
 _TIMEOUT_SECONDS = 20.0
 _MAX_BYTES = 5_000_000
+MAX_IDS = 100  # ids a fetch_many request names
 
 
 class ArxivClient:
@@ -30,23 +33,7 @@ class ArxivClient:
         ``UpstreamRecordError`` (a ``HarvestError``) when arXiv's record of the paper cannot be
         read (a date out of range, a bad id), with the reason.
         """
-        try:
-            response = self.session.get(
-                self.endpoint,
-                params={"id_list": paper_id, "max_results": "1"},
-                timeout=_TIMEOUT_SECONDS,
-            )
-        except requests.RequestException as exc:
-            raise HarvestError(
-                f"cannot reach the arXiv API at {self.endpoint}: {plain_reason(exc)}"
-            ) from exc
-        if response.status_code != 200:
-            raise HarvestError(
-                f"the arXiv API answered HTTP {response.status_code} for {paper_id!r}"
-            )
-        if len(response.content) > _MAX_BYTES:
-            raise HarvestError("the arXiv API answer is too large")
-        records = parse_atom(response.content, f"arXiv API answer for {paper_id}")
+        records = self._query([paper_id], f"arXiv API answer for {paper_id}")
         papers = [r for r in records if isinstance(r, Paper) and r.id == paper_id]
         if papers:
             return papers[0]
@@ -56,6 +43,36 @@ class ArxivClient:
                 f"arXiv's answer for {paper_id} cannot be read: {problems[0].reason}"
             )
         return None
+
+    def fetch_many(self, paper_ids: Sequence[str]) -> dict[str, Paper]:
+        """The papers with these arXiv ids (no version) that arXiv knows and whose records can
+        be read, in one request (arXiv asks for a few seconds between requests; at most
+        ``MAX_IDS`` ids). Raises ``HarvestError`` as ``fetch`` does for the whole answer."""
+        wanted = list(dict.fromkeys(paper_ids))
+        if len(wanted) > MAX_IDS:
+            raise ValueError(f"at most {MAX_IDS} ids a request")
+        if not wanted:
+            return {}
+        records = self._query(wanted, f"arXiv API answer for {len(wanted)} ids")
+        return {r.id: r for r in records if isinstance(r, Paper) and r.id in wanted}
+
+    def _query(self, paper_ids: list[str], label: str) -> list[Paper | Malformed]:
+        shown = repr(paper_ids[0]) if len(paper_ids) == 1 else f"{len(paper_ids)} ids"
+        try:
+            response = self.session.get(
+                self.endpoint,
+                params={"id_list": ",".join(paper_ids), "max_results": str(len(paper_ids))},
+                timeout=_TIMEOUT_SECONDS,
+            )
+        except requests.RequestException as exc:
+            raise HarvestError(
+                f"cannot reach the arXiv API at {self.endpoint}: {plain_reason(exc)}"
+            ) from exc
+        if response.status_code != 200:
+            raise HarvestError(f"the arXiv API answered HTTP {response.status_code} for {shown}")
+        if len(response.content) > _MAX_BYTES:
+            raise HarvestError("the arXiv API answer is too large")
+        return list(parse_atom(response.content, label))
 
     def close(self) -> None:
         self.session.close()
