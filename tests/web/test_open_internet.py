@@ -103,3 +103,17 @@ def test_https_gets_hsts_and_host_prefixed_cookies(
     logout = visitor.api("POST", "/api/auth/logout")
     gone = [c for c in logout.headers.get_list("set-cookie") if "session" in c]
     assert gone and gone[0].startswith("__Host-papersift_session=") and "Secure" in gone[0]
+
+
+def test_feeds_are_cached_and_answer_304_to_a_reader_that_has_them(client: TestClient) -> None:
+    first = client.get("/feeds/daily.rss?utm_source=x")
+    etag = first.headers["etag"]
+    again = client.get("/feeds/daily.rss")  # the same feed: unknown parameters do not count
+    assert again.headers["etag"] == etag and again.content == first.content
+    assert again.headers["content-type"].startswith("application/rss+xml")
+    unchanged = client.get("/feeds/daily.rss", headers={"If-None-Match": etag})
+    assert unchanged.status_code == 304 and unchanged.content == b""
+    atom = client.get("/feeds/daily.atom")
+    assert atom.headers["etag"] != etag and atom.headers["content-type"].startswith(
+        "application/atom+xml"
+    )

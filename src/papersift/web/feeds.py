@@ -7,6 +7,7 @@ Every link in a feed starts with ``PAPERSIFT_PUBLIC_URL``, never with the reques
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Literal
 
@@ -18,13 +19,15 @@ from papersift.features.syndication import MEDIA_TYPES, render_feed
 from papersift.filters import Filters
 from papersift.model import Paper
 from papersift.web import views
-from papersift.web.deps import CollectionId, SearchMode, engine_of, visitor
+from papersift.web.cache import PageCache
+from papersift.web.deps import CollectionId, SearchMode, engine_of, known_query, visitor
 from papersift.web.views import Visitor
 
 router = APIRouter(prefix="/feeds", tags=["feeds"])
 Kind = Literal["rss", "atom"]
 FEED_SIZE = 100
 DAY_SIZE = 10_000  # the daily feed's papers: a whole day (arXiv lists up to ~2,000 a day)
+TRENDING_PERIOD = 600  # seconds a cached trending feed lasts (its scores decay with time)
 VisitorDep = Annotated[Visitor, Depends(visitor)]
 # Characters XML cannot carry, which queries and collection names may contain.
 _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -54,12 +57,48 @@ def respond(
     return Response(body, media_type=MEDIA_TYPES[kind])
 
 
+def cached_feed(request: Request, build: Callable[[], Response], *, period: int = 0) -> Response:
+    """``build()``'s feed, from the page cache while the data it shows is unchanged, with an
+    ETag: a feed reader polling with If-None-Match gets 304 and no body. ``period`` (seconds)
+    makes the feed expire on its own (trending changes with time)."""
+    engine = engine_of(request)
+    now = engine.clock()
+    version = engine.data_version()
+    cache: PageCache = request.app.state.page_cache
+    key = cache.key(
+        (
+            "feed",
+            request.url.path,
+            "&".join(sorted(f"{k}={v}" for k, v in known_query(request))),
+            version,
+            now.date().isoformat(),
+            str(int(now.timestamp()) // period) if period else "",
+        )
+    )
+    etag = f'"{key[:32]}"'
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers={"ETag": etag})
+    media_type = MEDIA_TYPES["atom" if request.url.path.endswith(".atom") else "rss"]
+    body = cache.get(key) if cache.enabled else None
+    if body is None:
+        response = build()
+        if response.status_code != 200:
+            return response
+        body = bytes(response.body)
+        cache.put(key, version, body)
+    return Response(body, media_type=media_type, headers={"ETag": etag})
+
+
 @router.get("/daily.{kind}", summary="The newest day's papers (optionally one category)")
 def daily(
     request: Request,
     kind: Kind,
     category: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Response:
+    return cached_feed(request, lambda: _daily(request, kind, category))
+
+
+def _daily(request: Request, kind: Kind, category: str | None) -> Response:
     engine = engine_of(request)
     checked = views.check_category(category)
     result = engine.feed.page(FeedRequest(category=checked, order="date", page_size=DAY_SIZE))
@@ -76,6 +115,10 @@ def daily(
 
 @router.get("/trending.{kind}", summary="Trending papers")
 def trending(request: Request, kind: Kind) -> Response:
+    return cached_feed(request, lambda: _trending(request, kind), period=TRENDING_PERIOD)
+
+
+def _trending(request: Request, kind: Kind) -> Response:
     ranked = engine_of(request).trending(limit=FEED_SIZE)
     return respond(
         request,

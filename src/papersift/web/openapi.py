@@ -72,3 +72,7 @@ def complete(schema: dict[str, Any]) -> dict[str, Any]:
 def _feed_media_types(responses: dict[str, Any]) -> None:
     ok = responses.setdefault("200", {"description": "The feed."})
     ok["content"] = {media: {"schema": {"type": "string"}} for media in FEED_TYPES}
+    ok.setdefault("headers", {"ETag": {"schema": {"type": "string"}}})
+    responses.setdefault(
+        "304", {"description": "Not modified since the ETag sent as If-None-Match."}
+    )
