@@ -92,7 +92,7 @@ def _postgres_template(postgres_root: Path) -> str:
     if "postgresql" not in _templates:
         url = postgres.fresh_database(postgres_root)
         _migrate_template(url)
-        _templates["postgresql"] = url.rsplit("/", 1)[1].split("?")[0]
+        _templates["postgresql"] = str(sa.engine.make_url(url).database)
     return str(_templates["postgresql"])
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from click.testing import CliRunner
 
 from papersift.cli import main
@@ -14,7 +15,7 @@ from papersift.engine import Engine
 from papersift.filters import Filters
 from papersift.links import first_repository
 from papersift.settings import Settings
-from papersift.store.schema import papers
+from papersift.store.database import _alembic_config
 from tests.conftest import make_paper, write_jsonl
 from tests.dsi.helpers import HashingEmbedder
 
@@ -99,10 +100,11 @@ def test_the_migration_fills_code_urls_of_papers_stored_before_it(tmp_path: Path
     engine.ingest([write_jsonl(tmp_path / "c.jsonl", CORPUS[:6])], update_index=False)
     engine.close()
     database = sa.create_engine(url)
-    with database.begin() as connection:
-        connection.execute(papers.update().values(code_url=None))
-        connection.execute(sa.text("UPDATE alembic_version SET version_num = '0009'"))
-        connection.execute(sa.text("ALTER TABLE papers DROP COLUMN code_url"))
+    with database.begin() as connection:  # back to the schema before migration 0010
+        config = _alembic_config(connection)
+        command.downgrade(config, "0009")
+    assert "code_url" not in {c["name"] for c in sa.inspect(database).get_columns("papers")}
+    database.dispose()
     reopened = Engine(Settings(data_dir=tmp_path / "data", database_url=url))
     assert reopened.papers.ids_with_code() == WITH_CODE & {p.id for p in CORPUS[:6]}
     reopened.close()
