@@ -114,7 +114,15 @@ def repository_root(url: str) -> str | None:
     return f"https://{host}/" + "/".join(path)
 
 
+# Every address found holds one of these (any case): a text without them has none, and most
+# abstracts are such texts, so finding their links costs one pass instead of eight regexes.
+_MARKERS = ("http", *CODE_HOSTS, *HUGGING_FACE_HOSTS)
+
+
 def _urls(text: str) -> Iterable[str]:
+    lowered = text.lower()
+    if not any(marker in lowered for marker in _MARKERS):
+        return
     text = _unlatex(text)
     text = _BROKEN_HOST.sub(r"\1", text)
     text = _BROKEN_HYPHEN.sub(r"\1", text)
