@@ -96,13 +96,18 @@ class HybridRetriever:
     def _scores_of_missing(
         self, pool: ThreadPoolExecutor, query: str, runs: Sequence[Sequence[Hit]]
     ) -> list[dict[str, float]]:
-        """Per retriever, its scores of the candidates the others found and it did not."""
+        """Per retriever, its scores of the candidates the others found and it did not: the
+        first retriever's asked here while the pool asks the others'."""
         union = {hit.paper_id for run in runs for hit in run}
-        pending: list[Future[dict[str, float]] | None] = []
+        asks: list[tuple[ScoringRetriever, list[str]] | None] = []
         for retriever, run in zip(self.retrievers, runs, strict=True):
             missing = union - {hit.paper_id for hit in run}
             if missing and isinstance(retriever, ScoringRetriever):
-                pending.append(pool.submit(retriever.scores_of, query, sorted(missing)))
+                asks.append((retriever, sorted(missing)))
             else:
-                pending.append(None)
-        return [future.result() if future else {} for future in pending]
+                asks.append(None)
+        pending: list[Future[dict[str, float]] | None] = [
+            pool.submit(ask[0].scores_of, query, ask[1]) if ask else None for ask in asks[1:]
+        ]
+        first = asks[0][0].scores_of(query, asks[0][1]) if asks[0] else {}
+        return [first, *(future.result() if future else {} for future in pending)]
