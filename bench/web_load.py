@@ -512,16 +512,19 @@ def measure(args: argparse.Namespace, wrk: str, folder: Path) -> dict[str, Any]:
 
 def cold_pages(args: argparse.Namespace, folder: Path) -> dict[str, list[dict[str, Any]]]:
     """First visits of the same paths per endpoint on this version and, with --before, on the
-    other one, taking turns endpoint by endpoint so both see the same machine."""
+    other one, taking turns endpoint by endpoint so both see the same machine; the page cache
+    is off, so every page is built."""
     endpoints = {
         name: list(dict.fromkeys(paths))[: args.cold_paths]
         for name, paths in endpoint_paths(args.data_dir).items()
     }
-    versions = {"after": (args.data_dir, child_env())}
+    # No page cache: it lives in the store, so an earlier run's pages would answer warm.
+    uncached = {"PAPERSIFT_PAGE_CACHE_ENTRIES": "0"}
+    versions = {"after": (args.data_dir, child_env(**uncached))}
     if args.before is not None:
         source = str(args.before.resolve() / "src")
         versions = {
-            "before": (args.before_data_dir, child_env(PYTHONPATH=source)),
+            "before": (args.before_data_dir, child_env(PYTHONPATH=source, **uncached)),
             **versions,
         }
     measured: dict[str, list[dict[str, Any]]] = {name: [] for name in versions}
