@@ -541,24 +541,25 @@ def test_embedders_are_loaded_once_per_process(
 
 
 @pytest.mark.parametrize(
-    ("backend", "blocked", "package"),
+    ("backend", "blocked", "package", "extra"),
     [
-        ("torch", "sentence_transformers", "sentence-transformers"),
-        ("onnx-int8", "onnxruntime", "onnxruntime"),
-        ("static", "model2vec", "model2vec"),
+        ("torch", "sentence_transformers", "sentence-transformers", "export"),
+        ("onnx-int8", "onnxruntime", "onnxruntime", "semantic"),
+        ("static", "model2vec", "model2vec", "semantic"),
     ],
 )
 def test_a_missing_dependency_names_the_install_command(
     backend: str,
     blocked: str,
     package: str,
+    extra: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     clean_registry: None,
 ) -> None:
     monkeypatch.setitem(sys.modules, blocked, None)  # makes `import blocked` fail
     with pytest.raises(
-        MissingDependencyError, match=r"pip install 'papersift\[semantic\]'"
+        MissingDependencyError, match=rf"pip install 'papersift\[{extra}\]'"
     ) as info:
         load_embedder(backend, DEFAULT_MODEL, cache_dir=tmp_path)
     assert info.value.package == package

@@ -6,11 +6,12 @@ they are used, and a missing one names its extra."""
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.util
 import re
 import sys
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from importlib.metadata import packages_distributions
 from pathlib import Path
 
@@ -65,8 +66,13 @@ def _third_party(name: str) -> bool:
     return name not in sys.stdlib_module_names and name not in ("papersift", "_typeshed")
 
 
+@functools.cache
+def _installed_distributions() -> Mapping[str, list[str]]:
+    return packages_distributions()  # scans every installed package: once
+
+
 def _distributions(name: str) -> set[str]:
-    found = packages_distributions().get(name)
+    found = _installed_distributions().get(name)
     assert found, f"{name} is imported but not installed here, so its distribution is unknown"
     return {_normalise(distribution) for distribution in found}
 
