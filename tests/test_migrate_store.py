@@ -89,6 +89,14 @@ def fill(engine: Engine) -> None:
     DigestLog(engine.database).mark(ada.id, date(2026, 1, 6), "sent", "<m@x>", now=now)
     SubmissionStore(engine.database).add("a-b:2", grace.id, date(2026, 1, 6), now=now)
     PageCacheStore(engine.database).put("k", "v1", b"<html>", now=now, max_entries=10)
+    # discussion, moderation, shared collections, the reading workflow
+    engine.discussion.set_admin("grace@example.org", True)
+    comment = engine.discussion.post(ada, "2501.00001", "A comment")
+    engine.discussion.report(grace, comment, "a report")
+    engine.community.vote(grace, collection.id, True)
+    engine.reading.mark_read(ada, "2501.00002")
+    engine.reading.set_hide_seen(ada, True)
+    engine.my_library.set_note(ada, "2501.00001", "A note")
     vectors = np.ones((2, 4), dtype=np.float32)
     engine.embeddings.save("model-x", ["2501.00001", "alpha:1"], ["h1", "h2"], vectors)
     with engine.database.begin() as connection:

@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from tests.web.conftest import Visitor, assert_html_error, assert_json_error
 
 # Every GET address (path parameters as {}) with the query parameters it takes.
-FEED = ["date", "span", "category", "sort", "page"]
-SEARCH = ["q", "mode", "category", "since", "until", "author", "page"]
+FEED = ["date", "span", "category", "sort", "page", "has_code"]
+SEARCH = ["q", "mode", "category", "since", "until", "author", "has_code", "sort", "page"]
 GET_ADDRESSES: dict[str, list[str]] = {
     "/": FEED,
     "/feed": FEED,
