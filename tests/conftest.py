@@ -4,7 +4,9 @@ New stores start from a template: the schema is migrated with Alembic once per t
 every engine that opens an empty SQLite file (or every fresh PostgreSQL database) gets a copy of
 that template instead of running every migration again, which took about a third of a second per
 store. Migrating from zero is still tested where it is the subject (tests/test_store.py, the
-migration and backup tests call ``migrate`` directly).
+migration and backup tests call ``migrate`` directly). Engines hash passwords with cheap argon2
+parameters here: the production ones cost about a tenth of a second per engine (the dummy hash
+``Accounts`` computes when it starts); tests/features checks hashing with explicit hashers.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import sqlalchemy as sa
 
 import papersift.engine
 from papersift.engine import Engine
+from papersift.features import limits as limits_module
 from papersift.model import Paper
 from papersift.settings import Settings
 from papersift.store.database import migrate, open_database
@@ -94,6 +97,14 @@ def _postgres_template(postgres_root: Path) -> str:
         _migrate_template(url)
         _templates["postgresql"] = str(sa.engine.make_url(url).database)
     return str(_templates["postgresql"])
+
+
+CHEAP_HASHING = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(limits_module, "HASH_PARAMETERS", CHEAP_HASHING)
 
 
 @pytest.fixture(autouse=True)
