@@ -13,6 +13,7 @@ from papersift.filters import Filters
 from papersift.retrieval.base import Hit
 from papersift.retrieval.fusion import (
     NORMALISERS,
+    contenders,
     convex_combination,
     min_max,
     reciprocal_rank_fusion,
@@ -204,3 +205,65 @@ def test_a_retriever_that_cannot_score_leaves_its_missing_candidates_the_floor()
     assert both.search("q", 4) == convex_combination(
         [KEYWORD, DENSE], (0.5, 0.5), known=[{"d": 0.0}, {}]
     )
+
+
+@st.composite
+def exact_runs(draw: st.DrawFn) -> tuple[list[list[Hit]], list[dict[str, float]], int]:
+    """Two lists as exact retrievers give them (a paper missing from a list scores no more than
+    its minimum, no less than the retriever's least: 0), and each paper's score in both."""
+    papers = draw(st.lists(st.sampled_from("abcdefghijklmnop"), min_size=2, unique=True))
+    runs, every = [], []
+    for _ in range(2):
+        scores = {pid: draw(st.floats(0.0, 10.0)) for pid in papers}
+        depth = draw(st.integers(1, len(papers)))
+        ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+        runs.append([Hit(pid, score) for pid, score in ranked[:depth]])
+        every.append(scores)
+    return runs, every, draw(st.integers(1, len(papers)))
+
+
+@given(exact_runs())
+def test_scoring_only_the_contenders_keeps_the_best_k(
+    case: tuple[list[list[Hit]], list[dict[str, float]], int],
+) -> None:
+    runs, every, k = case
+    union = {hit.paper_id for run in runs for hit in run}
+    weights = (0.4, 0.6)
+
+    def known(among: set[str]) -> list[dict[str, float]]:
+        return [
+            {pid: scores[pid] for pid in among - {hit.paper_id for hit in run}}
+            for run, scores in zip(runs, every, strict=True)
+        ]
+
+    if any(not run or run[0].score <= 0 for run in runs):
+        assert contenders(runs, weights, [0.0, 0.0], k) is None or all(runs)
+        return
+    chosen = contenders(runs, weights, [0.0, 0.0], k)
+    assert chosen is not None and chosen <= union
+    full = convex_combination(runs, weights, normalise="max", known=known(union))[:k]
+    pruned = convex_combination(runs, weights, normalise="max", known=known(chosen))[:k]
+    assert [hit.score for hit in pruned] == pytest.approx([hit.score for hit in full])
+    assert {h.paper_id for h in pruned if h.score > full[-1].score + 1e-9} == {
+        h.paper_id for h in full if h.score > full[-1].score + 1e-9
+    }
+
+
+def test_hybrid_asks_only_for_the_candidates_that_may_reach_the_best_k() -> None:
+    keyword_hits = [Hit("a", 10.0), Hit("b", 9.0)] + [Hit(f"k{n}", 1.0) for n in range(5)]
+    dense_hits = [Hit("a", 0.9), Hit("b", 0.85)] + [Hit(f"d{n}", 0.2) for n in range(5)]
+    every_keyword = {hit.paper_id: hit.score for hit in keyword_hits} | {
+        f"d{n}": 0.5 for n in range(5)
+    }
+    every_dense = {hit.paper_id: hit.score for hit in dense_hits} | {f"k{n}": 0.1 for n in range(5)}
+    keyword = ScoringFake("bm25", keyword_hits, every_keyword)
+    dense = ScoringFake("dense", dense_hits, every_dense)
+    keyword.least_score = dense.least_score = 0.0  # type: ignore[attr-defined]
+    fusion = Fusion("convex", (0.4, 0.6), normalise="max", missing="both")
+    hybrid = HybridRetriever([keyword, dense], fusion)
+    best = hybrid.search("q", 2)
+    assert [hit.paper_id for hit in best] == ["a", "b"]
+    assert keyword.asked == [] and dense.asked == []  # nothing else can reach the best 2
+    keyword.asked.clear()
+    hybrid.search("q", 7)
+    assert keyword.asked and dense.asked  # now the others may

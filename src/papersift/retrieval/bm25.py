@@ -13,6 +13,7 @@ class BM25Retriever:
     """Keyword search: field-boosted BM25 (title, abstract, authors) with phrase queries."""
 
     name = "bm25"
+    least_score = 0.0  # a paper matching none of the words (bounds hybrid fusion)
 
     def __init__(self, index: KeywordSearchIndex) -> None:
         self.index = index

@@ -27,6 +27,7 @@ class DenseRetriever:
     """
 
     name = "dense"
+    least_score = -1.0  # the least cosine (bounds hybrid fusion)
 
     def __init__(
         self,

@@ -133,3 +133,50 @@ def convex_combination(
         for pid, score in scores.items():
             fused[pid] = fused.get(pid, 0.0) + weight * (score - floor)
     return _ranked({pid: base + lift for pid, lift in fused.items()})
+
+
+def contenders(
+    runs: Sequence[Sequence[Hit]],
+    weights: Sequence[float],
+    least: Sequence[float | None],
+    k: int,
+) -> set[str] | None:
+    """The candidates that may be among the best ``k`` of ``convex_combination(runs, weights,
+    normalise="max", known=...)`` once their missing scores are known; None when that cannot be
+    bounded (a list without a positive best score, or a retriever whose least score is unknown).
+
+    With max normalisation a list's scale is its best score, which a missing candidate's own
+    score does not exceed (it would have been in the list), so a candidate's fused score lies
+    between its score with each missing one at the list's minimum (the upper bound) and at the
+    retriever's least possible score, ``least[i]`` (the lower bound). A candidate whose upper
+    bound is below the ``k``-th best lower bound cannot reach the best ``k``: its missing
+    scores need not be asked for.
+    """
+    if k <= 0 or len(runs) != len(weights) or len(least) != len(runs):
+        return None
+    ups: dict[str, list[float]] = {}
+    lows: dict[str, list[float]] = {}
+    floors, bottoms = [], []
+    for number, (run, weight) in enumerate(zip(runs, weights, strict=True)):
+        if not run:
+            floors.append(0.0)
+            bottoms.append(0.0)
+            continue
+        high = max(hit.score for hit in run)
+        bottom = least[number]
+        if high <= 0 or bottom is None:
+            return None
+        floors.append(weight * min(hit.score for hit in run) / high)
+        bottoms.append(weight * bottom / high)
+        for hit in run:
+            share = weight * hit.score / high
+            ups.setdefault(hit.paper_id, [0.0] * len(runs))[number] = share - floors[number]
+            lows.setdefault(hit.paper_id, [0.0] * len(runs))[number] = share - bottoms[number]
+    if len(ups) <= k:
+        return set(ups)
+    # Each candidate's bounds: the floors (bottoms) of every list plus its lift above them in
+    # the lists that hold it.
+    upper = {pid: sum(floors) + sum(lifts) for pid, lifts in ups.items()}
+    lower = {pid: sum(bottoms) + sum(lifts) for pid, lifts in lows.items()}
+    threshold = sorted(lower.values(), reverse=True)[k - 1]
+    return {pid for pid, bound in upper.items() if bound >= threshold}

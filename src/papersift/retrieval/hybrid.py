@@ -8,7 +8,12 @@ from dataclasses import dataclass
 
 from papersift.filters import Filters
 from papersift.retrieval.base import Hit, Retriever, ScoringRetriever
-from papersift.retrieval.fusion import NORMALISERS, convex_combination, reciprocal_rank_fusion
+from papersift.retrieval.fusion import (
+    NORMALISERS,
+    contenders,
+    convex_combination,
+    reciprocal_rank_fusion,
+)
 
 FUSION_METHODS = ("convex", "rrf")
 # What a candidate missing from one list scores there: that list's minimum, or its own score by
@@ -87,18 +92,24 @@ class HybridRetriever:
             pending = [pool.submit(r.search, query, depth, filters) for r in others]
             runs = [first.search(query, depth, filters), *(p.result() for p in pending)]
             known = (
-                self._scores_of_missing(pool, query, runs)
+                self._scores_of_missing(pool, query, runs, k)
                 if self.fusion.wants_both_scores
                 else None
             )
         return self.fusion.fuse(runs, known)[:k]
 
     def _scores_of_missing(
-        self, pool: ThreadPoolExecutor, query: str, runs: Sequence[Sequence[Hit]]
+        self, pool: ThreadPoolExecutor, query: str, runs: Sequence[Sequence[Hit]], k: int
     ) -> list[dict[str, float]]:
-        """Per retriever, its scores of the candidates the others found and it did not: the
-        first retriever's asked here while the pool asks the others'."""
-        union = {hit.paper_id for run in runs for hit in run}
+        """Per retriever, its scores of the candidates the others found and it did not (of
+        those that may reach the best ``k``, see ``contenders``, when the fusion allows the
+        bound): the first retriever's asked here while the pool asks the others'."""
+        union: set[str] | None = None
+        if self.fusion.normalise == "max":
+            least = [getattr(retriever, "least_score", None) for retriever in self.retrievers]
+            union = contenders(runs, self.fusion.weights, least, k)
+        if union is None:
+            union = {hit.paper_id for run in runs for hit in run}
         asks: list[tuple[ScoringRetriever, list[str]] | None] = []
         for retriever, run in zip(self.retrievers, runs, strict=True):
             missing = union - {hit.paper_id for hit in run}
