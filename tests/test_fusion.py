@@ -267,3 +267,26 @@ def test_hybrid_asks_only_for_the_candidates_that_may_reach_the_best_k() -> None
     keyword.asked.clear()
     hybrid.search("q", 7)
     assert keyword.asked and dense.asked  # now the others may
+
+
+@given(exact_runs())
+def test_hybrid_with_bounds_gives_the_best_k_of_scoring_every_candidate(
+    case: tuple[list[list[Hit]], list[dict[str, float]], int],
+) -> None:
+    runs, every, k = case
+    if any(run[0].score <= 0 for run in runs):
+        return  # no bound: every candidate is asked for (the other tests)
+    keyword = ScoringFake("bm25", runs[0], every[0])
+    dense = ScoringFake("dense", runs[1], every[1])
+    keyword.least_score = dense.least_score = 0.0  # type: ignore[attr-defined]
+    dense.scores_cheaply = True  # type: ignore[attr-defined]
+    weights = (0.4, 0.6)
+    fusion = Fusion("convex", weights, normalise="max", missing="both", depth=len(every[0]))
+    found = HybridRetriever([keyword, dense], fusion).search("q", k)
+    union = {hit.paper_id for run in runs for hit in run}
+    known = [
+        {pid: scores[pid] for pid in union - {hit.paper_id for hit in run}}
+        for run, scores in zip(runs, every, strict=True)
+    ]
+    full = convex_combination(runs, weights, normalise="max", known=known)[:k]
+    assert [hit.score for hit in found] == pytest.approx([hit.score for hit in full])

@@ -28,6 +28,7 @@ class DenseRetriever:
 
     name = "dense"
     least_score = -1.0  # the least cosine (bounds hybrid fusion)
+    scores_cheaply = True  # scores_of reads stored vectors: hybrid fusion asks it first
 
     def __init__(
         self,

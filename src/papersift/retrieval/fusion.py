@@ -140,6 +140,7 @@ def contenders(
     weights: Sequence[float],
     least: Sequence[float | None],
     k: int,
+    known: Sequence[Mapping[str, float]] | None = None,
 ) -> set[str] | None:
     """The candidates that may be among the best ``k`` of ``convex_combination(runs, weights,
     normalise="max", known=...)`` once their missing scores are known; None when that cannot be
@@ -148,35 +149,43 @@ def contenders(
     With max normalisation a list's scale is its best score, which a missing candidate's own
     score does not exceed (it would have been in the list), so a candidate's fused score lies
     between its score with each missing one at the list's minimum (the upper bound) and at the
-    retriever's least possible score, ``least[i]`` (the lower bound). A candidate whose upper
-    bound is below the ``k``-th best lower bound cannot reach the best ``k``: its missing
-    scores need not be asked for.
+    retriever's least possible score, ``least[i]`` (the lower bound); a missing score already
+    in ``known[i]`` counts as it is. A candidate whose upper bound is below the ``k``-th best
+    lower bound cannot reach the best ``k``: its missing scores need not be asked for.
     """
     if k <= 0 or len(runs) != len(weights) or len(least) != len(runs):
         return None
-    ups: dict[str, list[float]] = {}
-    lows: dict[str, list[float]] = {}
+    known = known if known is not None else [{} for _ in runs]
+    count = len(runs)
+    exact: dict[str, list[float | None]] = {}
     floors, bottoms = [], []
     for number, (run, weight) in enumerate(zip(runs, weights, strict=True)):
+        scores = {hit.paper_id: hit.score for hit in run}
+        for pid, score in known[number].items():
+            scores.setdefault(pid, score)
         if not run:
             floors.append(0.0)
             bottoms.append(0.0)
+            for pid in scores:
+                exact.setdefault(pid, [None] * count)[number] = 0.0
             continue
-        high = max(hit.score for hit in run)
+        high = max(scores.values())
         bottom = least[number]
         if high <= 0 or bottom is None:
             return None
         floors.append(weight * min(hit.score for hit in run) / high)
         bottoms.append(weight * bottom / high)
-        for hit in run:
-            share = weight * hit.score / high
-            ups.setdefault(hit.paper_id, [0.0] * len(runs))[number] = share - floors[number]
-            lows.setdefault(hit.paper_id, [0.0] * len(runs))[number] = share - bottoms[number]
-    if len(ups) <= k:
-        return set(ups)
-    # Each candidate's bounds: the floors (bottoms) of every list plus its lift above them in
-    # the lists that hold it.
-    upper = {pid: sum(floors) + sum(lifts) for pid, lifts in ups.items()}
-    lower = {pid: sum(bottoms) + sum(lifts) for pid, lifts in lows.items()}
+        for pid, score in scores.items():
+            exact.setdefault(pid, [None] * count)[number] = weight * score / high
+    if len(exact) <= k:
+        return set(exact)
+    upper = {
+        pid: sum(floors[n] if share is None else share for n, share in enumerate(shares))
+        for pid, shares in exact.items()
+    }
+    lower = {
+        pid: sum(bottoms[n] if share is None else share for n, share in enumerate(shares))
+        for pid, shares in exact.items()
+    }
     threshold = sorted(lower.values(), reverse=True)[k - 1]
     return {pid for pid, bound in upper.items() if bound >= threshold}

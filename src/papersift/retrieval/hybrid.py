@@ -101,15 +101,17 @@ class HybridRetriever:
     def _scores_of_missing(
         self, pool: ThreadPoolExecutor, query: str, runs: Sequence[Sequence[Hit]], k: int
     ) -> list[dict[str, float]]:
-        """Per retriever, its scores of the candidates the others found and it did not (of
-        those that may reach the best ``k``, see ``contenders``, when the fusion allows the
-        bound): the first retriever's asked here while the pool asks the others'."""
-        union: set[str] | None = None
-        if self.fusion.normalise == "max":
-            least = [getattr(retriever, "least_score", None) for retriever in self.retrievers]
-            union = contenders(runs, self.fusion.weights, least, k)
-        if union is None:
-            union = {hit.paper_id for run in runs for hit in run}
+        """Per retriever, its scores of the candidates the others found and it did not.
+
+        When the fusion allows bounds (see ``contenders``), only the candidates that may reach
+        the best ``k`` are asked for, retriever after retriever, those that score cheaply first
+        (``scores_cheaply``: the dense retriever reads stored vectors), so that their exact
+        scores narrow what the others are asked. Otherwise every retriever is asked for every
+        missing candidate at once: the first here, the others in the pool."""
+        least = [getattr(retriever, "least_score", None) for retriever in self.retrievers]
+        if self.fusion.normalise == "max" and contenders(runs, self.fusion.weights, least, k):
+            return self._bounded_scores(query, runs, k, least)
+        union = {hit.paper_id for run in runs for hit in run}
         asks: list[tuple[ScoringRetriever, list[str]] | None] = []
         for retriever, run in zip(self.retrievers, runs, strict=True):
             missing = union - {hit.paper_id for hit in run}
@@ -122,3 +124,23 @@ class HybridRetriever:
         ]
         first = asks[0][0].scores_of(query, asks[0][1]) if asks[0] else {}
         return [first, *(future.result() if future else {} for future in pending)]
+
+    def _bounded_scores(
+        self, query: str, runs: Sequence[Sequence[Hit]], k: int, least: list[float | None]
+    ) -> list[dict[str, float]]:
+        known: list[dict[str, float]] = [{} for _ in runs]
+        order = sorted(
+            range(len(runs)),
+            key=lambda n: (not getattr(self.retrievers[n], "scores_cheaply", False), n),
+        )
+        for number in order:
+            retriever = self.retrievers[number]
+            if not isinstance(retriever, ScoringRetriever):
+                continue
+            chosen = contenders(runs, self.fusion.weights, least, k, known)
+            if chosen is None:
+                chosen = {hit.paper_id for run in runs for hit in run}
+            missing = chosen - {hit.paper_id for hit in runs[number]} - set(known[number])
+            if missing:
+                known[number] = retriever.scores_of(query, sorted(missing))
+        return known
