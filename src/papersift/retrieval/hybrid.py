@@ -109,7 +109,10 @@ class HybridRetriever:
         scores narrow what the others are asked. Otherwise every retriever is asked for every
         missing candidate at once: the first here, the others in the pool."""
         least = [getattr(retriever, "least_score", None) for retriever in self.retrievers]
-        if self.fusion.normalise == "max" and contenders(runs, self.fusion.weights, least, k):
+        boundable = all(bound is not None for bound in least) and all(
+            run and run[0].score > 0 for run in runs
+        )
+        if self.fusion.normalise == "max" and boundable:
             return self._bounded_scores(query, runs, k, least)
         union = {hit.paper_id for run in runs for hit in run}
         asks: list[tuple[ScoringRetriever, list[str]] | None] = []
@@ -133,14 +136,15 @@ class HybridRetriever:
             range(len(runs)),
             key=lambda n: (not getattr(self.retrievers[n], "scores_cheaply", False), n),
         )
+        union = {hit.paper_id for run in runs for hit in run}
         for number in order:
             retriever = self.retrievers[number]
             if not isinstance(retriever, ScoringRetriever):
                 continue
-            chosen = contenders(runs, self.fusion.weights, least, k, known)
-            if chosen is None:
-                chosen = {hit.paper_id for run in runs for hit in run}
-            missing = chosen - {hit.paper_id for hit in runs[number]} - set(known[number])
+            chosen = None  # a retriever that scores cheaply is asked for all its missing
+            if not getattr(retriever, "scores_cheaply", False):
+                chosen = contenders(runs, self.fusion.weights, least, k, known)
+            missing = (union if chosen is None else chosen) - {h.paper_id for h in runs[number]}
             if missing:
                 known[number] = retriever.scores_of(query, sorted(missing))
         return known
