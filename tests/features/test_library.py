@@ -46,11 +46,12 @@ def test_owner_builds_a_collection_with_tags(engine: Engine, people: tuple[User,
 def test_private_collections_are_private(engine: Engine, people: tuple[User, User]) -> None:
     owner, other = people
     private = engine.library.create(owner, "Secret")
-    with pytest.raises(PermissionDeniedError):
+    # Someone else's private collection answers as a missing one (its id tells nothing).
+    with pytest.raises(NotFoundError):
         engine.library.view(other, private.id)
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(NotFoundError):
         engine.library.view(None, private.id)
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(NotFoundError):
         engine.library.put(other, private.id, "2503.00001", ())
     engine.library.update(owner, private.id, name="Shared", public=True)
     assert engine.library.view(None, private.id).collection.name == "Shared"
