@@ -290,3 +290,14 @@ def test_hybrid_with_bounds_gives_the_best_k_of_scoring_every_candidate(
     ]
     full = convex_combination(runs, weights, normalise="max", known=known)[:k]
     assert [hit.score for hit in found] == pytest.approx([hit.score for hit in full])
+
+
+def test_max_scale_of_log_probabilities_is_min_max() -> None:
+    """DSI's scores are all negative: scaled to [0, 1] like the other lists, not left unbounded
+    below (a paper DSI did not decode would sink below every paper it did)."""
+    from papersift.retrieval.fusion import max_scale
+
+    scale = max_scale([-0.5, -2.0, -9.0])
+    assert [scale(s) for s in (-0.5, -2.0, -9.0)] == [1.0, 7.0 / 8.5, 0.0]
+    positive = max_scale([4.0, 2.0])
+    assert positive(2.0) == 0.5 and positive(0.0) == 0.0

@@ -39,10 +39,13 @@ def z_score_scale(scores: Sequence[float]) -> Scale:
 
 def max_scale(scores: Sequence[float]) -> Scale:
     """The map dividing by the largest of ``scores`` (min-max with 0 as the least score a
-    retriever can give: Bruch et al.'s theoretical min-max)."""
+    retriever can give: Bruch et al.'s theoretical min-max). Scores that are all at most 0
+    (DSI's log-probabilities) have no such floor: they are scaled min-max to [0, 1] instead,
+    like the other lists (shifting them by their best left them unbounded below, so a paper
+    DSI had not decoded sank below every paper it had)."""
     high = max(scores)
     if high <= 0:
-        return lambda score: score - high
+        return min_max_scale(scores)
     return lambda score: score / high
 
 
