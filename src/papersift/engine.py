@@ -268,6 +268,7 @@ class Engine:
         self._vector_count: int | None = None
         self._paper_count: int | None = None
         self._code_ids: tuple[int, frozenset[str]] | None = None  # (store revision, ids)
+        self._cache_scope: str | None = None
         self._switching_embedder = False
         # Called whenever an embedding run reports progress (the CLI prints a line).
         self.embedding_listeners: list[Callable[[], None]] = []
@@ -360,7 +361,9 @@ class Engine:
             row = connection.execute(
                 sa.select(sa.func.max(papers_table.c.rev), current(COMMUNITY_REV))
             ).one()
-        return f"{row[0]}/{row[1]}/{self.index_generation()}"
+        if self._cache_scope is None:  # which store, and the site address pages link to
+            self._cache_scope = f"{self.papers.store_id()}/{self.settings.public_url}"
+        return f"{self._cache_scope}/{row[0]}/{row[1]}/{self.index_generation()}"
 
     def index_generation(self) -> str:
         """Changes whenever either index changes: a key for caching derived results.

@@ -385,6 +385,8 @@ def running_site(root: Path, smtp: SMTPTestServer | None = None) -> Iterator[Sit
         data_dir=data_dir,
         database_url=f"sqlite:///{data_dir / 'papersift.db'}",
         embedder_backend="none",
+        # every browser test signs up its own reader, all from 127.0.0.1
+        signups_per_hour=1000,
         **mail,
     )
     engine = Engine(settings)

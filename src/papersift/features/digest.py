@@ -303,6 +303,11 @@ class DigestService:
             return
         digest = self.compose(user, subscription, shared)
         if digest.is_empty:
+            again = self.log.entry(user.id, day) if send is not None else None
+            if again is not None and again.status in ("sent", "sending"):
+                # Another run sent it meanwhile (and marked its papers seen, so none are left).
+                report.already_done += 1
+                return
             if send is not None:
                 self.log.mark(user.id, day, "empty", None, now=self.clock())
             report.empty += 1

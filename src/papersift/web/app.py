@@ -59,6 +59,18 @@ SECURITY_HEADERS = {
 }
 
 
+class _PublicUrl:
+    """``PAPERSIFT_PUBLIC_URL`` for templates (macros too), read from the engine's settings when
+    a page is rendered rather than when the app is made."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def __str__(self) -> str:
+        return str(self.engine.settings.public_url)
+
+
+
 def create_app(engine: Engine) -> FastAPI:
     """The web application over ``engine`` (which it does not close)."""
     app = FastAPI(
@@ -84,7 +96,7 @@ def create_app(engine: Engine) -> FastAPI:
     )
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.globals["version"] = __version__
-    templates.env.globals["public_url"] = engine.settings.public_url
+    templates.env.globals["public_url"] = _PublicUrl(engine)
     templates.env.filters["plain"] = plain_text
     templates.env.filters["linkify"] = linkify
     app.state.templates = templates
