@@ -27,6 +27,7 @@ from papersift.embeddings.registry import EmbedderSpec, resolve_backend
 from papersift.errors import (
     IndexError_,
     MalformedRecordError,
+    NotFoundError,
     PaperNotFoundError,
     PapersiftError,
     SettingsError,
@@ -1273,6 +1274,17 @@ class Engine:
         """Recent papers like those of one of the user's collections (its own model)."""
         collection = self.library.owned(user, collection_id)
         return collection, self.recommender.for_collection(user, collection, limit=limit)
+
+    def owner_stream(
+        self, collection_id: int, *, limit: int = 20
+    ) -> tuple[Collection, list[Recommendation]]:
+        """A collection's stream as its owner sees it (its private feed's address names only
+        the collection); NotFoundError when the collection or its owner is gone."""
+        found = self.library.collections.get(collection_id)
+        owner = self.users.by_id(found.user_id) if found else None
+        if owner is None:
+            raise NotFoundError("this stream's collection no longer exists")
+        return self.collection_stream(owner, collection_id, limit=limit)
 
     def _stored_vectors(self, paper_ids: Sequence[str]) -> dict[str, Vectors]:
         if self.semantic_backend is None:

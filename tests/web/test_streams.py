@@ -37,3 +37,11 @@ def test_streams_are_private_and_feed_links_checked(as_alice: Visitor, as_bob: V
     mine = collection_with(as_alice, "Mine", ["2603.10001"])
     assert_json_error(as_bob.client.get(f"/api/collections/{mine}/stream"), 404)
     assert as_bob.client.get("/feeds/streams/not-a-token.rss").status_code in (400, 404)
+
+
+def test_a_deleted_collections_stream_feed_is_gone(as_alice: Visitor) -> None:
+    gone = collection_with(as_alice, "Soon gone", ["2603.10002"])
+    feed = as_alice.client.get(f"/api/collections/{gone}/stream").json()["feed_rss"]
+    assert as_alice.client.get(feed).status_code == 200
+    assert as_alice.api("DELETE", f"/api/collections/{gone}").status_code == 204
+    assert as_alice.client.get(feed).status_code == 404

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
-from papersift.errors import InvalidInputError, NotFoundError
+from papersift.errors import InvalidInputError
 from papersift.features.tokens import make_token, read_token
 from papersift.web import interest_views, models
 from papersift.web.deps import MAX_ID, engine_of
@@ -82,11 +82,7 @@ def stream_feed(request: Request, token: str, kind: Kind) -> Response:
         collection_id = read_token(engine.secret_key(), STREAM_FEED, token)
     except InvalidInputError:
         raise InvalidInputError(interest_views.FEED_LINK_INVALID) from None
-    found = engine.library.collections.get(collection_id)
-    owner = engine.users.by_id(found.user_id) if found else None
-    if found is None or owner is None:
-        raise NotFoundError("this stream's collection no longer exists")
-    collection, recommended = engine.collection_stream(owner, collection_id, limit=FEED_SIZE)
+    collection, recommended = engine.owner_stream(collection_id, limit=FEED_SIZE)
     response = respond(
         request,
         [r.paper for r in recommended],
