@@ -128,3 +128,15 @@ def test_search_sorts_by_date(run, tmp_path: Path) -> None:  # type: ignore[no-u
     assert ranked("--sort", "date") == ["2501.00002", "2501.00001"]
     assert ranked("--sort", "relevance") == ranked()
     assert "citations" in run("search", "x", "--sort", "citations", expect=2).output
+
+
+def test_show_lists_code_and_project_links(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    abstract = "Code: https://github.com/lab/tool. Project page: https://lab.github.io/tool/."
+    corpus = tmp_path / "linked.jsonl"
+    corpus.write_text(json.dumps(make_paper("2501.00031", abstract=abstract).to_dict()) + "\n")
+    run("ingest", str(corpus))
+    shown = run("show", "2501.00031").output
+    assert "code:    https://github.com/lab/tool" in shown
+    assert "project: https://lab.github.io/tool/" in shown
+    links = json.loads(run("show", "2501.00031", "--json").output)["links"]
+    assert [link["kind"] for link in links] == ["code", "project"]

@@ -18,6 +18,7 @@ from papersift.engine import SEARCH_SORTS, Engine, SearchResult
 from papersift.errors import IndexError_, PapersiftError
 from papersift.features.accounts import normalise_email
 from papersift.filters import Filters
+from papersift.links import find_links
 from papersift.reports import SemanticStatus, WriteReport, format_duration
 from papersift.settings import Settings, load_settings
 from papersift.store.transfer import DEFAULT_BATCH_SIZE, copy_store
@@ -403,12 +404,17 @@ def show(ctx: click.Context, paper_id: str, as_json: bool) -> None:
     """Print one paper."""
     with _engine(ctx) as engine:
         paper = engine.paper(paper_id)
+    links = find_links(paper.abstract, paper.comments)
     if as_json:
-        click.echo(orjson.dumps(paper.to_dict(), option=orjson.OPT_INDENT_2).decode())
+        data = {**paper.to_dict(), "links": [{"url": x.url, "kind": x.kind} for x in links]}
+        click.echo(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode())
         return
     click.echo(click.style(" ".join(paper.title.split()), bold=True))
     click.echo(", ".join(paper.authors))
-    click.echo(f"{paper.id} v{paper.version}  {' '.join(paper.categories)}  {paper.display_date}")
+    when = paper.display_date or "no date"
+    click.echo(f"{paper.id} v{paper.version}  {' '.join(paper.categories)}  {when}")
+    for link in links:
+        click.echo(f"{link.kind + ':':9}{link.url}")
     click.echo()
     click.echo(paper.abstract)
 
