@@ -233,7 +233,11 @@ class Engine:
             clock=clock,
         )
         self.discussion = Discussion(
-            CommentStore(self.database), submission_store, find_paper=self.paper, clock=clock
+            CommentStore(self.database),
+            submission_store,
+            self.users,
+            find_paper=self.paper,
+            clock=clock,
         )
         self.community = Community(PublicCollectionStore(self.database), clock=clock)
         self.reading = Reading(

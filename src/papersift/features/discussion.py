@@ -20,12 +20,12 @@ from papersift.errors import (
     PermissionDeniedError,
     RateLimitedError,
 )
+from papersift.features.accounts import normalise_email
 from papersift.features.markdown import render_markdown
 from papersift.model import Paper
 from papersift.store.comments import CommentStore, LogEntry, StoredComment
-from papersift.store.roles import set_admin
 from papersift.store.submissions import SubmissionStore
-from papersift.store.users import User
+from papersift.store.users import User, UserStore
 
 MAX_COMMENT_CHARS = 10_000
 MAX_REPORT_CHARS = 500
@@ -62,12 +62,14 @@ class Discussion:
         self,
         store: CommentStore,
         submissions: SubmissionStore,
+        users: UserStore,
         *,
         find_paper: Callable[[str], Paper],
         clock: Callable[[], datetime],
     ) -> None:
         self.store = store
         self.submissions = submissions
+        self.users = users
         self.find_paper = find_paper
         self.clock = clock
 
@@ -182,11 +184,13 @@ class Discussion:
         """Grant or revoke the admin role (``by`` None: the operator, at the command line)."""
         if by is not None:
             _require_admin(by)
-        user_id = set_admin(self.store.engine, email, admin)
-        if user_id is None:
-            raise NotFoundError(f"no account with the address {email.strip()}")
+        address = normalise_email(email)
+        user = self.users.by_email(address)
+        if user is None:
+            raise NotFoundError(f"no account with the address {address}")
+        self.users.set_admin(user.id, admin)
         action = "grant" if admin else "revoke"
-        self.store.log(by.id if by else None, action, "admin", str(user_id), now=self.clock())
+        self.store.log(by.id if by else None, action, "admin", str(user.id), now=self.clock())
 
     def queue(self, moderator: User) -> list[StoredComment]:
         """Reported comments still shown, most reported first."""

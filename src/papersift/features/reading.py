@@ -81,9 +81,12 @@ class Reading:
         self, user: User | None, items: Sequence[T], paper_id: Callable[[T], str]
     ) -> list[T]:
         """``items`` without those the user has seen or read, when the user hides them."""
-        if not self.hides_seen(user):
+        if user is None or not self.hides_seen(user):
             return list(items)
-        assert user is not None
+        return self.without_seen(user, items, paper_id)
+
+    def without_seen(self, user: User, items: Sequence[T], paper_id: Callable[[T], str]) -> list[T]:
+        """``items`` without those the user has seen or read."""
         states = self.store.states(user.id, [paper_id(item) for item in items])
         return [item for item in items if paper_id(item) not in states]
 

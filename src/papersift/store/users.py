@@ -146,6 +146,11 @@ class UserStore:
             )
             return {int(row.id): str(row.display_name) for row in rows}
 
+    def set_admin(self, user_id: int, admin: bool) -> None:
+        """Grant or revoke the admin role (moderators)."""
+        with self.engine.begin() as connection:
+            connection.execute(users.update().where(users.c.id == user_id).values(is_admin=admin))
+
     def set_password_hash(self, user_id: int, password_hash: str) -> None:
         with self.engine.begin() as connection:
             connection.execute(

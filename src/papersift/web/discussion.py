@@ -17,6 +17,7 @@ from feedgen.feed import FeedGenerator
 from papersift.features.syndication import MEDIA_TYPES
 from papersift.web import discussion_views, models
 from papersift.web.deps import MAX_ID, engine_of
+from papersift.web.interests import Next
 from papersift.web.pages import CSRF, UserDep, VisitorDep, local_path, redirect, render
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
@@ -26,7 +27,6 @@ feed_router = APIRouter(prefix="/feeds", tags=["feeds"])
 CommentId = Annotated[int, Path(ge=1, le=MAX_ID)]
 # Generous: the discussion's own check (10,000 characters) gives the clearer message.
 Body = Annotated[str, Form(max_length=200_000)]
-Next = Annotated[str | None, Form(max_length=2000)]
 PRIVATE = {"Cache-Control": "private, no-store"}
 
 

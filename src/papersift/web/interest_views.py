@@ -64,7 +64,7 @@ def for_you_token(engine: Engine, user_id: int) -> str:
 
 def user_of_feed_token(engine: Engine, token: str) -> User:
     """The reader a "For you" feed link was made for."""
-    user_id = _read_feed_token(engine, FOR_YOU_FEED, token)
+    user_id = read_feed_token(engine, FOR_YOU_FEED, token)
     user = engine.users.by_id(user_id)
     if user is None:
         raise NotFoundError("this feed's account no longer exists")
@@ -217,7 +217,7 @@ def search_of_feed_token(engine: Engine, token: str) -> SavedSearch:
     if match is None or int(match.group(1)) > _MAX_ID:
         raise InvalidInputError(FEED_LINK_INVALID)
     search_id = int(match.group(1))
-    owner = _read_feed_token(engine, f"saved-search:{search_id}", match.group(2))
+    owner = read_feed_token(engine, f"saved-search:{search_id}", match.group(2))
     found = engine.interests.search(search_id)
     if found is None or found.user_id != owner:
         raise NotFoundError("this saved search was deleted")
@@ -429,7 +429,8 @@ def _plain(text: str, what: str) -> str:
     return text
 
 
-def _read_feed_token(engine: Engine, purpose: str, token: str) -> int:
+def read_feed_token(engine: Engine, purpose: str, token: str) -> int:
+    """The value a private feed address was signed for, or the plain-words error."""
     try:
         return read_token(engine.secret_key(), purpose, token)
     except InvalidInputError:

@@ -10,13 +10,13 @@ from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
+from papersift.web.interests import Next
 from papersift.web.pages import CSRF, UserDep, VisitorDep, local_path, redirect
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 api_router = APIRouter(prefix="/api", tags=["reading"])
 
 PaperField = Annotated[str, Form(max_length=200)]
-Next = Annotated[str | None, Form(max_length=2000)]
 
 
 class ReadLaterOut(BaseModel):

@@ -9,8 +9,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
-from papersift.errors import InvalidInputError
-from papersift.features.tokens import make_token, read_token
+from papersift.features.tokens import make_token
 from papersift.web import interest_views, models
 from papersift.web.deps import MAX_ID, engine_of
 from papersift.web.feeds import FEED_SIZE, Kind, respond
@@ -78,10 +77,7 @@ def stream_api(who: VisitorDep, user: UserDep, collection_id: CollectionId) -> S
 @feed_router.get("/streams/{token}.{kind}", summary="A collection's stream (a private address)")
 def stream_feed(request: Request, token: str, kind: Kind) -> Response:
     engine = engine_of(request)
-    try:
-        collection_id = read_token(engine.secret_key(), STREAM_FEED, token)
-    except InvalidInputError:
-        raise InvalidInputError(interest_views.FEED_LINK_INVALID) from None
+    collection_id = interest_views.read_feed_token(engine, STREAM_FEED, token)
     collection, recommended = engine.owner_stream(collection_id, limit=FEED_SIZE)
     response = respond(
         request,

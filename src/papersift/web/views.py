@@ -157,7 +157,13 @@ def feed(
         has_code=has_code,
     )  # fmt: skip
     result = visitor.engine.feed.page(request)
-    entries = visitor.engine.reading.unseen(visitor.user, result.entries, lambda e: e.paper.id)
+    reading, user = visitor.engine.reading, visitor.user
+    hide_seen = reading.hides_seen(user)  # read once for the page: it filters and is shown
+    entries = (
+        reading.without_seen(user, result.entries, lambda e: e.paper.id)
+        if hide_seen and user is not None
+        else result.entries
+    )
     papers = [entry.paper for entry in entries]
     upvotes = {entry.paper.id: entry.upvotes for entry in result.entries}
     submissions = {e.paper.id: e.submission for e in result.entries if e.submission}
@@ -175,7 +181,7 @@ def feed(
         previous=result.previous,
         next=result.next,
         papers=summaries(visitor, papers, upvotes=upvotes, submissions=submissions),
-        hide_seen=visitor.engine.reading.hides_seen(visitor.user),
+        hide_seen=hide_seen,
         hidden_seen=len(result.entries) - len(entries),
     )
 
