@@ -48,6 +48,7 @@ def print_size(papers: int, results: dict[str, Any]) -> None:
             peer_text = _latency(peer) + extra if peer_name else ""
             print(f"{left}  {peer_name:<28}{peer_text:>18}  {_ratio(peer, ours):>15}")
             first = False
+    print(_interleaved(results.get("keyword-interleaved")))
     search = results.get("papersift-search", {}).get("rows", {})
     if "vector" in search:
         print(f"papersift vector recall@10 vs exact: {search['vector']['recall@10']:.3f}")
@@ -80,6 +81,10 @@ def _builds(results: dict[str, Any]) -> str:
     if keyword:
         line("papersift ingest + keyword index", keyword["ingest_s"] + keyword["keyword_index_s"],
              _memory(keyword), keyword.get("reused", False))  # fmt: skip
+    snapshot = results.get("keyword-accelerator")
+    if snapshot:
+        line("keyword accelerator snapshot (PISA)", snapshot["seconds"], _memory(snapshot),
+             snapshot.get("reused", False))  # fmt: skip
     vectors = results.get("papersift-vectors")
     if vectors:
         line(f"papersift embeddings + vector index ({vectors['embedder']})", vectors["seconds"],
@@ -130,6 +135,23 @@ def _latency_rows(
         ("similar papers (top 10)", rows.get("similar"),
          present(("TF-IDF brute force (a-s-lite)", peer("tfidf", "similar")))),
     ]  # fmt: skip
+
+
+def _interleaved(keyword: dict[str, Any] | None) -> str:
+    """Keyword search of the systems timed query by query in turn, in one process."""
+    if not keyword:
+        return ""
+    lines = [
+        f"\nkeyword search, interleaved, {keyword['queries']} queries "
+        f"({keyword['answered_by_snapshot']} answered by the snapshot)",
+        f"  {'system':<28}{'p50 ms':>9}{'p99 ms':>9}{'top-10 overlap':>16}{'same top 10':>13}",
+    ]
+    for name, row in keyword["rows"].items():
+        lines.append(
+            f"  {name:<28}{row['p50_ms']:>9.2f}{row['p99_ms']:>9.2f}"
+            f"{row['top10_overlap']:>16.4f}{row['same_top10_share']:>13.3f}"
+        )
+    return "\n".join(lines)
 
 
 def _memory_summary(results: dict[str, Any]) -> str:

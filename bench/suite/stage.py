@@ -40,8 +40,29 @@ def tfidf(context: Context) -> dict[str, Any]:
     return text_peers.tfidf_latency(texts, workload.similar_seeds(context))
 
 
+def accelerator_build(context: Context) -> dict[str, Any]:
+    from bench.suite import keyword_accelerator
+
+    return keyword_accelerator.build(context)
+
+
+def accelerator_latency(context: Context) -> dict[str, Any]:
+    from bench.suite import keyword_accelerator
+
+    return keyword_accelerator.interleaved(context)
+
+
+def accelerator_scifact(context: Context) -> dict[str, Any]:
+    from bench.suite import keyword_accelerator
+
+    return keyword_accelerator.scifact(context)
+
+
 STAGES: dict[str, Callable[[Context], dict[str, Any]]] = {
     "papersift-keyword": papersift_side.build_keyword,
+    "keyword-accelerator": accelerator_build,
+    "keyword-interleaved": accelerator_latency,
+    "scifact-accelerator": accelerator_scifact,
     "papersift-vectors": papersift_side.build_vectors,
     "exact": vector_peers.exact,
     "usearch": vector_peers.usearch,

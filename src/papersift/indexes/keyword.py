@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Collection, Iterable, Iterator
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import tantivy
 
@@ -23,7 +24,12 @@ from papersift.indexes.meta import meta_stamp, read_meta, write_meta
 from papersift.model import Paper
 from papersift.text import fold_name, normalise_for_search
 
+if TYPE_CHECKING:
+    from papersift.indexes.impact.accelerator import KeywordAccelerator
+    from papersift.indexes.impact.builder import Built
+
 FORMAT_VERSION = 1
+TEXT_TERM, NAME_TERM = "t:", "n:"  # the accelerator's terms for title + abstract, and authors
 TEXT_ANALYZER = "papersift_text"
 NAME_ANALYZER = "papersift_name"
 SEARCH_FIELDS = ("title", "abstract", "authors")
@@ -36,6 +42,11 @@ DEFAULT_BOOSTS = {"title": 0.5, "abstract": 1.0, "authors": 1.0}
 # the authors field, the phrase adds its own BM25 score times this boost (bench.query_kinds).
 AUTHOR_PHRASE_BOOST = 2.0
 NAME_WORDS = (2, 4)
+# The accelerator answers a query that may be a name by merging the papers with that author
+# phrase into its candidates; past this many such papers, tantivy answers instead.
+PHRASE_MERGE_LIMIT = 200
+# Candidates the accelerator takes past the k-th, to find the papers tied with it.
+BOUNDARY_EXTRA = 10
 _OPERATOR_WORDS = re.compile(r"\b(AND|OR|NOT|IN|TO)\b")
 # What makes a query go to tantivy's query parser: a "quoted phrase" (quotes in pairs), a known
 # field (title:...), the operator words AND, OR, NOT, or a word marked required (+) or excluded
@@ -102,6 +113,15 @@ def content_words(words: list[str], *, keep_capitalised: bool = False) -> list[s
 class KeywordHit:
     paper_id: str
     score: float
+
+
+@dataclass(frozen=True, slots=True)
+class PlainQuery:
+    """A plain-word query as clauses: each field's analysed terms (a term twice counts twice)
+    and, when the words may be a person's name, the words of the author phrase."""
+
+    terms: dict[str, tuple[str, ...]]
+    names: tuple[str, ...]
 
 
 def _text_analyzer() -> Any:
@@ -171,9 +191,13 @@ def _document(paper: Paper) -> Any:
 class KeywordIndex:
     """A tantivy BM25 index over title, abstract and authors, with category/date/author filters."""
 
-    def __init__(self, path: Path, *, boosts: dict[str, float] | None = None) -> None:
+    def __init__(
+        self, path: Path, *, boosts: dict[str, float] | None = None, accelerator: str = "auto"
+    ) -> None:
         self.path = path
         self.boosts = dict(boosts or DEFAULT_BOOSTS)
+        self.accelerator_mode = accelerator
+        self._accelerator: KeywordAccelerator | None = None
         self._index: Any = None
         self._meta_stamp: int | None = None
         self._directory: tuple[int, int] | None = None
@@ -243,6 +267,26 @@ class KeywordIndex:
         self._index = None
         if self.path.exists():
             shutil.rmtree(self.path)
+        self.accelerator().remove()
+
+    def accelerator(self) -> KeywordAccelerator:
+        """The impact snapshot that answers plain-word queries while it mirrors this index
+        (``papersift.indexes.impact``)."""
+        if self._accelerator is None:
+            from papersift.indexes.impact.accelerator import KeywordAccelerator
+
+            self._accelerator = KeywordAccelerator(self.path, self.boosts, self.accelerator_mode)
+        return self._accelerator
+
+    def refresh_accelerator(
+        self, papers: Callable[[], Iterable[tuple[int, Paper]]], *, progress: bool = False
+    ) -> Built | None:
+        """Rebuild the accelerator's snapshot from ``papers()`` (every paper of the store, the
+        ones this index holds) when this index has changed since it was built; a no-op when
+        it has not, or when the accelerator is off, not installed or not worth it."""
+        return self.accelerator().refresh(
+            self._open(create=False), self._analyzers, papers, progress=progress
+        )
 
     def update(
         self,
@@ -296,6 +340,10 @@ class KeywordIndex:
         index = self._open(create=False)
         if k <= 0:
             return []  # tantivy panics on a limit of 0
+        if filters is None or filters.empty:
+            accelerated = self._accelerated(index, query, k)
+            if accelerated is not None:
+                return accelerated
         text_query = self._text_query(index, query)
         if text_query is None:
             return []
@@ -365,6 +413,56 @@ class KeywordIndex:
         query = tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in clauses])
         return {hit.paper_id for hit in self._run(index, query, limit)}
 
+    def _accelerated(self, index: Any, query: str, k: int) -> list[KeywordHit] | None:
+        """The answer of the impact snapshot to a plain-word query, or None when tantivy must
+        answer (query syntax, no snapshot mirroring this index, a common author phrase)."""
+        normalised = normalise_for_search(query)
+        if self.accelerator_mode == "off" or uses_syntax(normalised):
+            return None
+        snapshot = self.accelerator().current()
+        if snapshot is None:
+            return None
+        plain = self._plain_query(normalised)
+        if plain.terms["title"] != plain.terms["abstract"]:
+            return None  # the snapshot holds them as one impact: never the case today
+        weights = Counter(TEXT_TERM + term for term in plain.terms["title"])
+        weights.update(NAME_TERM + term for term in plain.terms["authors"])
+        found = snapshot.top({term: float(n) for term, n in weights.items()}, k + BOUNDARY_EXTRA)
+        # Impacts are rounded: each clause's by at most one unit, so two papers closer than
+        # twice that may be in either order. Near the k-th place, tantivy settles the order.
+        margin = 2.0 * sum(weights.values()) / snapshot.scale
+        settled, unsettled = _split_at_boundary(found, k, margin)
+        if unsettled is None:
+            return None  # more near-ties than candidates: tantivy answers
+        named: list[str] = []
+        if plain.names:
+            matches = self._phrase_matches(index, plain.names)
+            if matches is None:
+                return None
+            named = matches
+        if not unsettled and not named:
+            return [KeywordHit(paper_id, score) for paper_id, score in settled]
+        # Papers where the words follow one another in the authors score more than their
+        # impacts say; every other paper of the top k is among the snapshot's candidates. So
+        # the top k is among both lists, those not settled scored exactly by tantivy.
+        exact = self.scores_of(query, [paper_id for paper_id, _ in unsettled] + named)
+        merged = dict(settled)
+        for paper_id in named:
+            merged.pop(paper_id, None)
+        merged.update(exact)
+        ranked = sorted(merged.items(), key=lambda item: -item[1])[:k]
+        return [KeywordHit(paper_id, score) for paper_id, score in ranked if score > 0]
+
+    def _phrase_matches(self, index: Any, names: tuple[str, ...]) -> list[str] | None:
+        """Papers whose authors hold ``names`` in order (cheaply none when one word is in no
+        paper's authors); None when more than ``PHRASE_MERGE_LIMIT`` do."""
+        searcher = index.searcher()
+        if any(searcher.doc_freq("authors", name) == 0 for name in names):
+            return []
+        phrase = tantivy.Query.phrase_query(index.schema, "authors", list(names))
+        hits = self._run(index, phrase, PHRASE_MERGE_LIMIT + 1)
+        return None if len(hits) > PHRASE_MERGE_LIMIT else [hit.paper_id for hit in hits]
+
     def _run(self, index: Any, query: Any, k: int) -> list[KeywordHit]:
         searcher = index.searcher()
         result = searcher.search(query, k, count=False)
@@ -390,29 +488,37 @@ class KeywordIndex:
         clauses) and runs much faster on large indexes, where the nested unions and the phrase
         positions dominated the tail latency.
         """
+        plain = self._plain_query(text)
+        clauses = []
+        for field in SEARCH_FIELDS:
+            boost = self.boosts.get(field, 1.0)
+            for term in plain.terms[field]:
+                clause = tantivy.Query.term_query(index.schema, field, term)
+                if boost != 1.0:
+                    clause = tantivy.Query.boost_query(clause, boost)
+                clauses.append((tantivy.Occur.Should, clause))
+        if plain.names:
+            # A query that may be a name counts more where the words follow one another in the
+            # authors (Jian Zhang, not Jian Li ; Wei Zhang).
+            phrase = tantivy.Query.phrase_query(index.schema, "authors", list(plain.names))
+            clauses.append(
+                (tantivy.Occur.Should, tantivy.Query.boost_query(phrase, AUTHOR_PHRASE_BOOST))
+            )
+        return tantivy.Query.boolean_query(clauses) if clauses else None
+
+    def _plain_query(self, text: str) -> PlainQuery:
+        """The (field, term) clauses of plain words, and the words of the author phrase when
+        the query may be a person's name."""
         words = _TOKEN.findall(text)
         texts = {
             "title": " ".join(content_words(words)),
             "abstract": " ".join(content_words(words)),
             "authors": " ".join(content_words(words, keep_capitalised=True)),
         }
-        clauses = []
-        for field in SEARCH_FIELDS:
-            boost = self.boosts.get(field, 1.0)
-            for term in self._analyzers[field].analyze(texts[field]):
-                clause = tantivy.Query.term_query(index.schema, field, term)
-                if boost != 1.0:
-                    clause = tantivy.Query.boost_query(clause, boost)
-                clauses.append((tantivy.Occur.Should, clause))
-        names = self._analyzers["authors"].analyze(texts["authors"])
-        if AUTHOR_PHRASE_BOOST and NAME_WORDS[0] <= len(names) <= NAME_WORDS[1]:
-            # A query that may be a name counts more where the words follow one another in the
-            # authors (Jian Zhang, not Jian Li ; Wei Zhang).
-            phrase = tantivy.Query.phrase_query(index.schema, "authors", names)
-            clauses.append(
-                (tantivy.Occur.Should, tantivy.Query.boost_query(phrase, AUTHOR_PHRASE_BOOST))
-            )
-        return tantivy.Query.boolean_query(clauses) if clauses else None
+        terms = {field: tuple(self._analyzers[field].analyze(texts[field])) for field in texts}
+        names = terms["authors"]
+        maybe_name = AUTHOR_PHRASE_BOOST and NAME_WORDS[0] <= len(names) <= NAME_WORDS[1]
+        return PlainQuery(terms, names if maybe_name else ())
 
     def _with_filters(self, index: Any, text_query: Any, filters: Filters | None) -> Any:
         clauses = list(_filter_queries(index.schema, filters)) if filters else []
@@ -420,6 +526,22 @@ class KeywordIndex:
             return text_query
         must = [(tantivy.Occur.Must, tantivy.Query.const_score_query(q, 0.0)) for q in clauses]
         return tantivy.Query.boolean_query([(tantivy.Occur.Must, text_query), *must])
+
+
+def _split_at_boundary(
+    found: list[tuple[str, float]], k: int, margin: float
+) -> tuple[list[tuple[str, float]], list[tuple[str, float]] | None]:
+    """The candidates surely in the top ``k`` (more than ``margin`` above the k-th), and those
+    whose place needs the exact score (within ``margin`` of it); None in place of the second
+    when they may run past the candidates."""
+    if len(found) <= k or found[k][1] < found[k - 1][1] - margin:
+        return found[:k], []
+    threshold = found[k - 1][1] - margin
+    if found[-1][1] >= threshold:
+        return found, None
+    settled = [hit for hit in found if hit[1] > found[k - 1][1] + margin]
+    unsettled = [hit for hit in found[len(settled) :] if hit[1] >= threshold]
+    return settled, unsettled
 
 
 def _without_stopwords(query: str) -> str:
