@@ -17,14 +17,14 @@ class AdaptConfig:
 
     The defaults: multiple-negatives ranking loss (softmax over the batch's passages and hard
     negatives, scale 20, as sentence-transformers trains MiniLM), learning rate 2e-5 with 10%
-    warm-up and linear decay, one epoch of two pairs a document: small enough a step that the
+    warm-up and linear decay, one epoch of one pair a document: small enough a step that the
     encoder keeps what it knew (no collapse onto the corpus' vocabulary).
     """
 
     base_model: str
     seed: int = 0
     max_docs: int | None = None
-    pairs_per_doc: int = 2
+    pairs_per_doc: int = 1
     use_titles: bool = True
     hard_negatives: bool = True
     loss: str = MULTIPLE_NEGATIVES
