@@ -67,15 +67,15 @@ def simulate_readers(engine: Engine, count: int, rng: random.Random) -> list[Use
         collection = engine.library.create(user, "Reading list")
         for paper_id in library[len(library) // 2 :]:
             engine.library.collections.put_item(collection.id, paper_id, (), now=now)
-        engine.interests.follow(user.id, "category", interests[0])
+        engine.interest_store.follow(user.id, "category", interests[0])
         authors = papers[library[0]].authors
         if authors:
-            engine.interests.follow(user.id, "author", authors[0])
-        engine.interests.save_search(
+            engine.interest_store.follow(user.id, "author", authors[0])
+        engine.interest_store.save_search(
             user.id, name="alert", query=rng.choice(QUERIES), mode="bm25",
             filters=filters_to_json(Filters()), checked_rev=0, now=now,
         )  # fmt: skip
-        engine.interests.subscribe(user.id, "daily", SECTIONS, now=now)
+        engine.interest_store.subscribe(user.id, "daily", SECTIONS, now=now)
         readers.append(user)
     return readers
 
@@ -97,7 +97,7 @@ def main() -> None:
           f"{time.perf_counter() - started:.1f} s")  # fmt: skip
     day = engine.listings.latest_day(on_or_before=engine.clock().date(), category=None)
     assert day is not None
-    with engine.database.begin() as connection:
+    with engine.db.begin() as connection:
         connection.execute(sa.delete(digest_log).where(digest_log.c.digest_date == day))
     sink: list[EmailMessage] = []
     started = time.perf_counter()

@@ -188,7 +188,7 @@ def _exact_truth(engine: Engine, query_vectors: np.ndarray) -> list[list[str]]:
 
 
 def _exact(engine: Engine, vector: np.ndarray) -> list[str]:
-    with engine.database.begin() as connection:
+    with engine.db.begin() as connection:
         connection.execute(sa.text("SET LOCAL enable_indexscan = off"))
         meta = engine.vector_index.meta() or {}
         dimension = int(meta["dimension"])
@@ -220,7 +220,7 @@ def _warm(postgres: Engine, embedded_indexes: Path) -> float:
     """Read the files both backends search into the operating system's cache, so both are
     measured warm, as a server that has been answering for a while is (this machine's cache
     is otherwise often emptied between runs); returns the gigabytes read."""
-    with postgres.database.connect() as connection:
+    with postgres.db.connect() as connection:
         data = Path(connection.execute(sa.text("SHOW data_directory")).scalar_one())
         relations = connection.execute(
             sa.text(_SEARCHED_FILES), {"tables": list(_SEARCHED_TABLES)}

@@ -107,7 +107,7 @@ def _paths(settings: Settings, rng: random.Random) -> list[str]:
     """Feeds of recent days, pages of their papers and keyword searches, shuffled together."""
     engine = Engine(settings)
     try:
-        with engine.database.connect() as connection:
+        with engine.db.connect() as connection:
             days = [
                 str(day)
                 for day in connection.execute(

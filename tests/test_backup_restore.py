@@ -117,8 +117,8 @@ def test_backup_round_trip_keeps_everything(settings: Settings, tmp_path: Path) 
     engine.vote(user, "2601.00001", True)
     shelf = engine.library.create(user, "Reading", public=False)
     engine.library.put(user, shelf.id, "2601.00002", ("later",))
-    engine.interests.follow(user.id, "author", "Ada Lovelace")
-    engine.interests.save_search(
+    engine.interest_store.follow(user.id, "author", "Ada Lovelace")
+    engine.interest_store.save_search(
         user.id, name="tensors", query="tensors", mode="bm25", filters={}, checked_rev=0, now=NOW
     )
     engine.digests.log.mark(user.id, date(2026, 3, 12), "sent", "<m@x>", now=NOW)
@@ -213,7 +213,7 @@ def test_searches_never_come_back_empty_during_a_rebuild(
 def _rows(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table but the indexes' own state, sorted."""
     skipped = {"store_info", "page_cache"}
-    with engine.database.connect() as connection:
+    with engine.db.connect() as connection:
         return {
             table.name: sorted(
                 (tuple(row) for row in connection.execute(sa.select(table))), key=repr

@@ -147,7 +147,7 @@ def test_parallel_upvotes_from_several_processes_end_with_exact_counts(
 ) -> None:
     engine = Engine(settings, clock=_clock)
     try:
-        with engine.database.begin() as connection:
+        with engine.db.begin() as connection:
             engine.papers.upsert(connection, [make_paper(p, listed=DAY) for p in PAPERS])
         users = [
             engine.users.create(f"voter{n}@example.org", f"Voter {n}", "x", now=NOW)
@@ -168,7 +168,7 @@ def test_parallel_upvotes_from_several_processes_end_with_exact_counts(
         for paper in PAPERS:  # a no-op vote answers the count, as the web does after a click
             assert engine.vote(users[0], paper, paper != PAPERS[2]) == expected[paper]
         assert engine.votes.voted_by(users[1].id, list(PAPERS)) == {PAPERS[0], PAPERS[1]}
-        with engine.database.connect() as connection:  # every vote bumped the counter once
+        with engine.db.connect() as connection:  # every vote bumped the counter once
             bumps = connection.execute(sa.select(current(COMMUNITY_REV))).scalar_one()
         assert bumps == sum(calls) + len(PAPERS)
     finally:
@@ -214,7 +214,7 @@ def test_digest_runs_racing_from_several_processes_send_each_digest_once(
     }
     engine = Engine(Settings(**plain), clock=_clock)
     try:
-        with engine.database.begin() as connection:
+        with engine.db.begin() as connection:
             engine.papers.upsert(connection, [make_paper(p, listed=DAY) for p in PAPERS])
         users = [
             engine.users.create(
@@ -224,7 +224,7 @@ def test_digest_runs_racing_from_several_processes_send_each_digest_once(
         ]
         engine.vote(users[0], PAPERS[1], True)  # a trending paper: no digest is empty
         for user in users:
-            engine.interests.subscribe(user.id, "daily", ["trending"], now=NOW)
+            engine.interest_store.subscribe(user.id, "daily", ["trending"], now=NOW)
 
         reports = _in_processes(_digest, [(plain,)] * DIGEST_RUNS)
 
@@ -246,7 +246,7 @@ def test_digest_runs_racing_from_several_processes_send_each_digest_once(
 
 def test_a_claim_is_taken_once_until_its_lease_runs_out(engine: Engine) -> None:
     user = engine.users.create("reader@example.org", "Reader", "x", now=NOW)
-    log = DigestLog(engine.database, claim_lease=timedelta(minutes=15))
+    log = DigestLog(engine.db, claim_lease=timedelta(minutes=15))
     first, later = "<digest-1@example.org>", "<digest-2@example.org>"
 
     assert log.claim(user.id, DAY, first, now=NOW)  # no row yet

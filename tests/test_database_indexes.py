@@ -142,11 +142,11 @@ def _graph_index(url: str) -> tuple[DatabaseVectorIndex, np.ndarray]:
 def _plan_with_the_graph(index: DatabaseVectorIndex) -> None:
     """Plan every search of the index's database with the graph if it can (PostgreSQL would
     scan 3,000 rows instead)."""
-    with index.engine.begin() as connection:
+    with index.db.begin() as connection:
         name = connection.execute(sa.text("SELECT current_database()")).scalar()
         for setting in ("enable_seqscan = off", "enable_bitmapscan = off"):
             connection.execute(sa.text(f"ALTER DATABASE {name} SET {setting}"))
-    index.engine.dispose()
+    index.db.dispose()
 
 
 def test_hnsw_search_finds_the_nearest_and_filters_fall_back_to_exact(store: str) -> None:
@@ -175,7 +175,7 @@ def test_hnsw_search_finds_the_nearest_and_filters_fall_back_to_exact(store: str
 def _statements(index: DatabaseVectorIndex) -> list[str]:
     """Every statement the index's database is sent from now on, in order."""
     sent: list[str] = []
-    sa.event.listen(index.engine, "before_cursor_execute", lambda *a: sent.append(a[2]))
+    sa.event.listen(index.db, "before_cursor_execute", lambda *a: sent.append(a[2]))
     return sent
 
 
@@ -247,7 +247,7 @@ def test_the_graph_has_the_links_and_candidates_it_was_built_with(store: str) ->
             identity="t", store_id="s", store_rev=1, exact_below=10, m=links,
             ef_construction=candidates,
         )  # fmt: skip
-        with index.engine.connect() as connection:
+        with index.db.connect() as connection:
             options = connection.execute(
                 sa.text("SELECT reloptions FROM pg_class WHERE relname = :name"),
                 {"name": HNSW_NAME},
@@ -290,7 +290,7 @@ def test_each_search_uses_its_own_ef_search(store: str) -> None:
     settings = []
     for ef in (10, 10, 300, 10):
         index.search(vectors[1], 10, ef_search=ef)
-        with index.engine.connect() as connection:  # the pool's one idle connection
+        with index.db.connect() as connection:  # the pool's one idle connection
             settings.append(connection.execute(sa.text("SHOW hnsw.ef_search")).scalar())
     assert settings == ["10", "10", "300", "10"]
 
@@ -404,7 +404,7 @@ def test_searches_walk_the_graph_of_the_type_it_was_built_with(
     if graph == pg_vector.FULL:
         monkeypatch.setattr(pg_vector, "graph_type", lambda _: pg_vector.FULL)
     index, vectors = _graph_index(store)
-    with index.engine.begin() as connection:
+    with index.db.begin() as connection:
         definition = connection.execute(
             sa.text("SELECT indexdef FROM pg_indexes WHERE indexname = :name"),
             {"name": HNSW_NAME},
@@ -421,11 +421,11 @@ def test_searches_walk_the_graph_of_the_type_it_was_built_with(
         if "<=>" in statement:
             statements.append((statement, parameters))
 
-    sa.event.listen(index.engine, "before_cursor_execute", keep)
+    sa.event.listen(index.db, "before_cursor_execute", keep)
     hits = index.search(vectors[42], 10)
-    sa.event.remove(index.engine, "before_cursor_execute", keep)
+    sa.event.remove(index.db, "before_cursor_execute", keep)
     assert hits[0][0] == "p42" and hits[0][1] == pytest.approx(1.0, abs=1e-3)
-    with index.engine.connect() as connection:
+    with index.db.connect() as connection:
         statement, parameters = statements[-1]
         plan = connection.exec_driver_sql(f"EXPLAIN {statement}", parameters).scalars().all()
     assert any(f"Index Scan using {HNSW_NAME}" in line for line in plan), plan
@@ -470,7 +470,7 @@ def test_a_failed_build_keeps_the_previous_index(store: str) -> None:
     with pytest.raises(ValueError):
         index.build([*ids[:9], "p0"], vectors, store_rev=2, **build)  # type: ignore[arg-type]
     assert index.indexed_rev("s", "t") == 1 and len(index) == 10
-    with index.engine.connect() as connection:
+    with index.db.connect() as connection:
         rows = connection.execute(sa.text("SELECT count(*) FROM vector_entries")).scalar()
     assert rows == 10
 
@@ -550,7 +550,7 @@ def test_a_shallow_read_still_gives_whole_scores(
 
 
 def _postings(engine: Engine) -> tuple[int, int]:
-    with engine.database.connect() as connection:
+    with engine.db.connect() as connection:
         rows = connection.execute(sa.text("SELECT count(*) FROM keyword_postings")).scalar_one()
         kept = connection.execute(
             sa.text("SELECT coalesce(sum(cardinality(terms)), 0) FROM keyword_entries")
@@ -571,7 +571,7 @@ def test_a_changed_paper_replaces_its_postings(tmp_path: Path, database_url: str
     emptied = make_paper("2601.00002", title="The and", abstract="Of the.", authors=("A",))
     engine.ingest([write_jsonl(tmp_path / "e.jsonl", [emptied])])
     assert engine.keyword_index.search("birds", 10) == []
-    with engine.database.connect() as connection:
+    with engine.db.connect() as connection:
         postings = connection.execute(
             sa.text(
                 "SELECT count(*) FROM keyword_postings JOIN keyword_entries USING (doc) "
@@ -584,7 +584,7 @@ def test_a_changed_paper_replaces_its_postings(tmp_path: Path, database_url: str
 
 def _indexes(engine: Engine) -> set[str]:
     names = [index.name for index in pg_keyword._SECONDARY_INDEXES]
-    with engine.database.connect() as connection:
+    with engine.db.connect() as connection:
         found = connection.execute(
             sa.text("SELECT indexname FROM pg_indexes WHERE indexname = ANY(:names)"),
             {"names": names},

@@ -58,7 +58,7 @@ def site(mail_settings: Settings) -> Iterator[Engine]:
         make_paper("2503.00002", title="Graph transformers", listed=DAY, authors=("Bo Li",)),
         make_paper("2503.00003", title="Yesterday's paper", listed=date(2026, 3, 11)),
     ]
-    with engine.database.begin() as connection:
+    with engine.db.begin() as connection:
         engine.papers.upsert(connection, papers)
     engine.index(semantic=False)
     users = [
@@ -67,10 +67,10 @@ def site(mail_settings: Settings) -> Iterator[Engine]:
     ]
     engine.vote(users[0], "2503.00002", True)
     for user in users:
-        engine.interests.subscribe(
+        engine.interest_store.subscribe(
             user.id, "daily", ["trending", "for_you", "saved_searches", "followed_authors"], now=NOW
         )
-    engine.interests.follow(users[1].id, "author", "Ada Lovelace")
+    engine.interest_store.follow(users[1].id, "author", "Ada Lovelace")
     yield engine
     engine.close()
 
@@ -159,7 +159,7 @@ def test_a_run_killed_mid_way_is_completed_by_the_next_without_duplicates(
     finally:
         smtp.release()
     assert len(smtp.received) == 3
-    with site.database.begin() as connection:  # later: the killed run's claim is past its lease
+    with site.db.begin() as connection:  # later: the killed run's claim is past its lease
         aged = connection.execute(
             digest_log.update()
             .where(digest_log.c.status == "sending")
@@ -203,14 +203,14 @@ def test_the_emails_one_click_unsubscribe_stops_the_next_digests(
     assert link.startswith("https://papers.example.org/unsubscribe/")
     with TestClient(create_app(site), base_url="https://papers.example.org") as client:
         assert client.get(link).status_code == 200  # a confirmation page: GET changes nothing
-        subscription = site.interests.subscription(4)
+        subscription = site.interest_store.subscription(4)
         assert subscription is not None and subscription.frequency == "daily"
         form = {"content-type": "application/x-www-form-urlencoded"}
         answer = client.post(link, content=b"List-Unsubscribe=One-Click", headers=form)
         assert answer.status_code == 200
-    subscription = site.interests.subscription(4)
+    subscription = site.interest_store.subscription(4)
     assert subscription is not None and subscription.frequency == "off"
-    with site.database.begin() as connection:  # a new day with news for everyone
+    with site.db.begin() as connection:  # a new day with news for everyone
         site.papers.upsert(connection, [make_paper("2503.00009", listed=date(2026, 3, 13))])
     site.vote(site.users.by_email("reader0@example.org"), "2503.00009", True)  # type: ignore[arg-type]
     before = len(smtp.received)
@@ -244,7 +244,7 @@ def test_the_daily_job_harvests_then_alerts_from_the_new_papers(
 
     reader = site.users.by_email("reader2@example.org")
     assert reader is not None
-    search = site.interests.save_search(
+    search = site.interest_store.save_search(
         reader.id, name="synthetic", query="synthetic record", mode="bm25",
         filters=filters_to_json(Filters()), checked_rev=site.papers.max_rev(), now=NOW,
     )  # fmt: skip
@@ -264,7 +264,7 @@ def test_the_daily_job_harvests_then_alerts_from_the_new_papers(
         "ListRecords", "cs", "2026-03-09", "2026-03-12",
     )  # fmt: skip
     assert all(site.papers.get(paper_id) for paper_id in ids)
-    assert sorted(p for p, _ in site.interests.matches(search.id)) == ids
+    assert sorted(p for p, _ in site.interest_store.matches(search.id)) == ids
     assert "alerts: 1 saved searches, 2 new matches" in result.stderr
     mail = next(r.message for r in smtp.received if r.rcpt_tos[0] == "reader2@example.org")
     assert "Matches your saved search “synthetic”" in mail.get_body(("plain",)).get_content()
@@ -296,7 +296,7 @@ def test_a_subscribed_unverified_address_receives_no_digest(
 ) -> None:
     stranger = site.users.create("not-yet@example.org", "Not Yet", "x", now=NOW)
     assert not stranger.verified
-    site.interests.subscribe(stranger.id, "daily", ["trending"], now=NOW)
+    site.interest_store.subscribe(stranger.id, "daily", ["trending"], now=NOW)
 
     report = _send(site)
     assert report.sent == SUBSCRIBERS and report.unverified == 1  # type: ignore[attr-defined]

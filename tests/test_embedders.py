@@ -511,15 +511,19 @@ def test_a_build_replaces_an_outdated_one_and_keeps_a_current_winner(tmp_path: P
 
 
 def test_unknown_backend_is_a_settings_error_listing_the_choices(tmp_path: Path) -> None:
-    with pytest.raises(SettingsError, match="auto, torch, onnx-int8, static"):
+    with pytest.raises(SettingsError, match="auto, none, torch, onnx-int8, static"):
         load_embedder("tensorflow", DEFAULT_MODEL, cache_dir=tmp_path)
 
 
-def test_auto_backend_prefers_onnx_and_falls_back_to_torch(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_auto_backend_is_onnx_with_the_semantic_extra_and_else_none(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setattr(registry, "_installed", lambda module: True)
     assert registry.resolve_backend("auto") == "onnx-int8"
-    monkeypatch.setattr(registry, "_installed", lambda module: False)
-    assert registry.resolve_backend("auto") == "torch"
+    monkeypatch.setattr(registry, "_installed", lambda module: module != "onnxruntime")
+    assert registry.resolve_backend("auto") == "none"
+    with pytest.raises(SettingsError, match=r"pip install 'papersift\[semantic\]'"):
+        load_embedder("auto", DEFAULT_MODEL, cache_dir=tmp_path)
 
 
 def test_embedders_are_loaded_once_per_process(

@@ -15,7 +15,7 @@ from papersift.engine import Engine
 from papersift.filters import Filters
 from papersift.links import first_repository
 from papersift.settings import Settings
-from papersift.store.database import _alembic_config
+from papersift.store.database import alembic_config
 from tests.conftest import make_paper, write_jsonl
 from tests.dsi.helpers import HashingEmbedder
 
@@ -101,7 +101,7 @@ def test_the_migration_fills_code_urls_of_papers_stored_before_it(tmp_path: Path
     engine.close()
     database = sa.create_engine(url)
     with database.begin() as connection:  # back to the schema before migration 0010
-        config = _alembic_config(connection)
+        config = alembic_config(connection)
         command.downgrade(config, "0009")
     assert "code_url" not in {c["name"] for c in sa.inspect(database).get_columns("papers")}
     database.dispose()

@@ -144,7 +144,7 @@ def test_index_rebuilds_after_the_store_is_replaced(indexed: Engine) -> None:
     if isinstance(indexed.keyword_index, KeywordIndex):
         indexed.keyword_index._write_meta("another-store", 99, 4)
     else:
-        with indexed.database.begin() as connection:
+        with indexed.db.begin() as connection:
             meta = read_state(connection, "keyword") or {}
             write_state(connection, "keyword", meta | {"store_id": "another-store"})
     report = Fresh(indexed.settings).index()

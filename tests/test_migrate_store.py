@@ -62,7 +62,7 @@ def source(tmp_path: Path, open_engine: OpenEngine) -> str:
 
 def fill(engine: Engine) -> None:
     now = engine.clock()
-    with engine.database.begin() as connection:
+    with engine.db.begin() as connection:
         engine.papers.upsert(connection, [make_paper(paper_id) for paper_id in PAPER_IDS])
     ada = engine.accounts.sign_up("ada@example.org", PASSWORD, "Ada")
     grace = engine.accounts.sign_up("grace@example.org", PASSWORD, "Grace")
@@ -76,7 +76,7 @@ def fill(engine: Engine) -> None:
     engine.vote(grace, "scifact:9", True)
     collection = engine.library.create(ada, "Reading list", public=True)
     engine.library.put(ada, collection.id, "alpha:1", ("graphs", "rl"))
-    interests = engine.interests
+    interests = engine.interest_store
     interests.subscribe(ada.id, "daily", ["feed", "alerts"], now=now)
     interests.follow(ada.id, "author", "Ada Lovelace")
     interests.dismiss(ada.id, "Zeta:1", now=now)
@@ -86,9 +86,9 @@ def fill(engine: Engine) -> None:
     )
     interests.record_matches(search.id, ["2501.00002"], 1, now=now)
     interests.save_model(ada.id, "signals", b"\x00\x01model", now=now)
-    DigestLog(engine.database).mark(ada.id, date(2026, 1, 6), "sent", "<m@x>", now=now)
-    SubmissionStore(engine.database).add("a-b:2", grace.id, date(2026, 1, 6), now=now)
-    PageCacheStore(engine.database).put("k", "v1", b"<html>", now=now, max_entries=10)
+    DigestLog(engine.db).mark(ada.id, date(2026, 1, 6), "sent", "<m@x>", now=now)
+    SubmissionStore(engine.db).add("a-b:2", grace.id, date(2026, 1, 6), now=now)
+    PageCacheStore(engine.db).put("k", "v1", b"<html>", now=now, max_entries=10)
     # discussion, moderation, shared collections, the reading workflow
     engine.discussion.set_admin("grace@example.org", True)
     comment = engine.discussion.post(ada, "2501.00001", "A comment")
@@ -99,7 +99,7 @@ def fill(engine: Engine) -> None:
     engine.my_library.set_note(ada, "2501.00001", "A note")
     vectors = np.ones((2, 4), dtype=np.float32)
     engine.embeddings.save("model-x", ["2501.00001", "alpha:1"], ["h1", "h2"], vectors)
-    with engine.database.begin() as connection:
+    with engine.db.begin() as connection:
         connection.execute(
             harvest_state.insert().values(
                 key="cs", resumption_token=None, pages=1, records=2, status="done", updated_at=now
@@ -174,7 +174,7 @@ def test_another_deployment_is_refused_and_left_untouched(
 ) -> None:
     target = sqlite_url(tmp_path, "other")
     other = open_engine(target)
-    with other.database.begin() as connection:
+    with other.db.begin() as connection:
         other.papers.upsert(connection, [make_paper("2601.00001")])
     identity = other.papers.store_id()
     with pytest.raises(StoreError, match=r"another papersift deployment.*papers \(1\)"):

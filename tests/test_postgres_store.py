@@ -51,7 +51,7 @@ def test_a_missing_driver_names_the_install(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_the_server_offers_pgvector(pg_engine: Engine) -> None:
-    with pg_engine.database.begin() as connection:
+    with pg_engine.db.begin() as connection:
         connection.execute(sa.text("CREATE EXTENSION IF NOT EXISTS vector"))
         distance = connection.execute(sa.text("SELECT '[1,0]'::vector <=> '[0,1]'::vector"))
         assert distance.scalar() == pytest.approx(1.0)
@@ -59,6 +59,6 @@ def test_the_server_offers_pgvector(pg_engine: Engine) -> None:
 
 def test_a_value_postgresql_refuses_is_invalid_input_and_keeps_nothing(pg_engine: Engine) -> None:
     papers = [make_paper("a:1"), make_paper("a:2", title="\x00")]
-    with pytest.raises(InvalidInputError, match="NUL"), pg_engine.database.begin() as connection:
+    with pytest.raises(InvalidInputError, match="NUL"), pg_engine.db.begin() as connection:
         pg_engine.papers.upsert(connection, papers)
     assert pg_engine.papers.count() == 0

@@ -163,7 +163,7 @@ def test_changed_papers_are_embedded_again_and_others_reused(
 def test_interrupted_embedding_resumes_without_recomputing(
     semantic: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with semantic.database.begin() as connection:
+    with semantic.db.begin() as connection:
         connection.execute(paper_embeddings.delete())
     embedder = semantic.embedder()
     calls: list[int] = []

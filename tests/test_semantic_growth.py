@@ -145,7 +145,7 @@ def test_an_interrupted_run_resumes_without_publishing_twice(
 
 
 def test_one_embedding_run_per_deployment(growing: Engine) -> None:
-    with deployment_lock(growing.database, "embedding", lock_dir=growing.settings.data_dir):
+    with deployment_lock(growing.db, "embedding", lock_dir=growing.settings.data_dir):
         report = growing.index()
     assert report.vector is None and report.vector_busy
     assert "another papersift process" in report.summary()

@@ -25,12 +25,12 @@ def test_a_new_store_is_a_copy_of_the_template_with_its_own_id(
         raise AssertionError("a store made from the template runs no migration")
 
     _sqlite_template()  # made once per process, by Alembic
-    monkeypatch.setattr(database.command, "upgrade", no_migrations)
+    monkeypatch.setattr(database, "_upgrade", no_migrations)
     ids = set()
     for name in ("one", "two"):
         engine = Engine(Settings(data_dir=tmp_path / name, embedder_backend="none"))
         try:
-            with engine.database.connect() as connection:
+            with engine.db.connect() as connection:
                 revision = MigrationContext.configure(connection).get_current_revision()
                 ids.add(
                     connection.execute(

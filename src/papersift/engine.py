@@ -15,15 +15,21 @@ from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from tqdm import tqdm
 
+from papersift.built_once import built_once
 from papersift.embeddings.base import Embedder, Vectors, document_text
-from papersift.embeddings.registry import EmbedderSpec, resolve_backend
+from papersift.embeddings.registry import (
+    NONE,
+    SEMANTIC_INSTALL_HINT,
+    EmbedderSpec,
+    resolve_backend,
+)
 from papersift.errors import (
     IndexError_,
     MalformedRecordError,
@@ -32,21 +38,6 @@ from papersift.errors import (
     PapersiftError,
     SettingsError,
 )
-from papersift.features.account_mail import AccountMail, Outbox
-from papersift.features.account_settings import AccountSettings
-from papersift.features.accounts import Accounts
-from papersift.features.alerts import Alerts
-from papersift.features.community import Community
-from papersift.features.digest import DigestService
-from papersift.features.discussion import Discussion
-from papersift.features.feed import DailyFeed
-from papersift.features.library import Library
-from papersift.features.library_import import LibraryImport
-from papersift.features.limits import BoundedHasher
-from papersift.features.my_library import MyLibrary
-from papersift.features.reading import Reading
-from papersift.features.recommendations import Recommendation, Recommender, Sources
-from papersift.features.submissions import Submissions
 from papersift.features.trending import trending as rank_trending
 from papersift.filters import Filters
 from papersift.indexes.backends import open_indexes
@@ -75,13 +66,7 @@ from papersift.retrieval.modes import DEFAULT, KEYWORD, SEMANTIC_MODES, canonica
 from papersift.retrieval.similar import SimilarPapers
 from papersift.settings import Settings
 from papersift.sources import Malformed, Record
-from papersift.sources.arxiv_api import ArxivClient
 from papersift.sources.detect import detect_format, read_path
-from papersift.sources.harvest import (
-    ExpiredResumptionToken,
-    HarvestRequest,
-    OAIHarvester,
-)
 from papersift.store.collections import Collection, CollectionStore
 from papersift.store.comments import CommentStore
 from papersift.store.counters import COMMUNITY_REV, current
@@ -91,7 +76,7 @@ from papersift.store.embeddings import EmbeddingStore
 from papersift.store.harvests import HarvestCheckpoint, HarvestLog
 from papersift.store.info import read_info, write_info
 from papersift.store.interests import InterestStore
-from papersift.store.listings import ListingStore
+from papersift.store.listings import Listed, ListingStore
 from papersift.store.locks import LockBusy, deployment_lock
 from papersift.store.notes import NoteStore
 from papersift.store.papers import PaperStore, UpsertCounts
@@ -104,8 +89,27 @@ from papersift.store.users import User, UserStore
 from papersift.store.votes import VoteStore
 from papersift.timeutil import utc_now
 
+if TYPE_CHECKING:
+    from papersift.features.account_mail import Outbox
+    from papersift.features.account_settings import AccountSettings
+    from papersift.features.accounts import Accounts
+    from papersift.features.alerts import Alerts
+    from papersift.features.community import Community
+    from papersift.features.digest import DigestService
+    from papersift.features.discussion import Discussion
+    from papersift.features.feed import DailyFeed
+    from papersift.features.interests import Interests
+    from papersift.features.library import Library
+    from papersift.features.library_import import LibraryImport
+    from papersift.features.my_library import MyLibrary
+    from papersift.features.page_cache import PageCache
+    from papersift.features.reading import Reading
+    from papersift.features.recommendations import Recommendation, Recommender
+    from papersift.features.submissions import Submissions
+    from papersift.sources.arxiv_api import ArxivClient
+    from papersift.sources.harvest import HarvestRequest, OAIHarvester
+
 DSI_MODES = ("dsi", "hybrid-dsi")
-SEMANTIC_INSTALL_HINT = "pip install 'papersift[semantic]'"
 DSI_INSTALL_HINT = "pip install 'papersift[dsi]'"  # torch; faiss comes with semantic
 DSI_MISSING = f"DSI search needs torch and faiss: {DSI_INSTALL_HINT}"
 SEARCH_SORTS = ("relevance", "date", "upvotes")
@@ -143,116 +147,9 @@ class Engine:
         self.settings = settings
         self.clock = clock
         private_directory(settings.data_dir)  # holds the signing secret's store, or its indexes
-        self.database = open_database(settings.store_url, pool_size=settings.database_pool_size)
-        migrate(self.database)
-        self.papers = PaperStore(self.database)
-        self.harvests = HarvestLog(self.database)
-        self.embeddings = EmbeddingStore(self.database)
-        self.listings = ListingStore(self.database)
-        self.users = UserStore(
-            self.database, session_idle=timedelta(hours=settings.session_idle_hours)
-        )
-        self.votes = VoteStore(self.database)
-        self.accounts = Accounts(
-            self.users,
-            clock=clock,
-            session_lifetime=timedelta(days=settings.session_days),
-            max_failures=settings.login_max_failures,
-            hasher=BoundedHasher(settings.password_hash_workers),
-            signups_per_hour=settings.signups_per_hour,
-        )
-        self.library = Library(
-            CollectionStore(self.database), self.papers, self.users.names, clock=clock
-        )
-        self.interests = InterestStore(self.database)
-        self.outbox = Outbox(self._send_mail)
-        self.account_settings = AccountSettings(
-            self.users,
-            hasher=lambda: self.accounts.hasher,
-            mail=AccountMail(
-                self.outbox, site_url=settings.public_url, sender=settings.mail_from, clock=clock
-            ),
-            clock=clock,
-            reset_lifetime=timedelta(minutes=settings.reset_link_minutes),
-            forget_mail_choices=self._digest_off,
-            limit_email=lambda client, address: self.accounts.limits.email(
-                client=client, address=address
-            ),
-        )
-        self.accounts.on_sign_up = self.account_settings.signed_up
-        self.alerts = Alerts(self.interests, self.papers, self._alert_search, clock=clock)
-        collection_store = self.library.collections
-        self.recommender = Recommender(
-            self.interests,
-            self.votes,
-            collection_store,
-            self.listings,
-            Sources(
-                vectors=self._stored_vectors,
-                papers=self.papers.get_many,
-                more_like=self._more_like_ids,
-                trending=lambda limit: [item.paper for item in self.trending(limit=limit)],
-                embedder_identity=lambda: str((self.vector_index.meta() or {}).get("identity")),
-            ),
-            window_days=settings.recommendation_window_days,
-            clock=clock,
-        )
-        self.digests = DigestService(
-            self.users,
-            self.interests,
-            self.listings,
-            self.recommender,
-            DigestLog(self.database),
-            secret=self.secret_key,
-            site_url=settings.public_url,
-            sender=settings.mail_from,
-            clock=clock,
-            discussion_news=lambda user, since: self.discussion.news(
-                user.id, since, self.library.paper_ids_of(user)
-            ),
-            known_papers=lambda user_id: self.reading.known(user_id),
-            on_sent=lambda user_id, paper_ids: self.reading.shown_in_digest(user_id, paper_ids),
-        )
-        submission_store = SubmissionStore(self.database)
-        self.feed = DailyFeed(self.listings, submission_store, today=lambda: clock().date())
-        self.submissions = Submissions(
-            self.papers,
-            submission_store,
-            lambda: ArxivClient(settings.arxiv_api_endpoint),
-            window=timedelta(days=settings.submission_window_days),
-            clock=clock,
-            on_new_paper=self._add_submitted_paper,
-        )
-        # Reference-manager files (BibTeX, RIS, CSL-JSON) into collections.
-        self.library_import = LibraryImport(
-            self.library,
-            self.papers,
-            search=lambda words, k: [hit.paper_id for hit in self.keyword_index.search(words, k)],
-            arxiv=lambda: ArxivClient(settings.arxiv_api_endpoint),
-            on_new_papers=self._add_fetched_papers,
-            clock=clock,
-        )
-        self.discussion = Discussion(
-            CommentStore(self.database),
-            submission_store,
-            self.users,
-            find_paper=self.paper,
-            clock=clock,
-        )
-        self.community = Community(PublicCollectionStore(self.database), clock=clock)
-        self.reading = Reading(
-            ReadingStore(self.database), self.library, find_paper=self.paper, clock=clock
-        )
-        self.my_library = MyLibrary(
-            NoteStore(self.database),
-            self.library,
-            find_paper=self.paper,
-            fetch_many=self.papers.get_many,
-            keyword_search=lambda query, k, filters: [
-                hit.paper_id for hit in self.search_hits(query, k=k, filters=filters, mode="bm25")
-            ],
-            clock=clock,
-        )
+        self.db = open_database(settings.store_url, pool_size=settings.database_pool_size)
+        migrate(self.db)
+        self.papers = PaperStore(self.db)
         # Similar papers of one paper, by index generation: paper pages ask for them every time.
         self.similar_ids = lru_cache(maxsize=4096)(self._similar_ids)
         # The authors a query names, by index generation: search asks for every page of results.
@@ -262,11 +159,6 @@ class Engine:
         self._index_generation: str | None = None
         self._refresh_lock = threading.Lock()
         self._refreshed_at = 0.0
-        self.keyword_index, self.vector_index = open_indexes(
-            settings.index_backend, settings.index_dir, self.database
-        )
-        if isinstance(self.keyword_index, KeywordIndex):
-            recover(self.keyword_index.path)  # a switch to a rebuilt index cut short by a crash
         self._embedder: Embedder | None = None
         self._embedder_loaded_for: EmbedderSpec | None = None
         self._spec_cache: tuple[EmbedderSpec | None] | None = None
@@ -277,25 +169,290 @@ class Engine:
         self._switching_embedder = False
         # Called whenever an embedding run reports progress (the CLI prints a line).
         self.embedding_listeners: list[Callable[[], None]] = []
-        self.bm25 = BM25Retriever(self.keyword_index)
-        self._retrievers: dict[str, Retriever] = {"bm25": self.bm25}
-        self.dense: DenseRetriever | None = None
-        if self.semantic_enabled:
-            self.dense = DenseRetriever(
-                self.embedder, self.vector_index, self._author_ids, settings.vector_ef_search
-            )
-            self._retrievers["dense"] = self.dense
-            self._retrievers["hybrid"] = HybridRetriever([self.bm25, self.dense], self._fusion())
-        self.dsi: DSIRetriever | None = None
-        if self.dense is not None and _installed("torch", "faiss"):
-            self.dsi = DSIRetriever(
-                self.embedder, self.dsi_dir, settings.dsi_beam, self._filtered_ids
-            )
-            self._retrievers["dsi"] = self.dsi
-            self._retrievers["hybrid-dsi"] = HybridRetriever(
+
+    # Stores, indexes and services, each built on first use (a command pays only for its own).
+
+    @built_once
+    def harvests(self) -> HarvestLog:
+        return HarvestLog(self.db)
+
+    @built_once
+    def embeddings(self) -> EmbeddingStore:
+        return EmbeddingStore(self.db)
+
+    @built_once
+    def listings(self) -> ListingStore:
+        return ListingStore(self.db)
+
+    @built_once
+    def users(self) -> UserStore:
+        idle = timedelta(hours=self.settings.session_idle_hours)
+        return UserStore(self.db, session_idle=idle)
+
+    @built_once
+    def votes(self) -> VoteStore:
+        return VoteStore(self.db)
+
+    @built_once
+    def interest_store(self) -> InterestStore:
+        return InterestStore(self.db)
+
+    @built_once
+    def interests(self) -> Interests:
+        """Follows, "not interested" marks, saved searches, digest settings, private links."""
+        from papersift.features.interests import Interests
+
+        return Interests(
+            self.interest_store, self.users, self.papers, secret=self.secret_key, clock=self.clock
+        )
+
+    @built_once
+    def _submission_store(self) -> SubmissionStore:
+        return SubmissionStore(self.db)
+
+    @built_once
+    def accounts(self) -> Accounts:
+        from papersift.features.accounts import Accounts
+        from papersift.features.limits import BoundedHasher
+
+        settings = self.settings
+        accounts = Accounts(
+            self.users,
+            clock=self.clock,
+            session_lifetime=timedelta(days=settings.session_days),
+            max_failures=settings.login_max_failures,
+            hasher=BoundedHasher(settings.password_hash_workers),
+            signups_per_hour=settings.signups_per_hour,
+        )
+        accounts.on_sign_up = lambda user: self.account_settings.signed_up(user)
+        return accounts
+
+    @built_once
+    def outbox(self) -> Outbox:
+        from papersift.features.account_mail import Outbox
+
+        return Outbox(self._send_mail)
+
+    @built_once
+    def account_settings(self) -> AccountSettings:
+        from papersift.features.account_mail import AccountMail
+        from papersift.features.account_settings import AccountSettings
+
+        settings = self.settings
+        return AccountSettings(
+            self.users,
+            hasher=lambda: self.accounts.hasher,
+            mail=AccountMail(
+                self.outbox,
+                site_url=settings.public_url,
+                sender=settings.mail_from,
+                clock=self.clock,
+            ),
+            clock=self.clock,
+            reset_lifetime=timedelta(minutes=settings.reset_link_minutes),
+            forget_mail_choices=self._digest_off,
+            limit_email=lambda client, address: self.accounts.limits.email(
+                client=client, address=address
+            ),
+        )
+
+    @built_once
+    def library(self) -> Library:
+        from papersift.features.library import Library
+
+        return Library(CollectionStore(self.db), self.papers, self.users.names, clock=self.clock)
+
+    @built_once
+    def alerts(self) -> Alerts:
+        from papersift.features.alerts import Alerts
+
+        return Alerts(self.interest_store, self.papers, self._alert_search, clock=self.clock)
+
+    @built_once
+    def recommender(self) -> Recommender:
+        from papersift.features.recommendations import Recommender, Sources
+
+        return Recommender(
+            self.interest_store,
+            self.votes,
+            self.library.collections,
+            self.listings,
+            Sources(
+                vectors=self._stored_vectors,
+                papers=self.papers.get_many,
+                more_like=self._more_like_ids,
+                trending=lambda limit: [item.paper for item in self.trending(limit=limit)],
+                embedder_identity=lambda: str((self.vector_index.meta() or {}).get("identity")),
+            ),
+            window_days=self.settings.recommendation_window_days,
+            clock=self.clock,
+        )
+
+    @built_once
+    def digests(self) -> DigestService:
+        from papersift.features.digest import DigestService
+
+        return DigestService(
+            self.users,
+            self.interest_store,
+            self.listings,
+            self.recommender,
+            DigestLog(self.db),
+            secret=self.secret_key,
+            site_url=self.settings.public_url,
+            sender=self.settings.mail_from,
+            clock=self.clock,
+            discussion_news=lambda user, since: self.discussion.news(
+                user.id, since, self.library.paper_ids_of(user)
+            ),
+            known_papers=lambda user_id: self.reading.known(user_id),
+            on_sent=lambda user_id, paper_ids: self.reading.shown_in_digest(user_id, paper_ids),
+        )
+
+    @built_once
+    def feed(self) -> DailyFeed:
+        from papersift.features.feed import DailyFeed
+
+        today = lambda: self.clock().date()  # noqa: E731
+        return DailyFeed(self.listings, self._submission_store, today=today)
+
+    @built_once
+    def submissions(self) -> Submissions:
+        from papersift.features.submissions import Submissions
+
+        return Submissions(
+            self.papers,
+            self._submission_store,
+            self._arxiv_client,
+            window=timedelta(days=self.settings.submission_window_days),
+            clock=self.clock,
+            on_new_paper=self._add_submitted_paper,
+        )
+
+    @built_once
+    def library_import(self) -> LibraryImport:
+        """Reference-manager files (BibTeX, RIS, CSL-JSON) into collections."""
+        from papersift.features.library_import import LibraryImport
+
+        return LibraryImport(
+            self.library,
+            self.papers,
+            search=lambda words, k: [hit.paper_id for hit in self.keyword_index.search(words, k)],
+            arxiv=self._arxiv_client,
+            on_new_papers=self._add_fetched_papers,
+            clock=self.clock,
+        )
+
+    @built_once
+    def discussion(self) -> Discussion:
+        from papersift.features.discussion import Discussion
+
+        return Discussion(
+            CommentStore(self.db),
+            self._submission_store,
+            self.users,
+            find_paper=self.paper,
+            clock=self.clock,
+        )
+
+    @built_once
+    def community(self) -> Community:
+        from papersift.features.community import Community
+
+        return Community(PublicCollectionStore(self.db), clock=self.clock)
+
+    @built_once
+    def reading(self) -> Reading:
+        from papersift.features.reading import Reading
+
+        return Reading(ReadingStore(self.db), self.library, find_paper=self.paper, clock=self.clock)
+
+    @built_once
+    def my_library(self) -> MyLibrary:
+        from papersift.features.my_library import MyLibrary
+
+        return MyLibrary(
+            NoteStore(self.db),
+            self.library,
+            find_paper=self.paper,
+            fetch_many=self.papers.get_many,
+            keyword_search=lambda query, k, filters: [
+                hit.paper_id for hit in self.search_hits(query, k=k, filters=filters, mode="bm25")
+            ],
+            clock=self.clock,
+        )
+
+    def _arxiv_client(self) -> ArxivClient:
+        from papersift.sources.arxiv_api import ArxivClient
+
+        return ArxivClient(self.settings.arxiv_api_endpoint)
+
+    @built_once
+    def page_cache(self) -> PageCache:
+        """Rendered pages for anonymous visitors, shared by every serve worker."""
+        from papersift.features.page_cache import PageCache
+        from papersift.store.page_cache import PageCacheStore
+
+        return PageCache(
+            PageCacheStore(self.db),
+            max_entries=self.settings.page_cache_entries,
+            clock=self.clock,
+        )
+
+    @built_once
+    def _indexes(self) -> tuple[KeywordSearchIndex, VectorSearchIndex]:
+        keyword, vector = open_indexes(
+            self.settings.index_backend,
+            self.settings.index_dir,
+            self.db,
+            keyword_accelerator=self.settings.keyword_accelerator,
+        )
+        if isinstance(keyword, KeywordIndex):
+            recover(keyword.path)  # a switch to a rebuilt index cut short by a crash
+        return keyword, vector
+
+    @property
+    def keyword_index(self) -> KeywordSearchIndex:
+        return self._indexes[0]
+
+    @property
+    def vector_index(self) -> VectorSearchIndex:
+        return self._indexes[1]
+
+    @built_once
+    def bm25(self) -> BM25Retriever:
+        return BM25Retriever(self.keyword_index)
+
+    @built_once
+    def dense(self) -> DenseRetriever | None:
+        if not self.semantic_enabled:
+            return None
+        return DenseRetriever(
+            self.embedder, self.vector_index, self._author_ids, self.settings.vector_ef_search
+        )
+
+    @built_once
+    def dsi(self) -> DSIRetriever | None:
+        if self.dense is None or not _installed("torch", "faiss"):
+            return None
+        return DSIRetriever(self.embedder, self.dsi_dir, self.settings.dsi_beam, self._filtered_ids)
+
+    @built_once
+    def _retrievers(self) -> dict[str, Retriever]:
+        retrievers: dict[str, Retriever] = {"bm25": self.bm25}
+        if self.dense is not None:
+            retrievers["dense"] = self.dense
+            retrievers["hybrid"] = HybridRetriever([self.bm25, self.dense], self._fusion())
+        if self.dense is not None and self.dsi is not None:
+            retrievers["dsi"] = self.dsi
+            retrievers["hybrid-dsi"] = HybridRetriever(
                 [self.bm25, self.dense, self.dsi], self._dsi_fusion(), name="hybrid-dsi"
             )
-        self.similar_papers = SimilarPapers(
+        return retrievers
+
+    @built_once
+    def similar_papers(self) -> SimilarPapers:
+        return SimilarPapers(
             self.keyword_index,
             self.papers.get_many,
             self.dense,
@@ -329,8 +486,9 @@ class Engine:
         return Fusion("convex", (1.0 - lexical, lexical), depth=100)
 
     def close(self) -> None:
-        self.outbox.close()
-        self.database.dispose()
+        if "outbox" in self.__dict__:  # built: it may hold mail still being sent
+            self.outbox.close()
+        self.db.dispose()
 
     def _send_mail(self, message: EmailMessage) -> None:
         """Send one account email over SMTP (the digest's settings); raises MailError."""
@@ -339,10 +497,7 @@ class Engine:
         SMTPMailer.from_settings(self.settings).send(message)
 
     def _digest_off(self, user_id: int) -> None:
-        """Switch the user's digest off, keeping the chosen sections."""
-        subscription = self.interests.subscription(user_id)
-        if subscription is not None and subscription.frequency != "off":
-            self.interests.subscribe(user_id, "off", subscription.sections, now=self.clock())
+        self.interests.digest_off(user_id)
 
     def refresh(self, *, min_interval: float = 0.0) -> None:
         """Let a long-running process (a web server) see index updates made by other processes."""
@@ -362,7 +517,7 @@ class Engine:
     def data_version(self) -> str:
         """Changes whenever papers, upvotes or submissions change (in any process), or an index
         does: a key for caching what pages show."""
-        with self.database.connect() as connection:
+        with self.db.connect() as connection:
             row = connection.execute(
                 sa.select(sa.func.max(papers_table.c.rev), current(COMMUNITY_REV))
             ).one()
@@ -393,7 +548,7 @@ class Engine:
             return self.settings.secret_key.encode()
         if self._secret is not None:
             return self._secret
-        with self.database.begin() as connection:
+        with self.db.begin() as connection:
             found = connection.execute(
                 sa.select(store_info.c.value).where(store_info.c.key == "secret_key")
             ).scalar()
@@ -415,10 +570,7 @@ class Engine:
     @property
     def semantic_enabled(self) -> bool:
         """Whether semantic search is switched on and installed (it may not be ready yet)."""
-        backend = self.settings.embedder_backend
-        if backend == "auto":
-            return _installed("onnxruntime", "tokenizers")
-        return backend != "none"
+        return resolve_backend(self.settings.embedder_backend) != NONE
 
     @property
     def semantic_backend(self) -> str | None:
@@ -480,7 +632,7 @@ class Engine:
         spec = self.embedder_spec()
         if spec is None:
             raise SettingsError(
-                "semantic search is off: install it with pip install 'papersift[semantic]' "
+                f"semantic search is off: install it with {SEMANTIC_INSTALL_HINT} "
                 "and leave PAPERSIFT_EMBEDDER_BACKEND at auto (or name a backend)"
             )
         if self._embedder is None or self._embedder_loaded_for != spec:
@@ -558,7 +710,7 @@ class Engine:
         report = IngestReport()
         records = self._read_all(paths, namespace, progress)
         if strict:
-            with self.database.begin() as connection:
+            with self.db.begin() as connection:
                 self._write_batches(connection, records, report, strict=True)
         else:
             self._write_batches(None, records, report, strict=False)
@@ -615,7 +767,7 @@ class Engine:
         if connection is not None:
             yield connection
             return
-        with self.database.begin() as fresh:
+        with self.db.begin() as fresh:
             yield fresh
 
     # harvesting --------------------------------------------------------------------------------
@@ -637,6 +789,8 @@ class Engine:
         Each page's papers and the resumption token for the next page are committed together, so
         an interrupted harvest resumes after the last committed page.
         """
+        from papersift.sources.harvest import ExpiredResumptionToken, HarvestRequest, OAIHarvester
+
         request = HarvestRequest(
             self.settings.oai_endpoint, set_spec, from_date, until_date, metadata_prefix
         )
@@ -682,7 +836,7 @@ class Engine:
                     report.note_malformed(problem)
                 pages_done, records_done = pages_done + 1, records_done + len(papers)
                 status = "running" if page.resumption_token else "done"
-                with self.database.begin() as connection:
+                with self.db.begin() as connection:
                     counts = self.papers.upsert(connection, papers) if papers else UpsertCounts()
                     self.harvests.save(
                         connection,
@@ -695,7 +849,7 @@ class Engine:
                 report.note_written(counts)
                 bar.update()
         if report.pages == 0:  # noRecordsMatch: nothing to do, but the harvest is complete
-            with self.database.begin() as connection:
+            with self.db.begin() as connection:
                 self.harvests.save(connection, HarvestCheckpoint(key, None, 0, 0, "done"))
 
     # indexing ----------------------------------------------------------------------------------
@@ -726,6 +880,10 @@ class Engine:
                     bar, store_id=key, memory_mb=self.settings.index_memory_mb
                 )
         self._record_history()
+        if isinstance(self.keyword_index, KeywordIndex):  # at most once a run, after changes
+            self.keyword_index.refresh_accelerator(
+                lambda: self.papers.changed_since(0), progress=progress
+            )
         report = IndexReport(
             written=written,
             documents=self.keyword_index.document_count(),
@@ -749,7 +907,7 @@ class Engine:
         The indexes are derived data: ``restore`` rebuilds them (stored embeddings are kept)."""
         from papersift.store.backup import backup
 
-        return backup(self.database, target)
+        return backup(self.db, target)
 
     def restore(self, source: Path, *, progress: bool = False) -> IndexReport:
         """Put the backup at ``source`` in place of the store and bring the indexes in line:
@@ -758,9 +916,9 @@ class Engine:
         from papersift.indexes.consistency import renew_history
         from papersift.store.backup import restore
 
-        restore(self.database, source)
-        migrate(self.database)  # a backup from an older papersift
-        renew_history(self.database)
+        restore(self.db, source)
+        migrate(self.db)  # a backup from an older papersift
+        renew_history(self.db)
         self._secret = None
         self._forget_index_state()
         return self.index(progress=progress)
@@ -768,7 +926,7 @@ class Engine:
     def store_key(self) -> str:
         """Which store, and which history of it, the indexes must mirror (see
         ``papersift.indexes.consistency``)."""
-        return history_key(self.database, self.papers.store_id())
+        return history_key(self.db, self.papers.store_id())
 
     def _keyword_rev(self, key: str) -> int | None:
         """The revision the keyword index is complete up to; None when it must be rebuilt (none
@@ -781,13 +939,13 @@ class Engine:
     def _history_intact(self, rev: int) -> bool:
         if not isinstance(self.keyword_index, KeywordIndex):
             return True  # indexes in the database go back in time with it
-        return head_intact(self.database, self.settings.index_dir, rev)
+        return head_intact(self.db, self.settings.index_dir, rev)
 
     def _record_history(self) -> None:
         if isinstance(self.keyword_index, KeywordIndex):
             rev = self.keyword_index.indexed_rev(self.store_key())
             if rev is not None:
-                record_head(self.database, self.settings.index_dir, rev)
+                record_head(self.db, self.settings.index_dir, rev)
 
     def index_diverged(self) -> bool:
         """Whether the keyword index mirrors another history than the store's (a restore, or
@@ -833,7 +991,7 @@ class Engine:
         One embedding run at a time per deployment: ``LockBusy`` when another process (a
         server's background worker, another ``papersift index``) is embedding.
         """
-        with deployment_lock(self.database, EMBEDDING_LOCK, lock_dir=self.settings.data_dir):
+        with deployment_lock(self.db, EMBEDDING_LOCK, lock_dir=self.settings.data_dir):
             self._switching_embedder = rebuild if switch_embedder is None else switch_embedder
             self._forget_index_state()
             try:
@@ -866,7 +1024,7 @@ class Engine:
         self._forget_index_state()
         spec = self._embedder_loaded_for
         write_info(
-            self.database,
+            self.db,
             EMBEDDING_STATUS,
             {
                 "embedder": spec.describe() if spec else None,
@@ -889,7 +1047,7 @@ class Engine:
             problem = None
         except SettingsError as exc:
             spec, problem = None, str(exc)
-        record = read_info(self.database, EMBEDDING_STATUS) or {}
+        record = read_info(self.db, EMBEDDING_STATUS) or {}
         return SemanticStatus.of(
             enabled=self.semantic_enabled,
             embedder=spec.describe() if spec else None,
@@ -991,6 +1149,59 @@ class Engine:
         return self.papers.max_rev() - (indexed or 0)
 
     # reading -----------------------------------------------------------------------------------
+
+    def paper_count(self) -> int:
+        return self.papers.count()
+
+    def papers_by_id(self, paper_ids: Sequence[str]) -> dict[str, Paper]:
+        """The stored papers among ``paper_ids``, by id (unknown ids are left out)."""
+        return self.papers.get_many(list(paper_ids))
+
+    def is_stored_id(self, paper_id: str) -> bool:
+        """Whether ``paper_id`` is a paper's id exactly as stored."""
+        return self.papers.get(paper_id) is not None
+
+    def upvotes(self, paper_ids: Sequence[str]) -> dict[str, int]:
+        """Upvotes per paper (papers without votes are left out)."""
+        return self.votes.counts(paper_ids)
+
+    def voted_by(self, user: User, paper_ids: Sequence[str]) -> set[str]:
+        """Which of ``paper_ids`` the reader upvoted."""
+        return self.votes.voted_by(user.id, paper_ids)
+
+    def papers_voted_by(self, user: User) -> list[str]:
+        return self.votes.papers_voted_by(user.id)
+
+    def category_listing(
+        self, category: str, *, limit: int, offset: int
+    ) -> tuple[list[Listed], int]:
+        """One page of a category's papers, newest first, and how many there are."""
+        return self.listings.page(
+            first=None, last=None, category=category, order="date", limit=limit, offset=offset
+        )
+
+    def count_matches(self, query: str, filters: Filters | None, *, at_most: int) -> int:
+        """Papers the keyword index matches for ``query`` (counted up to ``at_most``)."""
+        return self.keyword_index.count(query, self.resolve_filters(filters), at_most=at_most)
+
+    def keyword_index_state(self) -> tuple[int, str | None]:
+        """(papers in the keyword index, the problem when it cannot be read, else None)."""
+        try:
+            meta = self.keyword_index.meta() or {}
+        except IndexError_ as exc:
+            return 0, f"{exc} (the next papersift index repairs it)"
+        return int(meta.get("documents", 0)), None
+
+    def dsi_trained_papers(self) -> int | None:
+        """Papers the DSI model was trained on; None without a trained model."""
+        if self.dsi is None or not self.dsi.ready():
+            return None
+        return len(self.dsi.model().paper_ids)
+
+    def user_by_email(self, email: str) -> User | None:
+        from papersift.features.accounts import normalise_email
+
+        return self.users.by_email(normalise_email(email))
 
     def paper(self, paper_id: str) -> Paper:
         """The stored paper ``paper_id`` names: its id as stored, or any spelling of its arXiv
@@ -1312,13 +1523,13 @@ class Engine:
 
     def _add_fetched_papers(self, papers: list[Paper]) -> None:
         """Store papers fetched from arXiv for an import, then index them (as a submission)."""
-        with self.database.begin() as connection:
+        with self.db.begin() as connection:
             self.papers.upsert(connection, papers)
         with contextlib.suppress(IndexError_, ValueError, OSError):
             self.index(semantic=False)
 
     def _add_submitted_paper(self, paper: Paper) -> None:
-        with self.database.begin() as connection:
+        with self.db.begin() as connection:
             self.papers.upsert(connection, [paper])
         # When another process holds the index writer, the next index run adds the paper.
         with contextlib.suppress(IndexError_, ValueError, OSError):

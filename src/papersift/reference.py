@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args, get_origin
 
 import click
 from pydantic.fields import FieldInfo
@@ -85,6 +85,8 @@ def settings_reference() -> str:
 
 
 def _type_name(field: FieldInfo) -> str:
+    if get_origin(field.annotation) is Literal:
+        return "one of " + ", ".join(f"`{choice}`" for choice in get_args(field.annotation))
     text = repr(field.annotation) if not isinstance(field.annotation, type) else ""
     name = field.annotation.__name__ if isinstance(field.annotation, type) else text
     name = name.replace("typing.", "").replace("pathlib.", "").replace("pydantic.types.", "")

@@ -8,13 +8,23 @@ from __future__ import annotations
 import os
 from email.policy import default as email_policy
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from papersift.errors import SettingsError
+
+# Named choices, each checked against the registry that implements it (tests/test_choices.py):
+# settings stay cheap to import, and a new backend cannot be forgotten here.
+IndexBackendName = Literal["auto", "files", "database"]  # indexes.backends.INDEX_BACKENDS
+KeywordAcceleratorName = Literal["auto", "on", "off"]  # indexes.impact.accelerator.MODES
+# embeddings.registry: AUTO, NONE and BACKENDS
+EmbedderBackendName = Literal["auto", "none", "torch", "onnx-int8", "static"]
+FusionName = Literal["convex", "rrf"]  # retrieval.hybrid.FUSION_METHODS
+NormalisationName = Literal["minmax", "zscore", "max"]  # retrieval.fusion.SCALES
+MissingScoresName = Literal["floor", "both"]  # retrieval.hybrid.MISSING_SCORES
 
 # faiss's default links per node; pgvector's is 16. The build-time candidates must be at least
 # twice the links (pgvector refuses less), so a setting below twice this is refused up front.
@@ -52,7 +62,7 @@ class Settings(BaseSettings):
             "server's max_connections."
         ),
     )
-    index_backend: str = Field(
+    index_backend: IndexBackendName = Field(
         default="auto",
         description=(
             "Where the search indexes live: files (tantivy BM25 and faiss in data_dir), "
@@ -88,8 +98,16 @@ class Settings(BaseSettings):
         le=16384,
         description="Memory budget of the keyword index writer, in MB.",
     )
+    keyword_accelerator: KeywordAcceleratorName = Field(
+        default="auto",
+        description=(
+            "Plain-word keyword queries answered from an impact-ordered PISA snapshot of the "
+            "keyword index (same ranking, faster on large indexes): auto (when pyterrier-pisa "
+            "is installed and the index holds 20,000 papers or more), on (at any size) or off."
+        ),
+    )
 
-    embedder_backend: str = Field(
+    embedder_backend: EmbedderBackendName = Field(
         default="auto",
         description=(
             "Embedding backend for semantic search: auto (onnx-int8 when the semantic extra is "
@@ -155,7 +173,7 @@ class Settings(BaseSettings):
         "backend's own (faiss 96, pgvector 200). More find more of the true neighbours, more "
         "slowly. Applies to the next search, no rebuild.",
     )
-    hybrid_fusion: str = Field(
+    hybrid_fusion: FusionName = Field(
         default="convex",
         description="How hybrid search fuses keyword and semantic lists: convex or rrf.",
     )
@@ -163,11 +181,11 @@ class Settings(BaseSettings):
     # of scores divided by each list's best, keyword weight 0.4, every candidate scored by both
     # retrievers: train nDCG@10 0.7333 at depths 100 and 1,000 alike (z-score, equal weights,
     # list minimum for a missing score, the former default: 0.7325 and 0.7317; RRF 0.7114).
-    hybrid_normalisation: str = Field(
+    hybrid_normalisation: NormalisationName = Field(
         default="max",
         description="Score normalisation of convex hybrid fusion: minmax, zscore or max.",
     )
-    hybrid_missing_scores: str = Field(
+    hybrid_missing_scores: MissingScoresName = Field(
         default="both",
         description=(
             "What a candidate missing from one list of hybrid search scores there: floor (that "
@@ -398,43 +416,6 @@ class Settings(BaseSettings):
             "Recommendations rank the papers of this many days, ending at the newest listing day."
         ),
     )
-
-    @field_validator("embedder_backend")
-    @classmethod
-    def _known_backend(cls, value: str) -> str:
-        choices = ("auto", "none", "onnx-int8", "torch", "static")
-        if value not in choices:
-            raise ValueError(f"must be one of {', '.join(choices)}")
-        return value
-
-    @field_validator("index_backend")
-    @classmethod
-    def _known_index_backend(cls, value: str) -> str:
-        choices = ("auto", "files", "database")
-        if value not in choices:
-            raise ValueError(f"must be one of {', '.join(choices)}")
-        return value
-
-    @field_validator("hybrid_fusion")
-    @classmethod
-    def _known_fusion(cls, value: str) -> str:
-        if value not in ("convex", "rrf"):
-            raise ValueError("must be convex or rrf")
-        return value
-
-    @field_validator("hybrid_normalisation")
-    @classmethod
-    def _known_normalisation(cls, value: str) -> str:
-        if value not in ("minmax", "zscore", "max"):
-            raise ValueError("must be minmax, zscore or max")
-        return value
-
-    @field_validator("hybrid_missing_scores")
-    @classmethod
-    def _known_missing_scores(cls, value: str) -> str:
-        if value not in ("floor", "both"):
-            raise ValueError("must be floor or both")
-        return value
 
     @field_validator("oai_endpoint", "arxiv_api_endpoint")
     @classmethod

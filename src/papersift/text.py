@@ -278,3 +278,21 @@ def _script(match: re.Match[str]) -> str:
         return converted
     value = " ".join(value.split())
     return f"{mark}{value}" if len(value) <= 1 else f"{mark}({value})"
+
+
+# Characters no name or query needs: C0 controls (tab and line breaks included), DEL and lone
+# surrogates, which some stores refuse.
+_CONTROL_IN_INPUT = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+# Characters dropped from text sent out (feeds, emails): controls XML 1.0 forbids or mail
+# clients show as boxes; tab and line breaks stay.
+_CONTROL_IN_OUTPUT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def has_control_characters(s: str) -> bool:
+    """Whether ``s``, typed by someone as a name or query, holds a control character."""
+    return _CONTROL_IN_INPUT.search(s) is not None
+
+
+def strip_control_characters(s: str) -> str:
+    """``s`` without the control characters that feeds and emails must not carry."""
+    return _CONTROL_IN_OUTPUT.sub("", s)

@@ -33,7 +33,7 @@ def clock() -> Clock:
 def accounts(engine: Engine, clock: Clock) -> Accounts:
     fast = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     return Accounts(
-        UserStore(engine.database),
+        UserStore(engine.db),
         clock=clock,
         session_lifetime=timedelta(days=1),
         max_failures=3,

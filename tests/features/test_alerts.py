@@ -11,7 +11,7 @@ NOW = datetime(2026, 3, 13, 9, 0, tzinfo=UTC)
 
 
 def _add(engine: Engine, *papers: object) -> None:
-    with engine.database.begin() as connection:
+    with engine.db.begin() as connection:
         engine.papers.upsert(connection, list(papers))  # type: ignore[arg-type]
     engine.index(semantic=False)
 
@@ -19,7 +19,7 @@ def _add(engine: Engine, *papers: object) -> None:
 def test_saved_searches_match_only_new_papers_once(engine: Engine) -> None:
     _add(engine, make_paper("2503.00001", title="Graph neural networks for molecules"))
     user = engine.users.create("a@example.org", "A", "x", now=NOW)
-    search = engine.interests.save_search(
+    search = engine.interest_store.save_search(
         user.id, name="GNNs", query="graph neural networks", mode="bm25",
         filters=filters_to_json(Filters()), checked_rev=engine.papers.max_rev(), now=NOW,
     )  # fmt: skip
@@ -32,13 +32,13 @@ def test_saved_searches_match_only_new_papers_once(engine: Engine) -> None:
     )
     report = engine.alerts.run()
     assert (report.searches, report.papers_checked, report.new_matches) == (1, 3, 1)
-    assert [paper_id for paper_id, _ in engine.interests.matches(search.id)] == ["2503.00002"]
+    assert [paper_id for paper_id, _ in engine.interest_store.matches(search.id)] == ["2503.00002"]
     assert engine.alerts.run().new_matches == 0  # nothing new: nothing checked again
 
 
 def test_filters_of_a_saved_search_apply(engine: Engine) -> None:
     user = engine.users.create("a@example.org", "A", "x", now=NOW)
-    engine.interests.save_search(
+    engine.interest_store.save_search(
         user.id, name="cs only", query="transformers", mode="bm25",
         filters=filters_to_json(Filters(categories=("cs.CL",))), checked_rev=0, now=NOW,
     )  # fmt: skip
@@ -48,8 +48,8 @@ def test_filters_of_a_saved_search_apply(engine: Engine) -> None:
         make_paper("2503.00011", title="Transformers", categories=("physics.optics",)),
     )
     engine.alerts.run()
-    (search,) = engine.interests.searches_of(user.id)
-    assert [p for p, _ in engine.interests.matches(search.id)] == ["2503.00010"]
+    (search,) = engine.interest_store.searches_of(user.id)
+    assert [p for p, _ in engine.interest_store.matches(search.id)] == ["2503.00010"]
 
 
 def test_plain_keyword_alerts_need_every_word() -> None:

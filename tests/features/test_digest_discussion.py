@@ -40,7 +40,7 @@ def site(tmp_path: Path, clock: Clock) -> Iterator[Engine]:
         make_paper("2503.00002", title="Graph transformers", listed=DAY),
         make_paper("2503.00003", title="Percolation", listed=DAY),
     ]
-    with engine.database.begin() as connection:
+    with engine.db.begin() as connection:
         engine.papers.upsert(connection, papers)
     yield engine
     engine.close()
@@ -51,7 +51,7 @@ def user(engine: Engine, name: str) -> User:
 
 
 def discussion_items(engine: Engine, reader: User) -> list[tuple[str, tuple[str, ...]]]:
-    subscription = engine.interests.subscription(reader.id)
+    subscription = engine.interest_store.subscription(reader.id)
     assert subscription is not None
     digest = engine.digests.compose(reader, subscription, engine.digests.prepare(DAY))
     (section,) = [s for s in digest.sections if s.key == "discussion"]
@@ -62,7 +62,7 @@ def test_replies_and_comments_on_collected_papers_reach_the_digest(
     site: Engine, clock: Clock
 ) -> None:
     reader, other, rude = user(site, "reader"), user(site, "other"), user(site, "rude")
-    site.interests.subscribe(reader.id, "daily", ["discussion"], now=NOW)
+    site.interest_store.subscribe(reader.id, "daily", ["discussion"], now=NOW)
     mine = site.discussion.post(reader, "2503.00001", "My question")
     collection = site.library.create(reader, "Reading")
     site.library.put(reader, collection.id, "2503.00002", ())
@@ -84,8 +84,8 @@ def test_replies_and_comments_on_collected_papers_reach_the_digest(
 
 def test_the_section_is_optional(site: Engine) -> None:
     reader = user(site, "reader")
-    site.interests.subscribe(reader.id, "daily", ["trending"], now=NOW)
-    subscription = site.interests.subscription(reader.id)
+    site.interest_store.subscribe(reader.id, "daily", ["trending"], now=NOW)
+    subscription = site.interest_store.subscription(reader.id)
     assert subscription is not None
     digest = site.digests.compose(reader, subscription, site.digests.prepare(DAY))
     assert [s.key for s in digest.sections] == ["trending"]
@@ -98,14 +98,14 @@ def test_the_collection_streams_section(site: Engine) -> None:
         make_paper("2503.00012", title="Guided diffusion for images", listed=DAY,
                    abstract="Classifier guidance steers denoising diffusion image generators."),
     ]  # fmt: skip
-    with site.database.begin() as connection:
+    with site.db.begin() as connection:
         site.papers.upsert(connection, related)
     site.index(semantic=False)  # the stream falls back to keyword similarity without vectors
     reader = user(site, "reader")
-    site.interests.subscribe(reader.id, "daily", ["collection_streams"], now=NOW)
+    site.interest_store.subscribe(reader.id, "daily", ["collection_streams"], now=NOW)
     collection = site.library.create(reader, "Generative models")
     site.library.put(reader, collection.id, "2503.00011", ())
-    subscription = site.interests.subscription(reader.id)
+    subscription = site.interest_store.subscription(reader.id)
     assert subscription is not None
     digest = site.digests.compose(reader, subscription, site.digests.prepare(DAY))
     (section,) = digest.sections

@@ -45,7 +45,7 @@ def site(tmp_path: Path, clock: Clock) -> Iterator[Engine]:
         make_paper(f"2603.0{n:04d}", title=f"Study {n}", authors=("Ada Lovelace",), listed=day)
         for n, day in enumerate([*DAYS, *DAYS, MONDAY], start=1)
     ]
-    with engine.database.begin() as connection:
+    with engine.db.begin() as connection:
         engine.papers.upsert(connection, papers)
     yield engine
     engine.close()
@@ -53,8 +53,10 @@ def site(tmp_path: Path, clock: Clock) -> Iterator[Engine]:
 
 def reader(engine: Engine, frequency: str = "daily") -> User:
     user = engine.users.create("r@example.org", "Reader", "x", now=Clock.now, verified=True)
-    engine.interests.follow(user.id, "author", "Ada Lovelace")
-    engine.interests.subscribe(user.id, frequency, ["trending", "followed_authors"], now=Clock.now)
+    engine.interest_store.follow(user.id, "author", "Ada Lovelace")
+    engine.interest_store.subscribe(
+        user.id, frequency, ["trending", "followed_authors"], now=Clock.now
+    )
     return user
 
 
@@ -79,7 +81,7 @@ def test_consecutive_dailies_a_relisted_paper_and_two_sections_never_repeat(
     first = run(site, clock, DAYS[0])
     assert first.count("2603.00001") == 1 and "2603.00004" in first
     # a new version lists papers 1 and 4 again, inside the next day's window
-    with site.database.begin() as connection:
+    with site.db.begin() as connection:
         again = [site.paper(pid).with_changes(listed=DAYS[1], version=2)
                  for pid in ("2603.00001", "2603.00004")]  # fmt: skip
         site.papers.upsert(connection, again)
@@ -95,8 +97,8 @@ def test_consecutive_dailies_a_relisted_paper_and_two_sections_never_repeat(
 def test_a_weekly_after_dailies_never_repeats(site: Engine, clock: Clock) -> None:
     user = reader(site)
     dailies = run(site, clock, DAYS[0]) + run(site, clock, DAYS[1])
-    site.interests.subscribe(user.id, "weekly", ["trending", "followed_authors"], now=clock())
-    with site.database.begin() as connection:  # the log forgets: a weekly looks 7 days back
+    site.interest_store.subscribe(user.id, "weekly", ["trending", "followed_authors"], now=clock())
+    with site.db.begin() as connection:  # the log forgets: a weekly looks 7 days back
         connection.exec_driver_sql("DELETE FROM digest_log")
     weekly = run(site, clock, MONDAY)
     assert dailies and weekly and not set(weekly) & set(dailies)

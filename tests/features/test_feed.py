@@ -23,7 +23,7 @@ def feed_engine(settings: Settings) -> Engine:
         make_paper("2503.00004", listed=THU, categories=("stat.ML",)),
         make_paper("2503.00005", listed=THU, categories=("cs.CV",)),
     ]
-    with engine.database.begin() as connection:
+    with engine.db.begin() as connection:
         engine.papers.upsert(connection, papers)
     engine.index(semantic=False)
     return engine

@@ -17,7 +17,7 @@ from tests.conftest import make_paper
 
 @pytest.fixture
 def people(engine: Engine) -> tuple[User, User]:
-    with engine.database.begin() as connection:
+    with engine.db.begin() as connection:
         engine.papers.upsert(connection, [make_paper("2503.00001"), make_paper("2503.00002")])
     now = engine.clock()
     return (

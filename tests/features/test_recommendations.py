@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from papersift.engine import Engine
+from papersift.features.reasons import TRENDING, Reason, ReasonKind
 from papersift.settings import Settings
 from papersift.store.users import User
 from tests.conftest import make_paper
@@ -35,7 +36,7 @@ def setup(settings: Settings) -> tuple[Engine, User]:
         )
         for i in range(20)
     ]
-    with engine.database.begin() as connection:
+    with engine.db.begin() as connection:
         engine.papers.upsert(connection, [*old, *recent])
     engine.index(semantic=False)
     # Topic A: the old papers and the even recent ones; topic B: the odd recent ones.
@@ -62,7 +63,11 @@ def test_the_model_ranks_the_library_topic_first_and_explains(setup: tuple[Engin
     for recommendation in ranked:
         assert 1 <= len(recommendation.because) <= 3
         assert {p.id for p in recommendation.because} <= {"2502.00000", "2502.00001", "2502.00002"}
-        assert recommendation.reasons[0].startswith("Like “Paper 2502.0000")
+        first = recommendation.reasons[0]
+        assert (
+            first.kind is ReasonKind.LIKE_PAPER and first.paper_id == recommendation.because[0].id
+        )
+        assert first.text.startswith("Like “Paper 2502.0000")
 
 
 def test_the_model_is_stored_and_retrained_only_when_signals_change(
@@ -71,19 +76,19 @@ def test_the_model_is_stored_and_retrained_only_when_signals_change(
     engine, user = setup
     engine.vote(user, "2502.00000", True)
     engine.recommendations(user)
-    first = engine.interests.model(user.id)
+    first = engine.interest_store.model(user.id)
     engine.recommendations(user)
-    assert engine.interests.model(user.id) == first
-    engine.interests.dismiss(user.id, "2503.00002", now=NOW)
+    assert engine.interest_store.model(user.id) == first
+    engine.interest_store.dismiss(user.id, "2503.00002", now=NOW)
     engine.recommendations(user)
-    second = engine.interests.model(user.id)
+    second = engine.interest_store.model(user.id)
     assert second is not None and first is not None and second[0] != first[0]
 
 
 def test_dismissed_and_library_papers_are_never_recommended(setup: tuple[Engine, User]) -> None:
     engine, user = setup
     engine.vote(user, "2503.00000", True)
-    engine.interests.dismiss(user.id, "2503.00002", now=NOW)
+    engine.interest_store.dismiss(user.id, "2503.00002", now=NOW)
     ids = {r.paper.id for r in engine.recommendations(user, limit=20)}
     assert "2503.00000" not in ids and "2503.00002" not in ids
 
@@ -92,16 +97,17 @@ def test_cold_start_uses_follows_then_trending(setup: tuple[Engine, User]) -> No
     engine, user = setup
     other = engine.users.create("o@example.org", "Other", "x", now=NOW)
     engine.vote(other, "2503.00011", True)
-    engine.interests.follow(user.id, "author", "Ada Lovelace")
+    engine.interest_store.follow(user.id, "author", "Ada Lovelace")
     ranked = engine.recommendations(user, limit=3)
     assert ranked[0].paper.id == "2503.00007"
-    assert ranked[0].reasons == ("By Ada Lovelace, whom you follow",)
-    assert "Trending" in ranked[1].reasons and ranked[1].paper.id == "2503.00011"
+    assert ranked[0].reasons == (Reason(ReasonKind.FOLLOWED_AUTHOR, "Ada Lovelace"),)
+    assert ranked[0].reasons[0].text == "By Ada Lovelace, whom you follow"
+    assert TRENDING in ranked[1].reasons and ranked[1].paper.id == "2503.00011"
 
 
 def test_followed_categories_add_a_reason(setup: tuple[Engine, User]) -> None:
     engine, user = setup
     engine.vote(user, "2502.00000", True)
-    engine.interests.follow(user.id, "category", "math")
+    engine.interest_store.follow(user.id, "category", "math")
     ranked = engine.recommendations(user, limit=3)
-    assert all("In math, which you follow" in r.reasons for r in ranked)
+    assert all("In math, which you follow" in [x.text for x in r.reasons] for r in ranked)

@@ -37,7 +37,7 @@ def setup(settings: Settings) -> tuple[Engine, FakeArxiv]:
         }
     )
     engine.submissions.arxiv = lambda: arxiv  # type: ignore[assignment,return-value]
-    with engine.database.begin() as connection:
+    with engine.db.begin() as connection:
         engine.papers.upsert(connection, [make_paper("2503.00001", submitted=date(2026, 3, 19))])
     engine.index(semantic=False)
     return engine, arxiv

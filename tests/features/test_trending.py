@@ -17,7 +17,7 @@ def _users(engine: Engine, count: int) -> list[User]:
 
 
 def test_votes_halve_in_weight_every_half_life(engine: Engine) -> None:
-    with engine.database.begin() as connection:
+    with engine.db.begin() as connection:
         engine.papers.upsert(connection, [make_paper("2503.00001"), make_paper("2503.00002")])
     users = _users(engine, 3)
     half_life = timedelta(hours=48)
@@ -32,7 +32,7 @@ def test_votes_halve_in_weight_every_half_life(engine: Engine) -> None:
 
 
 def test_votes_beyond_the_horizon_are_ignored(engine: Engine) -> None:
-    with engine.database.begin() as connection:
+    with engine.db.begin() as connection:
         engine.papers.upsert(connection, [make_paper("2503.00001")])
     (user,) = _users(engine, 1)
     engine.votes.set_vote(user.id, "2503.00001", True, now=NOW - timedelta(days=100))
@@ -40,7 +40,7 @@ def test_votes_beyond_the_horizon_are_ignored(engine: Engine) -> None:
 
 
 def test_duplicate_votes_count_once_and_unvote_removes(engine: Engine) -> None:
-    with engine.database.begin() as connection:
+    with engine.db.begin() as connection:
         engine.papers.upsert(connection, [make_paper("2503.00001")])
     (user,) = _users(engine, 1)
     assert engine.votes.set_vote(user.id, "2503.00001", True, now=NOW) == 1
@@ -50,7 +50,7 @@ def test_duplicate_votes_count_once_and_unvote_removes(engine: Engine) -> None:
 
 
 def test_every_vote_changes_the_data_version(engine: Engine) -> None:
-    with engine.database.begin() as connection:
+    with engine.db.begin() as connection:
         engine.papers.upsert(connection, [make_paper("2503.00001")])
     (user,) = _users(engine, 1)
     before = engine.data_version()

@@ -141,7 +141,7 @@ class Harness:
     def close(self) -> None:
         self.flush()
         if self._store is not None:
-            self._store.engine.dispose()
+            self._store.db.dispose()
 
     # reading -----------------------------------------------------------------------------------
 
@@ -226,7 +226,7 @@ class Harness:
         store = self._store
         assert store is not None
         try:
-            with store.engine.begin() as connection:
+            with store.db.begin() as connection:
                 store.upsert(connection, papers)
             store.get_many(list({p.id for p in papers}))  # and read them back
         except Exception:

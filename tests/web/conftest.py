@@ -33,9 +33,7 @@ from papersift.features import accounts as accounts_module
 from papersift.features import limits as limits_module
 from papersift.model import Paper
 from papersift.settings import Settings
-from papersift.store.page_cache import PageCacheStore
 from papersift.web.app import create_app
-from papersift.web.cache import PageCache
 from tests import postgres
 from tests.conftest import TEST_BACKEND, make_paper, store_url, write_jsonl
 from tests.oai_server import Reply, ScriptedServer, serve
@@ -331,11 +329,6 @@ def app(engine: Engine, shared_app: tuple[EngineSwitch, list[FastAPI]]) -> Itera
     if not made:
         made.append(create_app(switch))  # type: ignore[arg-type]
     site = made[0]
-    site.state.page_cache = PageCache(
-        PageCacheStore(engine.database),
-        max_entries=engine.settings.page_cache_entries,
-        clock=engine.clock,
-    )
     yield site
     switch.current = None
 

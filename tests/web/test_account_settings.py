@@ -445,9 +445,9 @@ def rows_naming(engine: Engine, user_id: int, words: tuple[str, ...]) -> list[st
     holding their id, or any text, JSON or bytes holding their address or name."""
     found = []
     reflected = sa.MetaData()
-    reflected.reflect(engine.database)
+    reflected.reflect(engine.db)
     assert "users" in reflected.tables and "account_tokens" in reflected.tables
-    with engine.database.connect() as connection:
+    with engine.db.connect() as connection:
         for table in reflected.sorted_tables:
             by_user = {
                 c.name
@@ -494,7 +494,7 @@ def test_deleting_an_account_leaves_no_row_naming_the_user(
     engine.alerts.run()
     here.api("PUT", "/api/settings/digest", {"frequency": "daily", "sections": ["trending"]})
     assert here.api("POST", "/api/submissions", {"reference": "2603.12345"}).status_code == 201
-    with engine.database.begin() as connection:
+    with engine.db.begin() as connection:
         connection.execute(
             digest_log.insert().values(
                 user_id=user.id, digest_date=TODAY, status="sent", updated_at=NOW
@@ -633,7 +633,7 @@ def test_every_new_call_needs_the_csrf_token(
     target = path.format(**links)
 
     def state() -> list[Any]:
-        with engine.database.connect() as connection:
+        with engine.db.connect() as connection:
             return [
                 sorted(map(tuple, connection.execute(sa.text(f"SELECT * FROM {table}"))), key=repr)
                 for table in ("users", "sessions", "account_tokens")

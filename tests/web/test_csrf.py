@@ -88,7 +88,7 @@ def fingerprint(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
         schema.collection_items,
         schema.submissions,
     )
-    with engine.database.connect() as connection:
+    with engine.db.connect() as connection:
         return {
             table.name: sorted(map(tuple, connection.execute(sa.select(table))), key=repr)
             for table in tables

@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 from lxml import etree, html
 
 from papersift.engine import Engine
+from papersift.features.interests import MAX_SAVED_SEARCHES
 from papersift.features.tokens import make_token
 from papersift.store import schema
-from papersift.web import interest_views
 from tests.conftest import make_paper
 from tests.web.conftest import (
     TODAY,
@@ -116,11 +116,13 @@ def test_for_you_page_shows_what_the_api_returns(
         for link, reason in zip(item["because"], item["reasons"], strict=False):
             assert link["id"] in titles and link["url"] == f"/papers/{link['id']}"
             assert reason == {
+                "kind": "like_paper",
                 "text": f"Like “{titles[link['id']]}” in your library",
                 "url": f"/papers/{link['id']}",
             }
     hopper = next(item for item in items if item["paper"]["id"] == "2603.10002")
     assert {
+        "kind": "followed_author",
         "text": "By Grace Hopper, whom you follow",
         "url": "/authors/Grace%20Hopper",
     } in hopper["reasons"]
@@ -158,11 +160,15 @@ def test_for_you_cold_start_explains_and_uses_follows_then_trending(
     assert data["cold_start"] is True
     ids = [item["paper"]["id"] for item in data["items"]]
     assert set(ids[:2]) == {"2603.10003", "2603.08001"} and ids[2] == "2603.10002"
-    erdos = {"text": "By Paul Erdős, whom you follow", "url": f"/authors/{quote('Paul Erdős')}"}
+    erdos = {
+        "kind": "followed_author",
+        "text": "By Paul Erdős, whom you follow",
+        "url": f"/authors/{quote('Paul Erdős')}",
+    }
     assert [item["reasons"] for item in data["items"]] == [
         [erdos],
         [erdos],
-        [{"text": "Trending", "url": "/trending"}],
+        [{"kind": "trending", "text": "Trending", "url": "/trending"}],
     ]
     assert all(item["because"] == [] for item in data["items"])
     page = as_alice.client.get("/for-you").text
@@ -318,7 +324,7 @@ def test_follows_with_the_api(as_alice: Visitor, as_bob: Visitor) -> None:
 
 
 def add_papers(engine: Engine, *papers: Any) -> None:
-    with engine.database.begin() as connection:
+    with engine.db.begin() as connection:
         engine.papers.upsert(connection, list(papers))
     engine.index(semantic=False)
 
@@ -349,7 +355,7 @@ def test_save_search_with_the_form(
     assert saved[0]["search_url"] == (
         "/search?q=graph&mode=bm25&category=cs.LG&since=2026-03-01&author=Ada"
     )
-    stored = engine.interests.searches_of(alice.id)
+    stored = engine.interest_store.searches_of(alice.id)
     assert stored[0].checked_rev == engine.papers.max_rev()  # only future papers alert
     # the list page and the search's page
     listing = as_alice.client.get("/saved-searches").text
@@ -391,7 +397,7 @@ def test_saved_searches_with_the_api(engine: Engine, as_alice: Visitor, alice: A
     one = as_alice.client.get(f"/api/saved-searches/{body['id']}")
     assert one.json() == body
     listed = as_alice.client.get("/api/saved-searches").json()
-    assert listed == {"searches": [body], "limit": interest_views.MAX_SAVED_SEARCHES}
+    assert listed == {"searches": [body], "limit": MAX_SAVED_SEARCHES}
     # refused: duplicates, empty or oversized queries, bad filters, unavailable modes
     assert_json_error(
         as_alice.api("POST", "/api/saved-searches", {"query": "transformers", "category": "cs.CL"}),
@@ -415,8 +421,8 @@ def test_saved_searches_with_the_api(engine: Engine, as_alice: Visitor, alice: A
     )
     # at most MAX_SAVED_SEARCHES each
     user = user_of(engine, alice)
-    for number in range(interest_views.MAX_SAVED_SEARCHES - 1):
-        engine.interests.save_search(
+    for number in range(MAX_SAVED_SEARCHES - 1):
+        engine.interest_store.save_search(
             user.id, name=f"s{number}", query=f"q{number}", mode="bm25",
             filters={}, checked_rev=0, now=engine.clock(),
         )  # fmt: skip
@@ -525,7 +531,7 @@ def test_feed_tokens_are_checked(
     # a deleted search's feed is gone, even when its id is used again by someone else
     as_alice.api("DELETE", f"/api/saved-searches/{search_id}")
     assert_html_error(anon.client.get(feed), 404)
-    engine.interests.save_search(
+    engine.interest_store.save_search(
         bob.id, name="reuse", query="reuse", mode="bm25", filters={}, checked_rev=0,
         now=engine.clock(),
     )  # fmt: skip
@@ -560,7 +566,7 @@ def test_digest_settings_page_and_api(as_alice: Visitor, engine: Engine, alice: 
     assert response.status_code == 303 and response.headers["location"] == "/settings/digest"
     data = as_alice.client.get("/api/settings/digest").json()
     assert data["frequency"] == "daily" and data["sections"] == ["trending", "saved_searches"]
-    subscription = engine.interests.subscription(alice.id)
+    subscription = engine.interest_store.subscription(alice.id)
     assert subscription is not None and subscription.frequency == "daily"
     page = as_alice.client.get("/settings/digest").text
     assert 'value="daily" checked' in page and 'value="for_you" >' in page
@@ -596,7 +602,7 @@ def test_unsubscribe_end_to_end(
     engine: Engine, as_alice: Visitor, alice: Account, clients: Callable[..., TestClient]
 ) -> None:
     as_alice.api("PUT", "/api/settings/digest", {"frequency": "daily", "sections": ["trending"]})
-    token = interest_views.unsubscribe_token(engine, alice.id)
+    token = engine.interests.unsubscribe_token(alice.id)
     assert token == make_token(engine.secret_key(), "unsubscribe", alice.id)
     mail_client = clients()  # no cookies, no login, no CSRF token: as a mail client
     page = mail_client.get(f"/unsubscribe/{token}")
@@ -606,7 +612,7 @@ def test_unsubscribe_end_to_end(
     assert 'href="/settings/digest"' in page.text
     for _ in range(2):  # link scanners open it again and again: nothing changes
         mail_client.get(f"/unsubscribe/{token}")
-    subscription = engine.interests.subscription(alice.id)
+    subscription = engine.interest_store.subscription(alice.id)
     assert subscription is not None and subscription.frequency == "daily"
     # RFC 8058 one-click, from a client that never saw the site
     mail_client = clients()
@@ -617,7 +623,7 @@ def test_unsubscribe_end_to_end(
     )
     assert done.status_code == 200, done.text
     assert "You are unsubscribed" in done.text and 'href="/settings/digest"' in done.text
-    subscription = engine.interests.subscription(alice.id)
+    subscription = engine.interest_store.subscription(alice.id)
     assert subscription is not None
     assert (subscription.frequency, subscription.sections) == ("off", ("trending",))
     assert as_alice.client.get("/api/settings/digest").json()["frequency"] == "off"
@@ -625,9 +631,9 @@ def test_unsubscribe_end_to_end(
     assert mail_client.post(f"/unsubscribe/{token}").status_code == 200  # again: still fine
     # a user who never subscribed can unsubscribe too (nothing to send, nothing breaks)
     other = engine.accounts.sign_up("carol@example.org", "correct horse battery", "Carol")
-    carol = interest_views.unsubscribe_token(engine, other.id)
+    carol = engine.interests.unsubscribe_token(other.id)
     assert mail_client.post(f"/unsubscribe/{carol}").status_code == 200
-    carols = engine.interests.subscription(other.id)
+    carols = engine.interest_store.subscription(other.id)
     assert carols is not None and carols.frequency == "off"
     # invalid, forged and other-purpose tokens
     signature = token.rsplit(".", 1)[1]
@@ -696,7 +702,7 @@ def test_hostile_values_from_a_logged_in_reader_are_client_errors(as_alice: Visi
 
 def interest_rows(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     tables = (schema.follows, schema.dismissals, schema.saved_searches, schema.subscriptions)
-    with engine.database.connect() as connection:
+    with engine.db.connect() as connection:
         return {
             table.name: sorted(map(tuple, connection.execute(sa.select(table))), key=repr)
             for table in tables
@@ -731,9 +737,9 @@ CALLS = [
 @pytest.fixture
 def alice_interests(engine: Engine, alice: Account) -> int:
     """Alice's saved search (its id), a not-interested mark and a follow."""
-    engine.interests.dismiss(alice.id, "2603.10001", now=engine.clock())
-    engine.interests.follow(alice.id, "author", "Grace Hopper")
-    saved = engine.interests.save_search(
+    engine.interest_store.dismiss(alice.id, "2603.10001", now=engine.clock())
+    engine.interest_store.follow(alice.id, "author", "Grace Hopper")
+    saved = engine.interest_store.save_search(
         alice.id, name="graph", query="graph", mode="bm25", filters={}, checked_rev=0,
         now=engine.clock(),
     )  # fmt: skip

@@ -12,7 +12,9 @@ from papersift.embeddings.base import Embedder
 from papersift.errors import SettingsError
 
 BACKENDS = ("torch", "onnx-int8", "static")
-AUTO = "auto"
+AUTO = "auto"  # onnx-int8 when the semantic extra is installed, else none
+NONE = "none"  # semantic search off
+SEMANTIC_INSTALL_HINT = "pip install 'papersift[semantic]'"
 
 _loaded: dict[tuple[str, str, Path], Embedder] = {}
 _loading = threading.Lock()
@@ -21,10 +23,15 @@ _loading = threading.Lock()
 def load_embedder(backend: str, model: str, *, cache_dir: Path) -> Embedder:
     """The embedder for ``backend`` and ``model``, loaded at most once per process.
 
-    ``backend`` is one of ``BACKENDS`` or ``"auto"`` (onnx-int8 when onnxruntime is installed,
-    else torch). Derived models (ONNX export, static distillation) are cached in ``cache_dir``.
+    ``backend`` is one of ``BACKENDS`` or ``"auto"`` (see ``resolve_backend``). Derived models
+    (ONNX export, static distillation) are cached in ``cache_dir``.
     """
     chosen = resolve_backend(backend)
+    if chosen == NONE:
+        raise SettingsError(
+            f"semantic search is off: install it with {SEMANTIC_INSTALL_HINT} and leave "
+            "PAPERSIFT_EMBEDDER_BACKEND at auto (or name a backend)"
+        )
     key = (chosen, model, cache_dir.expanduser().resolve())
     with _loading:  # a server's threads must not load the same model twice
         if key not in _loaded:
@@ -33,11 +40,13 @@ def load_embedder(backend: str, model: str, *, cache_dir: Path) -> Embedder:
 
 
 def resolve_backend(backend: str) -> str:
-    """The concrete backend ``backend`` names (resolving ``"auto"``); SettingsError if unknown."""
+    """The backend ``backend`` names, the one place ``"auto"`` is resolved: onnx-int8 when the
+    semantic extra (onnxruntime, tokenizers) is installed, else ``"none"``. SettingsError for
+    a name that is no backend."""
     if backend == AUTO:
-        return "onnx-int8" if _installed("onnxruntime") else "torch"
-    if backend not in BACKENDS:
-        choices = ", ".join((AUTO, *BACKENDS))
+        return "onnx-int8" if _installed("onnxruntime") and _installed("tokenizers") else NONE
+    if backend not in (NONE, *BACKENDS):
+        choices = ", ".join((AUTO, NONE, *BACKENDS))
         raise SettingsError(f"unknown embedding backend {backend!r}; choose one of: {choices}")
     return backend
 

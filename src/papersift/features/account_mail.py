@@ -18,6 +18,7 @@ from email.utils import format_datetime, make_msgid
 from urllib.parse import urlsplit
 
 from papersift.errors import MailError
+from papersift.features.addresses import RESET_PASSWORD, VERIFY, path
 
 log = logging.getLogger("papersift.mail")
 
@@ -107,7 +108,7 @@ class AccountMail:
             "Confirm your email address for papersift",
             f"Hello {name},\n\n"
             f"Please confirm {what} for papersift by opening this link:\n\n"
-            f"  {self.link('/verify/' + token)}\n\n"
+            f"  {self.link(path(VERIFY, token=token))}\n\n"
             f"The link works once and expires in {_duration(valid_for)}. Until the address is "
             "confirmed, papersift sends it no digest or alert.\n\n"
             "If you did not ask for this, ignore this email: nothing is sent to this address "
@@ -121,7 +122,7 @@ class AccountMail:
             f"Hello {name},\n\n"
             "Someone (we hope you) asked to reset the password of the papersift account of this "
             "address. Choose a new password here:\n\n"
-            f"  {self.link('/reset-password/' + token)}\n\n"
+            f"  {self.link(path(RESET_PASSWORD, token=token))}\n\n"
             f"The link works once and expires in {_duration(valid_for)}. Using it logs the "
             "account out everywhere and confirms this address.\n\n"
             "If you did not ask for this, ignore this email: your password stays as it is.\n",

@@ -57,7 +57,7 @@ class Accounts:
         self.hasher = hasher or PasswordHasher()
         self.on_sign_up = on_sign_up  # mails the verification link
         self.limits = limits or AbuseLimits(
-            LimitStore(users.engine),
+            LimitStore(users.db),
             clock=clock,
             login_max_failures=max_failures,
             signups_per_hour=signups_per_hour,

@@ -41,8 +41,10 @@ from ipaddress import ip_address
 from urllib.parse import urlsplit
 
 from papersift.errors import MailError, SettingsError
+from papersift.features.addresses import DIGEST_SETTINGS, UNSUBSCRIBE, Purpose, path
 from papersift.features.digest_model import SECTION_TITLES, Digest, DigestItem, DigestSection
 from papersift.features.email_render import render_digest
+from papersift.features.reasons import TRENDING, Reason
 from papersift.features.recommendations import Candidates, Recommender
 from papersift.features.tokens import make_token
 from papersift.model import Paper
@@ -171,9 +173,9 @@ class DigestService:
             return []
         ranked = self.recommender.for_user(user, limit=4 * ITEMS_PER_SECTION, candidates=candidates)
         return [
-            DigestItem(r.paper, upvotes.get(r.paper.id, 0), r.reasons)
+            DigestItem(r.paper, upvotes.get(r.paper.id, 0), _texts(r.reasons))
             for r in ranked
-            if r.paper.id in covered and r.reasons != ("Trending",)
+            if r.paper.id in covered and r.reasons != (TRENDING,)
         ][:ITEMS_PER_SECTION]
 
     def _saved_searches(self, user: User, since: datetime) -> list[DigestItem]:
@@ -196,9 +198,9 @@ class DigestService:
             ranked = self.recommender.for_collection(
                 user, collection, limit=4 * ITEMS_PER_SECTION, candidates=candidates
             )
-            items += [DigestItem(r.paper, 0, r.reasons) for r in ranked if r.paper.id in covered][
-                :2
-            ]
+            items += [
+                DigestItem(r.paper, 0, _texts(r.reasons)) for r in ranked if r.paper.id in covered
+            ][:2]
         return _unique(items)[: 2 * ITEMS_PER_SECTION]
 
     def _discussion(self, user: User, since: datetime) -> list[DigestItem]:
@@ -248,12 +250,12 @@ class DigestService:
             yield user, subscription
 
     def message(self, digest: Digest) -> EmailMessage:
-        token = make_token(self.secret(), "unsubscribe", digest.user_id)
+        token = make_token(self.secret(), Purpose.UNSUBSCRIBE, digest.user_id)
         return render_digest(
             digest,
             site_url=self.site_url,
-            unsubscribe_url=f"{self.site_url}/unsubscribe/{token}",
-            manage_url=f"{self.site_url}/settings/digest",
+            unsubscribe_url=self.site_url + path(UNSUBSCRIBE, token=token),
+            manage_url=self.site_url + DIGEST_SETTINGS,
             sender=self.sender,
             message_id=self.message_id(digest.user_id, digest.day),
         )
@@ -388,3 +390,7 @@ def _local(host: str) -> bool:
     except ValueError:
         return False
     return address.is_loopback or address.is_unspecified or address.is_link_local
+
+
+def _texts(reasons: tuple[Reason, ...]) -> tuple[str, ...]:
+    return tuple(reason.text for reason in reasons)

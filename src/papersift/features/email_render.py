@@ -32,14 +32,13 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from papersift.errors import InvalidInputError
 from papersift.features.digest_model import Digest, DigestItem
 from papersift.model import Paper
-from papersift.text import plain_text
+from papersift.text import has_control_characters, plain_text, strip_control_characters
 
 TEMPLATES = Path(__file__).resolve().parent / "email_templates"
 AUTHORS_SHOWN = 3
 TEXT_WIDTH = 76
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 _MESSAGE_ID = re.compile(r"<[\x21-\x3b\x3d\x3f-\x7e]+@[\x21-\x3b\x3d\x3f-\x7e]+>")
 
 
@@ -184,12 +183,12 @@ def _preheader(sections: tuple[_SectionView, ...]) -> str:
 
 def _clean(value: str) -> str:
     """Readable one-line text (LaTeX accents resolved), without control characters."""
-    return _CONTROL.sub("", plain_text(value))
+    return strip_control_characters(plain_text(value))
 
 
 def _http_url(value: str, name: str) -> str:
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc or _CONTROL.search(value):
+    if parts.scheme not in ("http", "https") or not parts.netloc or has_control_characters(value):
         raise ValueError(f"{name} must be an http:// or https:// URL, got {value!r}")
     if any(c.isspace() for c in value):
         raise ValueError(f"{name} must not contain spaces")

@@ -140,7 +140,7 @@ class LibraryImport:
     ) -> tuple[list[tuple[Reference, str, MatchedBy]], list[SkippedEntry]]:
         """Each reference's stored paper (fetching arXiv papers the store lacks), in order."""
         by_id = self.papers.get_many(sorted({r.arxiv_id for r in references if r.arxiv_id}))
-        by_doi = ids_by_doi(self.papers.engine, [r.doi for r in references if r.doi])
+        by_doi = ids_by_doi(self.papers.db, [r.doi for r in references if r.doi])
         found: dict[int, tuple[str, MatchedBy]] = {}
         reasons: dict[int, str] = {}
         to_fetch: list[int] = []

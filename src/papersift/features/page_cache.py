@@ -5,8 +5,8 @@ milliseconds; serving a cached one costs two small queries. The key holds everyt
 depends on: path and query, the store's data version (papers, upvotes, submissions, indexes: read
 from the database, so every worker agrees), today's date and, for pages that change with time, a
 coarse clock. Pages live in the database (shared by all workers) with a small in-process copy of
-the most recent ones in front. A visitor's CSRF token is put in per response. Logged-in visitors
-(their upvotes, their collections) always get a freshly built page.
+the most recent ones in front. The web layer decides what is cached (``web.pages.cached``):
+logged-in visitors (their upvotes, their collections) always get a freshly built page.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from datetime import datetime
 
 from papersift.store.page_cache import PageCacheStore
 
-CSRF_PLACEHOLDER = "__papersift_csrf_placeholder__"
 LOCAL_ENTRIES = 256  # in-process copies per worker, in front of the shared cache
 
 

@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from papersift.features import recommend
+from papersift.features.reasons import TRENDING, Reason, ReasonKind
 from papersift.filters import Filters
 from papersift.model import Paper
 from papersift.store.collections import Collection, CollectionStore
@@ -41,7 +42,7 @@ class Recommendation:
     paper: Paper
     score: float
     because: tuple[Paper, ...] = ()  # library papers most like it, most similar first
-    reasons: tuple[str, ...] = field(default=())  # one line each, for pages and emails
+    reasons: tuple[Reason, ...] = field(default=())
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,7 +235,9 @@ class Recommender:
         allowed = {p.id: p for p in candidates}
         ids = self.sources.more_like(library[:MAX_LEXICAL_SEEDS], 5 * limit, Filters(since=since))
         return [
-            Recommendation(allowed[i], 1.0 / (rank + 1), (), (f"Like the papers {where}",))
+            Recommendation(
+                allowed[i], 1.0 / (rank + 1), (), (Reason(ReasonKind.LIKE_PAPERS, where=where),)
+            )
             for rank, i in enumerate(i for i in ids if i in allowed)
         ][:limit]
 
@@ -253,7 +256,7 @@ class Recommender:
         if len(chosen) < limit:
             taken = seen | {r.paper.id for r in chosen}
             chosen += [
-                Recommendation(paper, 0.0, (), ("Trending",))
+                Recommendation(paper, 0.0, (), (TRENDING,))
                 for paper in self.sources.trending(2 * limit)
                 if paper.id not in taken
             ][: limit - len(chosen)]
@@ -263,20 +266,20 @@ class Recommender:
 def _explained(
     paper: Paper, score: float, because: list[Paper], where: str = "in your library"
 ) -> Recommendation:
-    reasons = tuple(f"Like “{readable(p.title)}” {where}" for p in because)
+    reasons = tuple(Reason(ReasonKind.LIKE_PAPER, readable(p.title), p.id, where) for p in because)
     return Recommendation(paper, score, tuple(because), reasons)
 
 
-def _follow_reasons(paper: Paper, follows: list[tuple[str, str]]) -> tuple[str, ...]:
-    reasons: list[str] = []
+def _follow_reasons(paper: Paper, follows: list[tuple[str, str]]) -> tuple[Reason, ...]:
+    reasons: list[Reason] = []
     folded = [fold_name(a) for a in paper.authors]
     for kind, value in follows:
         if kind == "author" and any(fold_name(value) in name for name in folded):
-            reasons.append(f"By {value}, whom you follow")
+            reasons.append(Reason(ReasonKind.FOLLOWED_AUTHOR, value))
         elif kind == "category" and any(
             c == value or c.startswith(value + ".") for c in paper.categories
         ):
-            reasons.append(f"In {value}, which you follow")
+            reasons.append(Reason(ReasonKind.FOLLOWED_CATEGORY, value))
     return tuple(reasons)
 
 

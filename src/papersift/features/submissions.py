@@ -6,7 +6,7 @@ version) is more than ``window`` old are refused, as is a paper someone already 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,7 +15,7 @@ from papersift.model import Paper
 from papersift.sources.arxiv_api import ArxivClient
 from papersift.sources.arxiv_ids import normalise_arxiv_id
 from papersift.store.papers import PaperStore
-from papersift.store.submissions import AlreadySubmitted, SubmissionStore
+from papersift.store.submissions import AlreadySubmitted, Submission, SubmissionStore
 from papersift.store.users import User
 
 MAX_REFERENCE = 300
@@ -69,6 +69,10 @@ class Submissions:
         except AlreadySubmitted:
             raise SubmissionRefusedError(f"{paper.id} has already been submitted") from None
         return Submitted(paper, fetched)
+
+    def of_papers(self, paper_ids: Sequence[str]) -> dict[str, Submission]:
+        """Who submitted which of ``paper_ids`` (papers nobody submitted are left out)."""
+        return self.submissions.of_papers(paper_ids)
 
     def _check_age(self, paper: Paper, now: datetime) -> None:
         arxiv_date = paper.submitted or paper.display_date

@@ -9,7 +9,6 @@ RSS (whose readers take titles and descriptions as HTML) gets it HTML-escaped, s
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, time
 from typing import Literal
@@ -17,9 +16,8 @@ from typing import Literal
 from feedgen.feed import FeedGenerator
 
 from papersift.model import Paper
-from papersift.text import plain_text
+from papersift.text import plain_text, strip_control_characters
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 FeedFormat = Literal["rss", "atom"]
 MEDIA_TYPES = {"rss": "application/rss+xml", "atom": "application/atom+xml"}
 
@@ -36,6 +34,7 @@ def render_feed(
     updated: datetime | None = None,
 ) -> bytes:
     """A feed of ``papers`` (newest entry first as given); ``paper_url`` has a ``{id}`` slot."""
+
     def text(value: str) -> str:
         plain = _text(value)
         return html.escape(plain, quote=False) if kind == "rss" else plain
@@ -75,4 +74,4 @@ def render_feed(
 
 def _text(value: str) -> str:
     """Plain one-line text, without the control characters XML cannot carry."""
-    return _CONTROL.sub("", plain_text(value))
+    return strip_control_characters(plain_text(value))

@@ -30,7 +30,7 @@ def resolve(backend: str, database: Engine) -> str:
 
 
 def open_indexes(
-    backend: str, index_dir: Path, database: Engine
+    backend: str, index_dir: Path, database: Engine, *, keyword_accelerator: str = "auto"
 ) -> tuple[KeywordSearchIndex, VectorSearchIndex]:
     if resolve(backend, database) == "database":
         from papersift.indexes.pg_keyword import DatabaseKeywordIndex
@@ -40,4 +40,5 @@ def open_indexes(
     from papersift.indexes.keyword import KeywordIndex
     from papersift.indexes.vector import VectorIndex
 
-    return KeywordIndex(index_dir / "keyword"), VectorIndex(index_dir / "vector")
+    keyword = KeywordIndex(index_dir / "keyword", accelerator=keyword_accelerator)
+    return keyword, VectorIndex(index_dir / "vector")

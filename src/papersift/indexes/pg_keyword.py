@@ -101,13 +101,13 @@ class DatabaseKeywordIndex:
     """The keyword index of a PostgreSQL store: tables beside the papers, one transaction per
     batch of changes (entries, postings, term counts and the indexed revision together)."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, db: Engine) -> None:
+        self.db = db
 
     # state -------------------------------------------------------------------------------------
 
     def meta(self) -> dict[str, Any] | None:
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             return read_state(connection, STATE_NAME)
 
     def indexed_rev(self, store_id: str) -> int | None:
@@ -120,13 +120,13 @@ class DatabaseKeywordIndex:
         """Nothing to do: every worker reads the same tables."""
 
     def clear(self) -> None:
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             lock_writers(connection, STATE_NAME)
             connection.execute(sa.text("TRUNCATE keyword_postings, keyword_entries, keyword_terms"))
             delete_state(connection, STATE_NAME)
 
     def document_count(self) -> int:
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             return _document_count(connection)
 
     # writing -----------------------------------------------------------------------------------
@@ -146,7 +146,7 @@ class DatabaseKeywordIndex:
         builds them once at the end with ``memory_mb`` of memory, as does any run after an
         interrupted fresh one."""
         if fresh:
-            with self.engine.begin() as connection:
+            with self.db.begin() as connection:
                 lock_writers(connection, STATE_NAME)
                 for index in _SECONDARY_INDEXES:
                     connection.execute(sa.text(f"DROP INDEX IF EXISTS {index.name}"))
@@ -159,11 +159,11 @@ class DatabaseKeywordIndex:
             batch.append((rev, paper))
         written += self._write(batch, store_id)
         if self._build_missing_indexes(memory_mb):
-            _vacuum(self.engine)
+            _vacuum(self.db)
         return written
 
     def _write(self, batch: list[tuple[int, Paper]], store_id: str) -> int:
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             lock_writers(connection, STATE_NAME)
             previous = read_state(connection, STATE_NAME) or {}
             documents = int(previous.get("documents", 0))
@@ -195,7 +195,7 @@ class DatabaseKeywordIndex:
 
     def _build_missing_indexes(self, memory_mb: int) -> bool:
         """Create the secondary indexes a fresh build dropped; true when any was missing."""
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             lock_writers(connection, STATE_NAME)
             existing = set(
                 connection.execute(
@@ -218,7 +218,7 @@ class DatabaseKeywordIndex:
         if k <= 0:
             return []
         text = _without_stopwords(fold_text(query))
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             total = _indexed_documents(connection)
             terms = _query_terms(connection, text)
             if not terms:
@@ -237,7 +237,7 @@ class DatabaseKeywordIndex:
         if not wanted:
             return scores
         text = _without_stopwords(fold_text(query))
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             total = _indexed_documents(connection)
             terms = _query_terms(connection, text)
             if not terms:
@@ -254,7 +254,7 @@ class DatabaseKeywordIndex:
         """How many papers match ``query`` (and the filters), at most ``at_most``: counting
         stops there, where a query of common words would otherwise visit most of the index."""
         text = _without_stopwords(fold_text(query))
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             total = _indexed_documents(connection)
             terms = _query_terms(connection, text)
             if not terms:
@@ -274,7 +274,7 @@ class DatabaseKeywordIndex:
         if k <= 0:
             return []
         text = " ".join(fold_text(f"{title} {abstract}") for title, abstract in texts)
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             total = _indexed_documents(connection)
             usable = [
                 term
@@ -296,7 +296,7 @@ class DatabaseKeywordIndex:
         if not clauses:
             raise ValueError("ids_matching needs at least one filter")
         statement = sa.select(keyword_entries.c.paper_id).where(*clauses).limit(limit)
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             _indexed_documents(connection)
             return set(connection.execute(statement).scalars())
 
@@ -415,10 +415,10 @@ def _entries_and_length(connection: Connection, paper_ids: list[str]) -> tuple[i
     return int(found[0]), int(found[1])
 
 
-def _vacuum(engine: Engine) -> None:
+def _vacuum(db: Engine) -> None:
     """After a bulk build: statistics for the planner, and a visibility map so that reading
     postings is an index-only scan."""
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+    with db.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(sa.text("VACUUM (ANALYZE) keyword_postings, keyword_entries"))
         connection.execute(sa.text("ANALYZE keyword_terms"))
 

@@ -71,13 +71,13 @@ _log = logging.getLogger(__name__)
 class DatabaseVectorIndex:
     """The vector index of a PostgreSQL store; the same interface as the file ``VectorIndex``."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, db: Engine) -> None:
+        self.db = db
 
     # state -------------------------------------------------------------------------------------
 
     def meta(self) -> dict[str, Any] | None:
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             return read_state(connection, STATE_NAME)
 
     def indexed_rev(self, store_id: str, identity: str) -> int | None:
@@ -121,11 +121,11 @@ class DatabaseVectorIndex:
         statement = sa.select(
             vector_entries.c.paper_id, sa.cast(vector_entries.c.embedding, sa.Text)
         ).where(vector_entries.c.paper_id.in_(list(dict.fromkeys(paper_ids))))
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             return {paper_id: _parse(text) for paper_id, text in connection.execute(statement)}
 
     def clear(self) -> None:
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             lock_writers(connection, STATE_NAME)
             connection.execute(sa.text(f"DROP INDEX IF EXISTS {HNSW_NAME}"))
             connection.execute(sa.text("TRUNCATE vector_entries"))
@@ -171,7 +171,7 @@ class DatabaseVectorIndex:
             "store_rev": store_rev,
             "vectors": len(set(ids)),
         }
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             lock_writers(connection, STATE_NAME)
             previous = read_state(connection, STATE_NAME) or {}
             meta["generation"] = int(previous.get("generation", 0)) + 1
@@ -196,7 +196,7 @@ class DatabaseVectorIndex:
     ) -> None:
         """Insert new papers' vectors and replace changed ones, with the revision reached."""
         check_batch(ids, vectors, dates, categories)
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             lock_writers(connection, STATE_NAME)
             meta = read_state(connection, STATE_NAME)
             if meta is None:
@@ -237,7 +237,7 @@ class DatabaseVectorIndex:
         # Outside a transaction: no BEGIN and COMMIT round trips in the common case. Each
         # statement reads the latest committed index, as it would in a transaction (READ
         # COMMITTED), so this changes nothing about consistency.
-        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        with self.db.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             meta = _meta_or_raise(read_state(connection, STATE_NAME))
             if k <= 0 or meta["vectors"] == 0:
                 return []
@@ -261,7 +261,7 @@ class DatabaseVectorIndex:
                     hits = more[:k]
                 if _matching(connection, where, k) <= len(hits):
                     return hits
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             _exact_plans_only(connection)
             return _nearest(connection, _Fixed(FULL, meta["dimension"]), unit, k, where)
 

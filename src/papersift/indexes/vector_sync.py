@@ -209,7 +209,7 @@ def _build_whole(run: _Run, store_id: str, shape: IndexShape, progress: bool) ->
         embedder=shape.embedder,
     )
     run.published = len(entries)
-    delete_info(run.papers.engine, FILL_KEY)
+    delete_info(run.papers.db, FILL_KEY)
 
 
 def _publish_as_you_go(
@@ -241,7 +241,7 @@ def _publish_as_you_go(
                 unpublished, last_publish = [], time.monotonic()
             run.report_progress()
     _publish(run, unpublished, store_id, target_rev, shape)
-    delete_info(run.papers.engine, FILL_KEY)
+    delete_info(run.papers.db, FILL_KEY)
 
 
 def _publish(
@@ -276,7 +276,7 @@ def _publish(
 def _mark_fill(run: _Run, store_id: str, since: int, target_rev: int) -> None:
     """Remember that the index holds part of this run's papers (see ``_resumed_fill``)."""
     write_info(
-        run.papers.engine,
+        run.papers.db,
         FILL_KEY,
         {
             "store_id": store_id,
@@ -290,7 +290,7 @@ def _mark_fill(run: _Run, store_id: str, since: int, target_rev: int) -> None:
 def _resumed_fill(run: _Run, store_id: str, since: int) -> int | None:
     """The last revision an interrupted run published papers up to, when this run continues
     it (same store, embedder and starting revision); else None."""
-    fill = read_info(run.papers.engine, FILL_KEY)
+    fill = read_info(run.papers.db, FILL_KEY)
     if fill is None or run.index.meta() is None:
         return None
     same = (fill.get("store_id"), fill.get("identity"), fill.get("since")) == (
@@ -340,4 +340,3 @@ def _load_vectors(embeddings: EmbeddingStore, embedder: Embedder, ids: list[str]
         for offset, paper_id in enumerate(chunk):
             matrix[start + offset] = found[paper_id]
     return matrix
-

@@ -36,8 +36,8 @@ class NameTaken(Exception):
 
 
 class CollectionStore:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, db: Engine) -> None:
+        self.db = db
 
     def create(self, user_id: int, name: str, is_public: bool, *, now: datetime) -> Collection:
         values: dict[str, Any] = {
@@ -47,7 +47,7 @@ class CollectionStore:
             "created_at": now,
         }
         try:
-            with self.engine.begin() as connection:
+            with self.db.begin() as connection:
                 key = connection.execute(collections.insert().values(values)).inserted_primary_key
         except IntegrityError as exc:
             raise NameTaken(name) from exc
@@ -56,7 +56,7 @@ class CollectionStore:
 
     def update(self, collection_id: int, *, name: str, is_public: bool) -> None:
         try:
-            with self.engine.begin() as connection:
+            with self.db.begin() as connection:
                 connection.execute(
                     collections.update()
                     .where(collections.c.id == collection_id)
@@ -66,7 +66,7 @@ class CollectionStore:
             raise NameTaken(name) from exc
 
     def delete(self, collection_id: int) -> None:
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             connection.execute(
                 collection_items.delete().where(collection_items.c.collection_id == collection_id)
             )
@@ -85,7 +85,7 @@ class CollectionStore:
             .where(collection_items.c.collection_id == collections.c.id)
             .scalar_subquery()
         )
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             rows = connection.execute(
                 sa.select(collections, size.label("size"))
                 .where(condition)
@@ -96,7 +96,7 @@ class CollectionStore:
             ]
 
     def items(self, collection_id: int) -> list[CollectionItem]:
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             rows = connection.execute(
                 sa.select(collection_items)
                 .where(collection_items.c.collection_id == collection_id)
@@ -110,7 +110,7 @@ class CollectionStore:
         self, collection_id: int, paper_id: str, tags: tuple[str, ...], *, now: datetime
     ) -> None:
         """Add the paper, or replace its tags when it is already in the collection."""
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             updated = connection.execute(
                 collection_items.update()
                 .where(
@@ -130,7 +130,7 @@ class CollectionStore:
                 )
 
     def remove_item(self, collection_id: int, paper_id: str) -> bool:
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             removed = connection.execute(
                 collection_items.delete().where(
                     collection_items.c.collection_id == collection_id,
@@ -141,7 +141,7 @@ class CollectionStore:
 
     def holding(self, user_id: int, paper_id: str) -> set[int]:
         """Ids of the user's collections that contain the paper."""
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             rows = connection.execute(
                 sa.select(collection_items.c.collection_id)
                 .join(collections, collections.c.id == collection_items.c.collection_id)

@@ -43,13 +43,13 @@ class LogEntry:
 
 
 class CommentStore:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, db: Engine) -> None:
+        self.db = db
 
     def add(
         self, paper_id: str, user_id: int, body: str, parent_id: int | None, *, now: datetime
     ) -> int:
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             new_id = connection.execute(
                 comments.insert()
                 .values(
@@ -62,13 +62,13 @@ class CommentStore:
         return int(new_id)
 
     def get(self, comment_id: int) -> StoredComment | None:
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             row = connection.execute(self._query().where(comments.c.id == comment_id)).first()
         return _comment(row) if row else None
 
     def of_paper(self, paper_id: str) -> list[StoredComment]:
         """All of a paper's comments, oldest first (hidden and deleted ones included)."""
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             rows = connection.execute(
                 self._query().where(comments.c.paper_id == paper_id).order_by(comments.c.id)
             )
@@ -76,7 +76,7 @@ class CommentStore:
 
     def since(self, moment: datetime, *, limit: int = 1000) -> list[StoredComment]:
         """Visible comments written at or after ``moment``, oldest first (for digests)."""
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             rows = connection.execute(
                 self._query()
                 .where(comments.c.created_at >= moment, _visible())
@@ -88,7 +88,7 @@ class CommentStore:
     def counts(self, paper_ids: Sequence[str]) -> dict[str, int]:
         """Visible comments per paper (papers without any are left out)."""
         found: dict[str, int] = {}
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             for start in range(0, len(paper_ids), _CHUNK):
                 chunk = list(paper_ids[start : start + _CHUNK])
                 rows = connection.execute(
@@ -101,7 +101,7 @@ class CommentStore:
 
     def written_since(self, user_id: int, moment: datetime) -> int:
         """How many comments the user wrote at or after ``moment`` (for the rate limit)."""
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             return int(
                 connection.execute(
                     sa.select(sa.func.count()).where(
@@ -122,7 +122,7 @@ class CommentStore:
 
     def report(self, comment_id: int, user_id: int, reason: str, *, now: datetime) -> None:
         """Record a reader's report (a second report by the same reader replaces the first)."""
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             connection.execute(
                 comment_reports.delete().where(
                     comment_reports.c.comment_id == comment_id,
@@ -137,7 +137,7 @@ class CommentStore:
 
     def reported(self, *, limit: int = 200) -> list[StoredComment]:
         """Visible comments with reports, most reported first (the moderators' queue)."""
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             rows = connection.execute(
                 self._query()
                 .where(_visible(), _report_count() > 0)
@@ -149,7 +149,7 @@ class CommentStore:
     def log(
         self, actor_id: int | None, action: str, target_kind: str, target: str, *, now: datetime
     ) -> None:
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             connection.execute(
                 moderation_log.insert().values(
                     actor_id=actor_id, by_operator=actor_id is None, action=action,
@@ -158,7 +158,7 @@ class CommentStore:
             )  # fmt: skip
 
     def log_entries(self, *, limit: int = 200) -> list[LogEntry]:
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             rows = connection.execute(
                 sa.select(
                     users.c.display_name,
@@ -178,7 +178,7 @@ class CommentStore:
             ]
 
     def _update(self, comment_id: int, **values: Any) -> None:
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             connection.execute(comments.update().where(comments.c.id == comment_id).values(values))
             bump(connection, COMMUNITY_REV)
 

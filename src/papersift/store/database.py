@@ -19,23 +19,24 @@ import os
 import stat
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DataError, SQLAlchemyError
 
 from papersift.errors import InvalidInputError, StoreError
 from papersift.store.schema import store_info
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 _log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# The newest migration's revision: a new migration changes it (tests/test_schema_head.py).
+SCHEMA_HEAD = "0015"
 PRIVATE_DIRECTORY_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
 DEFAULT_POOL_SIZE = 10
@@ -64,7 +65,7 @@ def open_database(url: str, *, pool_size: int = DEFAULT_POOL_SIZE) -> Engine:
         # backend process, or SQLite's PRAGMAs) on every request costs more than the query.
         options.update(pool_size=pool_size, max_overflow=pool_size)
     try:
-        engine = sa.create_engine(
+        db = sa.create_engine(
             url,
             json_serializer=lambda value: orjson.dumps(value).decode(),
             json_deserializer=orjson.loads,
@@ -72,10 +73,10 @@ def open_database(url: str, *, pool_size: int = DEFAULT_POOL_SIZE) -> Engine:
         )
     except (SQLAlchemyError, ValueError) as exc:
         raise StoreError(f"cannot open database {url!r}: {exc}") from exc
-    if engine.dialect.name == "sqlite":
-        _configure_sqlite(engine)
-    sa.event.listen(engine, "handle_error", _refused_value_is_invalid_input)
-    return engine
+    if db.dialect.name == "sqlite":
+        _configure_sqlite(db)
+    sa.event.listen(db, "handle_error", _refused_value_is_invalid_input)
+    return db
 
 
 def _refused_value_is_invalid_input(context: sa.engine.ExceptionContext) -> Exception | None:
@@ -132,8 +133,8 @@ def _warn_if_readable_by_others(path: Path) -> None:
         )
 
 
-def _configure_sqlite(engine: Engine) -> None:
-    database = engine.url.database
+def _configure_sqlite(db: Engine) -> None:
+    database = db.url.database
     if database and database != ":memory:" and not database.startswith("file:"):
         path = Path(database)
         try:
@@ -143,7 +144,7 @@ def _configure_sqlite(engine: Engine) -> None:
             raise StoreError(f"cannot create the database {path}: {exc.strerror or exc}") from exc
         _warn_if_readable_by_others(path)
 
-    @sa.event.listens_for(engine, "connect")
+    @sa.event.listens_for(db, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -153,24 +154,49 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.close()
 
 
-def _alembic_config(connection: sa.Connection) -> Config:
+def migrate(db: Engine) -> None:
+    """Apply pending Alembic migrations (a no-op when the schema is current).
+
+    A store already at ``SCHEMA_HEAD`` is recognised with one query, without importing Alembic
+    (a tenth of a second that every command would pay); tests check the constant against
+    Alembic's own head."""
+    try:
+        with db.begin() as connection:
+            if _stored_revision(connection) != SCHEMA_HEAD:
+                _upgrade(connection)
+            _ensure_store_id(connection)
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot migrate the store at {db.url!r}: {exc}") from exc
+
+
+def _stored_revision(connection: sa.Connection) -> str | None:
+    if not sa.inspect(connection).has_table("alembic_version"):
+        return None
+    return connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def _upgrade(connection: sa.Connection) -> None:
+    from alembic import command
+
+    command.upgrade(alembic_config(connection), "head")
+
+
+def alembic_config(connection: sa.Connection | None = None) -> Config:
+    """Alembic's configuration for papersift's migrations (on ``connection``, when given)."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.attributes["connection"] = connection
+    if connection is not None:
+        config.attributes["connection"] = connection
     return config
 
 
-def migrate(engine: Engine) -> None:
-    """Apply pending Alembic migrations (a no-op when the schema is current)."""
-    try:
-        with engine.begin() as connection:
-            config = _alembic_config(connection)
-            head = ScriptDirectory.from_config(config).get_current_head()
-            if MigrationContext.configure(connection).get_current_revision() != head:
-                command.upgrade(config, "head")
-            _ensure_store_id(connection)
-    except SQLAlchemyError as exc:
-        raise StoreError(f"cannot migrate the store at {engine.url!r}: {exc}") from exc
+def alembic_head() -> str | None:
+    """The newest migration as Alembic reads it from the migration scripts."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def _ensure_store_id(connection: sa.Connection) -> None:

@@ -39,12 +39,12 @@ class DigestEntry:
 
 
 class DigestLog:
-    def __init__(self, engine: Engine, *, claim_lease: timedelta = CLAIM_LEASE) -> None:
-        self.engine = engine
+    def __init__(self, db: Engine, *, claim_lease: timedelta = CLAIM_LEASE) -> None:
+        self.db = db
         self.claim_lease = claim_lease
 
     def entry(self, user_id: int, day: date) -> DigestEntry | None:
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             row = connection.execute(
                 sa.select(digest_log).where(
                     digest_log.c.user_id == user_id, digest_log.c.digest_date == day
@@ -57,7 +57,7 @@ class DigestLog:
     ) -> None:
         """Record ``status`` (one atomic upsert); a ``sent`` digest stays ``sent``."""
         values = {"status": status, "message_id": message_id, "updated_at": now}
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             statement = insert(connection, digest_log).values(
                 user_id=user_id, digest_date=day, **values
             )
@@ -83,7 +83,7 @@ class DigestLog:
         """
         stale_before = now - self.claim_lease
         values = {"status": "sending", "message_id": message_id, "updated_at": now}
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             statement = insert(connection, digest_log).values(
                 user_id=user_id, digest_date=day, **values
             )
@@ -103,7 +103,7 @@ class DigestLog:
         return claimed is not None
 
     def last_delivered(self, user_id: int, before: date) -> DigestEntry | None:
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             row = connection.execute(
                 sa.select(digest_log)
                 .where(

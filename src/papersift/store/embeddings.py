@@ -23,14 +23,14 @@ def text_hash(text: str) -> str:
 class EmbeddingStore:
     """Vectors keyed by (embedder identity, paper id), each with the hash of its source text."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, db: Engine) -> None:
+        self.db = db
 
     def hashes(self, model: str, paper_ids: Sequence[str]) -> dict[str, str]:
         """The stored text hash of each given paper that has a vector for ``model``."""
         found: dict[str, str] = {}
         table = paper_embeddings
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             for start in range(0, len(paper_ids), _CHUNK):
                 chunk = paper_ids[start : start + _CHUNK]
                 rows = connection.execute(
@@ -61,7 +61,7 @@ class EmbeddingStore:
             for paper_id, digest, vector in zip(paper_ids, hashes, vectors, strict=True)
         ]
         table = paper_embeddings
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             connection.execute(
                 table.delete().where(table.c.model == model, table.c.paper_id.in_(paper_ids))
             )
@@ -72,7 +72,7 @@ class EmbeddingStore:
     ) -> dict[str, npt.NDArray[np.float32]]:
         found: dict[str, npt.NDArray[np.float32]] = {}
         table = paper_embeddings
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             for start in range(0, len(paper_ids), _CHUNK):
                 chunk = paper_ids[start : start + _CHUNK]
                 rows = connection.execute(
@@ -86,7 +86,7 @@ class EmbeddingStore:
 
     def count(self, model: str) -> int:
         table = paper_embeddings
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             return int(
                 connection.execute(
                     sa.select(sa.func.count()).select_from(table).where(table.c.model == model)
@@ -100,7 +100,7 @@ class EmbeddingStore:
         table = paper_embeddings
         last_id = ""
         while True:
-            with self.engine.connect() as connection:
+            with self.db.connect() as connection:
                 rows = connection.execute(
                     sa.select(table.c.paper_id, table.c.vector)
                     .where(table.c.model == model, table.c.paper_id > last_id)

@@ -25,11 +25,11 @@ class HarvestCheckpoint:
 
 
 class HarvestLog:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, db: Engine) -> None:
+        self.db = db
 
     def get(self, key: str) -> HarvestCheckpoint | None:
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             row = connection.execute(
                 sa.select(harvest_state).where(harvest_state.c.key == key)
             ).first()

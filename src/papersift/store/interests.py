@@ -43,20 +43,20 @@ class Subscription:
 
 
 class InterestStore:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, db: Engine) -> None:
+        self.db = db
 
     # follows -----------------------------------------------------------------------------------
 
     def follow(self, user_id: int, kind: str, value: str) -> None:
         try:
-            with self.engine.begin() as connection:
+            with self.db.begin() as connection:
                 connection.execute(follows.insert().values(user_id=user_id, kind=kind, value=value))
         except IntegrityError:
             pass  # already followed
 
     def unfollow(self, user_id: int, kind: str, value: str) -> None:
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             connection.execute(
                 follows.delete().where(
                     follows.c.user_id == user_id, follows.c.kind == kind, follows.c.value == value
@@ -64,7 +64,7 @@ class InterestStore:
             )
 
     def follows_of(self, user_id: int) -> list[tuple[str, str]]:
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             rows = connection.execute(
                 sa.select(follows.c.kind, follows.c.value)
                 .where(follows.c.user_id == user_id)
@@ -76,7 +76,7 @@ class InterestStore:
 
     def dismiss(self, user_id: int, paper_id: str, *, now: datetime) -> None:
         try:
-            with self.engine.begin() as connection:
+            with self.db.begin() as connection:
                 connection.execute(
                     dismissals.insert().values(user_id=user_id, paper_id=paper_id, created_at=now)
                 )
@@ -84,7 +84,7 @@ class InterestStore:
             pass
 
     def undismiss(self, user_id: int, paper_id: str) -> None:
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             connection.execute(
                 dismissals.delete().where(
                     dismissals.c.user_id == user_id, dismissals.c.paper_id == paper_id
@@ -92,7 +92,7 @@ class InterestStore:
             )
 
     def dismissed(self, user_id: int) -> list[str]:
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             rows = connection.execute(
                 sa.select(dismissals.c.paper_id).where(dismissals.c.user_id == user_id)
             )
@@ -120,13 +120,13 @@ class InterestStore:
             "checked_rev": checked_rev,
             "created_at": now,
         }
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             key = connection.execute(saved_searches.insert().values(values)).inserted_primary_key
         assert key is not None
         return SavedSearch(id=int(key[0]), **values)  # type: ignore[arg-type]
 
     def delete_search(self, search_id: int) -> None:
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             connection.execute(
                 alert_matches.delete().where(alert_matches.c.saved_search_id == search_id)
             )
@@ -143,7 +143,7 @@ class InterestStore:
         return self._searches(sa.true())
 
     def _searches(self, condition: sa.ColumnElement[bool]) -> list[SavedSearch]:
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             rows = connection.execute(
                 sa.select(saved_searches).where(condition).order_by(saved_searches.c.id)
             )
@@ -168,7 +168,7 @@ class InterestStore:
 
         Returns how many matches were new (a paper matches a search at most once).
         """
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             known = {
                 str(row[0])
                 for row in connection.execute(
@@ -197,7 +197,7 @@ class InterestStore:
         condition = alert_matches.c.saved_search_id == search_id
         if since is not None:
             condition = sa.and_(condition, alert_matches.c.found_at >= since)
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             rows = connection.execute(
                 sa.select(alert_matches.c.paper_id, alert_matches.c.found_at)
                 .where(condition)
@@ -209,7 +209,7 @@ class InterestStore:
     # digest subscriptions ----------------------------------------------------------------------
 
     def subscription(self, user_id: int) -> Subscription | None:
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             row = connection.execute(
                 sa.select(subscriptions).where(subscriptions.c.user_id == user_id)
             ).first()
@@ -220,7 +220,7 @@ class InterestStore:
     def subscribe(
         self, user_id: int, frequency: str, sections: Sequence[str], *, now: datetime
     ) -> None:
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             updated = connection.execute(
                 subscriptions.update()
                 .where(subscriptions.c.user_id == user_id)
@@ -237,7 +237,7 @@ class InterestStore:
                 )
 
     def subscribers(self) -> list[Subscription]:
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             rows = connection.execute(
                 sa.select(subscriptions)
                 .where(subscriptions.c.frequency != "off")
@@ -248,7 +248,7 @@ class InterestStore:
     # trained models ----------------------------------------------------------------------------
 
     def model(self, user_id: int) -> tuple[str, bytes] | None:
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             row = connection.execute(
                 sa.select(user_models.c.signals_key, user_models.c.model).where(
                     user_models.c.user_id == user_id
@@ -257,7 +257,7 @@ class InterestStore:
         return (str(row[0]), bytes(row[1])) if row else None
 
     def save_model(self, user_id: int, signals_key: str, model: bytes, *, now: datetime) -> None:
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             connection.execute(user_models.delete().where(user_models.c.user_id == user_id))
             connection.execute(
                 user_models.insert().values(

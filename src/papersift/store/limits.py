@@ -50,13 +50,13 @@ class Counter:
 
 
 class LimitStore:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, db: Engine) -> None:
+        self.db = db
 
     def hit(self, key: str, *, window_start: float, now: float, amount: int = 1) -> int:
         """Add ``amount`` to ``key``'s count in the window starting at ``window_start`` (a new
         window starts from zero); returns the count after this hit, atomically."""
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             count = connection.execute(
                 _HIT,
                 {"key": key, "window_start": window_start, "amount": amount, "now": now},
@@ -65,7 +65,7 @@ class LimitStore:
 
     def get(self, key: str, *, window_start: float) -> Counter | None:
         """``key``'s count in the window starting at ``window_start`` (None: no hit in it)."""
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             row = connection.execute(
                 sa.select(rate_limits.c.count, rate_limits.c.last_at).where(
                     rate_limits.c.key == key, rate_limits.c.window_start == window_start
@@ -78,7 +78,7 @@ class LimitStore:
     def claim(self, key: str, *, seen_last_at: float, now: float) -> bool:
         """Move ``key``'s last hit from ``seen_last_at`` to ``now``, only if no one else did since:
         exactly one of many parallel callers that saw the same row wins."""
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             result = connection.execute(
                 rate_limits.update()
                 .where(rate_limits.c.key == key, rate_limits.c.last_at == seen_last_at)
@@ -87,11 +87,11 @@ class LimitStore:
         return bool(result.rowcount == 1)
 
     def reset(self, key: str) -> None:
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             connection.execute(rate_limits.delete().where(rate_limits.c.key == key))
 
     def prune(self, *, now: float) -> None:
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             connection.execute(
                 rate_limits.delete().where(rate_limits.c.last_at < now - STALE_SECONDS)
             )

@@ -37,8 +37,8 @@ def category_condition(category: str) -> sa.ColumnElement[bool]:
 
 
 class ListingStore:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, db: Engine) -> None:
+        self.db = db
 
     def page(
         self,
@@ -66,7 +66,7 @@ class ListingStore:
         if order == "upvotes":
             ordering.insert(0, upvotes.desc())
         columns = [papers.c[name] for name in PAPER_COLUMNS]
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             total = connection.execute(
                 sa.select(sa.func.count()).select_from(papers).where(condition)
             ).scalar_one()
@@ -96,7 +96,7 @@ class ListingStore:
             .subquery()
         )
         columns = [papers.c[name] for name in PAPER_COLUMNS]
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             total = connection.execute(
                 sa.select(sa.func.count()).select_from(category_papers).where(keyed)
             ).scalar_one()
@@ -122,7 +122,7 @@ class ListingStore:
             .offset(offset)
         )
         columns = [papers.c[name] for name in PAPER_COLUMNS]
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             ids = list(connection.execute(page).scalars())
             rows = connection.execute(sa.select(*columns).where(papers.c.id.in_(ids)))
             found = {row.id: paper_from_row(row._mapping) for row in rows}
@@ -159,7 +159,7 @@ class ListingStore:
             listed_days = listed_days.where(category_condition(category))
             submitted_days = submitted_days.where(category_condition(category))
         pick = sa.func.min if later else sa.func.max
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             found = [
                 connection.execute(sa.select(pick(query.subquery().c.day))).scalar()
                 for query in (listed_days, submitted_days)

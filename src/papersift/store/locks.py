@@ -65,4 +65,3 @@ def _advisory_key(name: str) -> int:
     """A stable signed 64-bit key for ``name`` (advisory locks are numbered)."""
     digest = hashlib.blake2b(f"papersift:{name}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
-

@@ -12,11 +12,11 @@ from papersift.store.upsert import insert
 
 
 class NoteStore:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, db: Engine) -> None:
+        self.db = db
 
     def put(self, user_id: int, paper_id: str, body: str, *, now: datetime) -> None:
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             statement = insert(connection, paper_notes).values(
                 user_id=user_id, paper_id=paper_id, body=body, updated_at=now
             )
@@ -28,7 +28,7 @@ class NoteStore:
             )
 
     def delete(self, user_id: int, paper_id: str) -> None:
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             connection.execute(
                 paper_notes.delete().where(
                     paper_notes.c.user_id == user_id, paper_notes.c.paper_id == paper_id
@@ -36,7 +36,7 @@ class NoteStore:
             )
 
     def get(self, user_id: int, paper_id: str) -> str | None:
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             return connection.execute(
                 sa.select(paper_notes.c.body).where(
                     paper_notes.c.user_id == user_id, paper_notes.c.paper_id == paper_id
@@ -44,7 +44,7 @@ class NoteStore:
             ).scalar()
 
     def of_user(self, user_id: int) -> dict[str, str]:
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             rows = connection.execute(
                 sa.select(paper_notes.c.paper_id, paper_notes.c.body).where(
                     paper_notes.c.user_id == user_id

@@ -14,12 +14,12 @@ TRIM_EVERY = 64  # writes between trims to ``max_entries``
 
 
 class PageCacheStore:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, db: Engine) -> None:
+        self.db = db
         self._writes = 0
 
     def get(self, key: str) -> bytes | None:
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             body = connection.execute(
                 sa.select(page_cache.c.body).where(page_cache.c.key == key)
             ).scalar()
@@ -32,7 +32,7 @@ class PageCacheStore:
         rendered again next time.
         """
         try:
-            with self.engine.begin() as connection:
+            with self.db.begin() as connection:
                 connection.execute(page_cache.delete().where(page_cache.c.version != version))
                 connection.execute(
                     page_cache.insert().values(key=key, version=version, body=body, created_at=now)

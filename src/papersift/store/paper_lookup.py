@@ -12,12 +12,12 @@ from papersift.store.schema import papers
 _CHUNK = 500  # DOIs per IN (...) query
 
 
-def ids_by_doi(engine: Engine, dois: Sequence[str]) -> dict[str, str]:
+def ids_by_doi(db: Engine, dois: Sequence[str]) -> dict[str, str]:
     """``{doi in lower case: paper id}`` for the stored papers with one of ``dois`` (compared
     without case). The column has no index: a query reads the table once, fine for an import."""
     wanted = sorted({doi.lower() for doi in dois if doi})
     found: dict[str, str] = {}
-    with engine.connect() as connection:
+    with db.connect() as connection:
         for start in range(0, len(wanted), _CHUNK):
             chunk = wanted[start : start + _CHUNK]
             rows = connection.execute(

@@ -42,8 +42,8 @@ class UpsertCounts:
 class PaperStore:
     """Papers in the database. Methods given a ``Connection`` run in the caller's transaction."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, db: Engine) -> None:
+        self.db = db
 
     # writing -----------------------------------------------------------------------------------
 
@@ -92,11 +92,11 @@ class PaperStore:
     # reading -----------------------------------------------------------------------------------
 
     def get(self, paper_id: str) -> Paper | None:
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             return self._get_many(connection, [paper_id]).get(paper_id)
 
     def get_many(self, paper_ids: Sequence[str]) -> dict[str, Paper]:
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             return self._get_many(connection, paper_ids)
 
     def _get_many(self, connection: Connection, paper_ids: Sequence[str]) -> dict[str, Paper]:
@@ -111,7 +111,7 @@ class PaperStore:
     def authors_of(self, paper_ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
         """The author lists of those ``paper_ids`` that are stored (nothing else is read)."""
         found: dict[str, tuple[str, ...]] = {}
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             for start in range(0, len(paper_ids), _SELECT_CHUNK):
                 chunk = paper_ids[start : start + _SELECT_CHUNK]
                 rows = connection.execute(
@@ -123,30 +123,30 @@ class PaperStore:
     def category_counts(self) -> dict[str, int]:
         """How many stored papers are in each category (only that column is read)."""
         counts: Counter[str] = Counter()
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             for row in connection.execute(sa.select(papers.c.categories)):
                 counts.update(set(row.categories or ()))
         return dict(counts)
 
     def count(self) -> int:
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             return int(
                 connection.execute(sa.select(sa.func.count()).select_from(papers)).scalar_one()
             )
 
     def ids_with_code(self) -> frozenset[str]:
         """Ids of the papers whose abstract or comments link to a code repository."""
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             rows = connection.execute(sa.select(papers.c.id).where(papers.c.code_url.is_not(None)))
             return frozenset(row.id for row in rows)
 
     def max_rev(self) -> int:
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             value = connection.execute(sa.select(sa.func.max(papers.c.rev))).scalar()
         return int(value or 0)
 
     def store_id(self) -> str:
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             return str(
                 connection.execute(
                     sa.select(store_info.c.value).where(store_info.c.key == "store_id")
@@ -158,7 +158,7 @@ class PaperStore:
         columns = [papers.c[name] for name in PAPER_COLUMNS]
         after = papers.c.rev > rev
         while True:
-            with self.engine.connect() as connection:
+            with self.db.connect() as connection:
                 rows = connection.execute(
                     sa.select(*columns, papers.c.rev)
                     .where(after)

@@ -46,8 +46,8 @@ class ProfileFacts:
 
 
 class PublicCollectionStore:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, db: Engine) -> None:
+        self.db = db
 
     def directory(
         self, order: DirectoryOrder, *, offset: int, limit: int, owner_id: int | None = None
@@ -61,7 +61,7 @@ class PublicCollectionStore:
             if order == "upvoted"
             else [collections.c.id.desc()]
         )
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             total = connection.execute(
                 sa.select(sa.func.count()).select_from(collections).where(condition)
             ).scalar_one()
@@ -72,7 +72,7 @@ class PublicCollectionStore:
 
     def get(self, collection_id: int) -> PublicCollection | None:
         condition = sa.and_(collections.c.id == collection_id, collections.c.is_public.is_(True))
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             row = connection.execute(_select().where(condition)).first()
         return _public(row) if row else None
 
@@ -82,7 +82,7 @@ class PublicCollectionStore:
             collection_items.c.collection_id == collections.c.id,
             collection_items.c.paper_id == paper_id,
         )
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             rows = connection.execute(
                 _select()
                 .where(collections.c.is_public.is_(True), holds)
@@ -93,7 +93,7 @@ class PublicCollectionStore:
 
     def set_vote(self, collection_id: int, user_id: int, voted: bool, *, now: datetime) -> int:
         """Set the user's upvote; returns the collection's upvote count."""
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             if voted:
                 connection.execute(
                     insert(connection, collection_votes)
@@ -116,7 +116,7 @@ class PublicCollectionStore:
     def voted_by(self, user_id: int, collection_ids: list[int]) -> set[int]:
         if not collection_ids:
             return set()
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             rows = connection.execute(
                 sa.select(collection_votes.c.collection_id).where(
                     collection_votes.c.user_id == user_id,
@@ -126,7 +126,7 @@ class PublicCollectionStore:
             return {int(row[0]) for row in rows}
 
     def profile(self, user_id: int, *, limit: int = 50) -> ProfileFacts | None:
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             person = connection.execute(
                 sa.select(users.c.display_name, users.c.created_at).where(users.c.id == user_id)
             ).first()

@@ -17,8 +17,8 @@ _CHUNK = 500
 
 
 class ReadingStore:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, db: Engine) -> None:
+        self.db = db
 
     def mark(self, user_id: int, paper_ids: Iterable[str], state: str, *, now: datetime) -> None:
         """Record ``state`` for the papers; "seen" never turns a read paper back to seen."""
@@ -28,7 +28,7 @@ class ReadingStore:
         ]
         if not rows:
             return
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             statement = insert(connection, paper_states)
             keep_read = sa.case(
                 (paper_states.c.state == READ, READ), else_=statement.excluded.state
@@ -45,7 +45,7 @@ class ReadingStore:
             )
 
     def forget(self, user_id: int, paper_id: str) -> None:
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             connection.execute(
                 paper_states.delete().where(
                     paper_states.c.user_id == user_id, paper_states.c.paper_id == paper_id
@@ -54,7 +54,7 @@ class ReadingStore:
 
     def states(self, user_id: int, paper_ids: Sequence[str]) -> dict[str, str]:
         found: dict[str, str] = {}
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             for start in range(0, len(paper_ids), _CHUNK):
                 chunk = list(paper_ids[start : start + _CHUNK])
                 rows = connection.execute(
@@ -67,21 +67,21 @@ class ReadingStore:
 
     def all_of(self, user_id: int) -> set[str]:
         """Every paper the reader has seen or read."""
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             rows = connection.execute(
                 sa.select(paper_states.c.paper_id).where(paper_states.c.user_id == user_id)
             )
             return {str(row[0]) for row in rows}
 
     def hides_seen(self, user_id: int) -> bool:
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             value = connection.execute(
                 sa.select(reader_settings.c.hide_seen).where(reader_settings.c.user_id == user_id)
             ).scalar()
         return bool(value)
 
     def set_hide_seen(self, user_id: int, hide: bool) -> None:
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             statement = insert(connection, reader_settings).values(user_id=user_id, hide_seen=hide)
             connection.execute(
                 statement.on_conflict_do_update(

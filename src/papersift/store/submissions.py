@@ -32,12 +32,12 @@ class AlreadySubmitted(Exception):
 
 
 class SubmissionStore:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, db: Engine) -> None:
+        self.db = db
 
     def add(self, paper_id: str, user_id: int, feed_date: date, *, now: datetime) -> None:
         try:
-            with self.engine.begin() as connection:
+            with self.db.begin() as connection:
                 connection.execute(
                     submissions.insert().values(
                         paper_id=paper_id, user_id=user_id, feed_date=feed_date, submitted_at=now
@@ -62,7 +62,7 @@ class SubmissionStore:
 
     def set_hidden(self, paper_id: str, hidden: bool, *, now: datetime) -> bool:
         """Hide (or show again) a submission; False when the paper was never submitted."""
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             changed = connection.execute(
                 submissions.update()
                 .where(submissions.c.paper_id == paper_id)
@@ -72,7 +72,7 @@ class SubmissionStore:
         return bool(changed)
 
     def between(self, first: date, last: date) -> list[Submission]:
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             rows = connection.execute(
                 self._query().where(submissions.c.feed_date.between(first, last))
             )
@@ -80,7 +80,7 @@ class SubmissionStore:
 
     def of_papers(self, paper_ids: Sequence[str]) -> dict[str, Submission]:
         found: dict[str, Submission] = {}
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             for start in range(0, len(paper_ids), _CHUNK):
                 chunk = paper_ids[start : start + _CHUNK]
                 rows = connection.execute(self._query().where(submissions.c.paper_id.in_(chunk)))

@@ -158,8 +158,8 @@ def verify(
     """Compare every table of two stores (row counts and checksums); writes nothing."""
     _require_positive(batch_size)
     with _opened(source_url, target_url, target_exists=True) as (source, target):
-        for engine in (source, target):
-            _require_store(engine)
+        for db in (source, target):
+            _require_store(db)
         return _verify(source, target, batch_size, progress)
 
 
@@ -239,8 +239,8 @@ def _identity(url: sa.URL) -> object:
     return url.set(drivername=backend, username=None, password=None)
 
 
-def _describe(engine: Engine) -> str:
-    return engine.url.render_as_string(hide_password=True)
+def _describe(db: Engine) -> str:
+    return db.url.render_as_string(hide_password=True)
 
 
 def _reason(exc: Exception) -> str:
@@ -269,14 +269,14 @@ def _prepare(source: Engine, target: Engine) -> int:
     return taken
 
 
-def _require_store(engine: Engine) -> None:
-    if not sa.inspect(engine).has_table(store_info.name):
-        raise StoreError(f"there is no papersift store at {_describe(engine)}")
+def _require_store(db: Engine) -> None:
+    if not sa.inspect(db).has_table(store_info.name):
+        raise StoreError(f"there is no papersift store at {_describe(db)}")
 
 
-def _store_id(engine: Engine) -> str | None:
+def _store_id(db: Engine) -> str | None:
     query = sa.select(store_info.c.value).where(store_info.c.key == "store_id")
-    with engine.connect() as connection:
+    with db.connect() as connection:
         return connection.execute(query).scalar()
 
 
@@ -398,32 +398,32 @@ def _utc(moment: datetime) -> datetime:
 
 
 def _batches(
-    engine: Engine, table: sa.Table, after: Key | None, size: int
+    db: Engine, table: sa.Table, after: Key | None, size: int
 ) -> Iterator[list[sa.Row[Any]]]:
     """The rows after key ``after`` (from the first when None) in key order, ``size`` at a time,
     streamed from one query (a server-side cursor on PostgreSQL: one sort, not one per batch)."""
-    query = sa.select(table).order_by(*_ordered_key(engine, table))
+    query = sa.select(table).order_by(*_ordered_key(db, table))
     if after is not None:
-        query = query.where(_after(engine, table, after))
-    with engine.connect() as connection:
+        query = query.where(_after(db, table, after))
+    with db.connect() as connection:
         result = connection.execution_options(yield_per=size).execute(query)
         for partition in result.partitions():
             yield list(partition)
 
 
-def _last_key(engine: Engine, table: sa.Table) -> Key | None:
-    order = [column.desc() for column in _ordered_key(engine, table)]
+def _last_key(db: Engine, table: sa.Table) -> Key | None:
+    order = [column.desc() for column in _ordered_key(db, table)]
     query = sa.select(*table.primary_key.columns).order_by(*order).limit(1)
-    with engine.connect() as connection:
+    with db.connect() as connection:
         row = connection.execute(query).first()
     return None if row is None else tuple(row)
 
 
-def _count(engine: Engine, table: sa.Table, *, upto: Key | None = None) -> int:
+def _count(db: Engine, table: sa.Table, *, upto: Key | None = None) -> int:
     query = sa.select(sa.func.count()).select_from(table)
     if upto is not None:
-        query = query.where(sa.not_(_after(engine, table, upto)))
-    with engine.connect() as connection:
+        query = query.where(sa.not_(_after(db, table, upto)))
+    with db.connect() as connection:
         return int(connection.execute(query).scalar_one())
 
 
@@ -432,9 +432,9 @@ def _key_of(table: sa.Table, row: sa.Row[Any]) -> Key:
     return tuple(values[column.name] for column in table.primary_key.columns)
 
 
-def _ordered_key(engine: Engine, table: sa.Table) -> list[sa.ColumnElement[Any]]:
+def _ordered_key(db: Engine, table: sa.Table) -> list[sa.ColumnElement[Any]]:
     """The primary key's columns, text compared bytewise (as SQLite does) on PostgreSQL too."""
-    bytewise = engine.dialect.name == "postgresql"
+    bytewise = db.dialect.name == "postgresql"
     return [
         column.collate(BYTEWISE_COLLATION)
         if bytewise and isinstance(column.type, sa.String)
@@ -443,9 +443,9 @@ def _ordered_key(engine: Engine, table: sa.Table) -> list[sa.ColumnElement[Any]]
     ]
 
 
-def _after(engine: Engine, table: sa.Table, key: Key) -> sa.ColumnElement[bool]:
+def _after(db: Engine, table: sa.Table, key: Key) -> sa.ColumnElement[bool]:
     """Rows whose primary key comes after ``key`` (a row-value comparison for composite keys)."""
-    columns = _ordered_key(engine, table)
+    columns = _ordered_key(db, table)
     values = [
         sa.literal(value, column.type)
         for column, value in zip(table.primary_key.columns, key, strict=True)
@@ -485,12 +485,12 @@ def _verify(source: Engine, target: Engine, batch_size: int, progress: bool) -> 
     return VerifyReport(tuple(checks))
 
 
-def _checksum(engine: Engine, table: sa.Table, batch_size: int, progress: bool) -> tuple[int, str]:
+def _checksum(db: Engine, table: sa.Table, batch_size: int, progress: bool) -> tuple[int, str]:
     """Row count and SHA-256 of the table's normalised rows in key order."""
     digest = hashlib.sha256()
     rows = 0
-    with _bar(f"verify {table.name}", _count(engine, table), 0, progress) as bar:
-        for batch in _batches(engine, table, None, batch_size):
+    with _bar(f"verify {table.name}", _count(db, table), 0, progress) as bar:
+        for batch in _batches(db, table, None, batch_size):
             for row in batch:
                 digest.update(_canonical(table, row))
             rows += len(batch)

@@ -95,9 +95,9 @@ def _token_hash(token: str) -> str:
 
 
 class UserStore:
-    def __init__(self, engine: Engine, *, session_idle: timedelta | None = None) -> None:
+    def __init__(self, db: Engine, *, session_idle: timedelta | None = None) -> None:
         """``session_idle``: sessions unused this long end (None: only their lifetime counts)."""
-        self.engine = engine
+        self.db = db
         self.session_idle = session_idle
 
     # users -------------------------------------------------------------------------------------
@@ -124,7 +124,7 @@ class UserStore:
             "email_verified_at": now if verified else None,
         }
         try:
-            with self.engine.begin() as connection:
+            with self.db.begin() as connection:
                 user_id = connection.execute(users.insert().values(values)).inserted_primary_key
         except IntegrityError as exc:
             raise EmailTaken(email) from exc
@@ -140,7 +140,7 @@ class UserStore:
     def names(self, user_ids: set[int]) -> dict[int, str]:
         if not user_ids:
             return {}
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             rows = connection.execute(
                 sa.select(users.c.id, users.c.display_name).where(users.c.id.in_(user_ids))
             )
@@ -148,11 +148,11 @@ class UserStore:
 
     def set_admin(self, user_id: int, admin: bool) -> None:
         """Grant or revoke the admin role (moderators)."""
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             connection.execute(users.update().where(users.c.id == user_id).values(is_admin=admin))
 
     def set_password_hash(self, user_id: int, password_hash: str) -> None:
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             connection.execute(
                 users.update().where(users.c.id == user_id).values(password_hash=password_hash)
             )
@@ -161,7 +161,7 @@ class UserStore:
         """Make ``email`` the user's verified address (it may be a new one); False when another
         account holds the address."""
         try:
-            with self.engine.begin() as connection:
+            with self.db.begin() as connection:
                 connection.execute(
                     users.update()
                     .where(users.c.id == user_id)
@@ -180,7 +180,7 @@ class UserStore:
         owned = [
             table for table in metadata.sorted_tables if "user_id" in table.c and table is not users
         ]
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             for table in reversed(owned):
                 if table is collections:
                     ids = sa.select(table.c.id).where(table.c.user_id == user_id)
@@ -203,7 +203,7 @@ class UserStore:
             bump(connection, COMMUNITY_REV)
 
     def _one(self, condition: sa.ColumnElement[bool]) -> User | None:
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             row = connection.execute(sa.select(users).where(condition)).first()
         return _user(row) if row else None
 
@@ -214,7 +214,7 @@ class UserStore:
     ) -> str:
         """A new session for the user; returns the token for the cookie (stored only hashed)."""
         token = secrets.token_urlsafe(32)
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             connection.execute(sessions.delete().where(sessions.c.expires_at < now))
             connection.execute(
                 sessions.insert().values(
@@ -235,7 +235,7 @@ class UserStore:
         (its last use is noted, at most once a minute, so the idle time counts from it)."""
         token_hash = _token_hash(token)
         idle = idle if idle is not None else self.session_idle
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             row = connection.execute(
                 sa.select(users, sessions.c.last_seen_at, sessions.c.created_at.label("started"))
                 .join(sessions, sessions.c.user_id == users.c.id)
@@ -250,7 +250,7 @@ class UserStore:
             self.end_session(token)
             return None
         if now - last_seen >= _SEEN_EVERY:
-            with self.engine.begin() as connection:
+            with self.db.begin() as connection:
                 connection.execute(
                     sessions.update()
                     .where(sessions.c.token_hash == token_hash)
@@ -260,7 +260,7 @@ class UserStore:
 
     def describe_session(self, token: str, user_agent: str) -> None:
         """Note the browser a session runs in (shown in the account's list of sessions)."""
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             connection.execute(
                 sessions.update()
                 .where(sessions.c.token_hash == _token_hash(token))
@@ -268,7 +268,7 @@ class UserStore:
             )
 
     def end_session(self, token: str) -> None:
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             connection.execute(sessions.delete().where(sessions.c.token_hash == _token_hash(token)))
 
     def end_sessions(self, user_id: int, *, keep: str | None = None) -> int:
@@ -276,13 +276,13 @@ class UserStore:
         condition = sessions.c.user_id == user_id
         if keep:
             condition = sa.and_(condition, sessions.c.token_hash != _token_hash(keep))
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             return connection.execute(sessions.delete().where(condition)).rowcount or 0
 
     def sessions_of(self, user_id: int, *, now: datetime, current: str | None) -> list[SessionInfo]:
         """The user's live sessions, the most recently used first."""
         mine = _token_hash(current) if current else None
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             rows = connection.execute(
                 sa.select(sessions).where(
                     sessions.c.user_id == user_id, sessions.c.expires_at > now
@@ -308,7 +308,7 @@ class UserStore:
     ) -> str:
         """A new single-use link token for the user (stored only hashed)."""
         token = secrets.token_urlsafe(32)
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             connection.execute(  # links long expired are kept a day, for counting re-sends
                 account_tokens.delete().where(account_tokens.c.expires_at < now - _KEEP_EXPIRED)
             )
@@ -329,7 +329,7 @@ class UserStore:
     ) -> list[tuple[datetime, str]]:
         """When (and to which address) the user's links of ``purpose`` made since ``since``
         were made, oldest first."""
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             rows = connection.execute(
                 sa.select(account_tokens.c.created_at, account_tokens.c.email)
                 .where(
@@ -344,7 +344,7 @@ class UserStore:
     def use_link(self, token: str, purposes: tuple[str, ...], *, now: datetime) -> LinkUse | None:
         """Use a link once: its row is deleted; None when it is unknown, used or expired."""
         token_hash = _token_hash(token)
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             row = connection.execute(
                 sa.select(account_tokens).where(account_tokens.c.token_hash == token_hash)
             ).first()
@@ -359,7 +359,7 @@ class UserStore:
 
     def peek_link(self, token: str, purposes: tuple[str, ...], *, now: datetime) -> LinkUse | None:
         """What an unused, unexpired link is for, without using it."""
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             row = connection.execute(
                 sa.select(account_tokens).where(account_tokens.c.token_hash == _token_hash(token))
             ).first()
@@ -368,7 +368,7 @@ class UserStore:
         return LinkUse(int(row.user_id), str(row.purpose), str(row.email))
 
     def forget_links(self, user_id: int, purpose: str) -> None:
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             connection.execute(
                 account_tokens.delete().where(
                     account_tokens.c.user_id == user_id, account_tokens.c.purpose == purpose
@@ -378,12 +378,12 @@ class UserStore:
     # failed logins -----------------------------------------------------------------------------
 
     def record_failure(self, keys: list[str], *, now: datetime) -> None:
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             connection.execute(login_failures.insert(), [{"key": k, "at": now} for k in keys])
 
     def failures_since(self, key: str, since: datetime) -> tuple[int, datetime | None]:
         """How many failures ``key`` had since ``since``, and the oldest of them."""
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             row = connection.execute(
                 sa.select(sa.func.count(), sa.func.min(login_failures.c.at)).where(
                     login_failures.c.key == key, login_failures.c.at >= since
@@ -392,7 +392,7 @@ class UserStore:
         return int(row[0]), row[1]
 
     def clear_failures(self, key: str, *, before: datetime | None = None) -> None:
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             condition = login_failures.c.key == key
             if before is not None:
                 condition = sa.or_(condition, login_failures.c.at < before)

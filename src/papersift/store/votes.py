@@ -16,8 +16,8 @@ _CHUNK = 500
 
 
 class VoteStore:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, db: Engine) -> None:
+        self.db = db
 
     def set_vote(self, user_id: int, paper_id: str, voted: bool, *, now: datetime) -> int:
         """Make the user's vote on the paper ``voted``; returns the paper's count afterwards.
@@ -27,7 +27,7 @@ class VoteStore:
         statement (an insert that does nothing when the primary key holds the vote already, or a
         delete), in one transaction with the counter bump.
         """
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             if voted:
                 row = {"user_id": user_id, "paper_id": paper_id, "created_at": now}
                 connection.execute(
@@ -49,7 +49,7 @@ class VoteStore:
     def counts(self, paper_ids: Sequence[str]) -> dict[str, int]:
         """Upvotes per paper (papers without votes are left out)."""
         found: dict[str, int] = {}
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             for start in range(0, len(paper_ids), _CHUNK):
                 chunk = paper_ids[start : start + _CHUNK]
                 rows = connection.execute(
@@ -62,7 +62,7 @@ class VoteStore:
 
     def voted_by(self, user_id: int, paper_ids: Sequence[str]) -> set[str]:
         found: set[str] = set()
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             for start in range(0, len(paper_ids), _CHUNK):
                 chunk = paper_ids[start : start + _CHUNK]
                 rows = connection.execute(
@@ -75,14 +75,14 @@ class VoteStore:
 
     def since(self, moment: datetime) -> list[tuple[str, datetime]]:
         """(paper id, vote time) of every vote cast at or after ``moment``."""
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             rows = connection.execute(
                 sa.select(votes.c.paper_id, votes.c.created_at).where(votes.c.created_at >= moment)
             )
             return [(str(row[0]), row[1]) for row in rows]
 
     def papers_voted_by(self, user_id: int) -> list[str]:
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             rows = connection.execute(
                 sa.select(votes.c.paper_id)
                 .where(votes.c.user_id == user_id)

@@ -23,6 +23,7 @@ from papersift.errors import (
     InvalidInputError,
     RateLimitedError,
 )
+from papersift.features import addresses
 from papersift.features.passwords import MAX_LENGTH, MIN_LENGTH
 from papersift.store.users import User
 from papersift.web import interest_views, models, views
@@ -172,8 +173,8 @@ def account_view(request: Request, user: User) -> AccountView:
 
 def export(request: Request, who: Visitor, user: User) -> AccountExport:
     engine = who.engine
-    voted = engine.votes.papers_voted_by(user.id)
-    papers = engine.papers.get_many(voted)
+    voted = engine.papers_voted_by(user)
+    papers = engine.papers_by_id(voted)
     return AccountExport(
         exported_at=engine.clock(),
         account=account_out(user),
@@ -211,14 +212,14 @@ def _notice(request: Request, title: str, message: str, status: int = 200) -> Re
 # verify an address -------------------------------------------------------------------------------
 
 
-@router.get("/verify/{token}")
+@router.get(addresses.VERIFY)
 def verify_page(request: Request, token: str) -> Response:
     """Asks only: link scanners and previews follow GETs, so a GET must not use the link."""
     link = engine_of(request).account_settings.check_link(token, "verify")
     return render(request, "verify.html", token=token, email=link.email)
 
 
-@router.post("/verify/{token}", dependencies=[CSRF])
+@router.post(addresses.VERIFY, dependencies=[CSRF])
 def verify(request: Request, token: str) -> Response:
     user = engine_of(request).account_settings.verify(token)
     message = f"{user.email} is confirmed: digests and alerts you choose will reach it."
@@ -288,13 +289,13 @@ def api_forgot_password(request: Request, body: ForgotIn) -> MessageOut:
     return MessageOut(message=_forgot_answer(request))
 
 
-@router.get("/reset-password/{token}")
+@router.get(addresses.RESET_PASSWORD)
 def reset_password_form(request: Request, token: str) -> Response:
     link = engine_of(request).account_settings.check_link(token, "reset")
     return render(request, "reset_password.html", token=token, email=link.email, error=None)
 
 
-@router.post("/reset-password/{token}", dependencies=[CSRF])
+@router.post(addresses.RESET_PASSWORD, dependencies=[CSRF])
 def reset_password(request: Request, token: str, password: Password) -> Response:
     settings = engine_of(request).account_settings
     try:

@@ -17,7 +17,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from papersift import __version__
 from papersift.engine import Engine
 from papersift.settings import load_settings
-from papersift.store.page_cache import PageCacheStore
 from papersift.text import plain_text
 from papersift.web import (
     account_pages,
@@ -36,7 +35,6 @@ from papersift.web import (
 )
 from papersift.web import openapi as openapi_document
 from papersift.web.blank_params import BlankParamsMiddleware
-from papersift.web.cache import PageCache
 from papersift.web.deps import current_user, known_params_only
 from papersift.web.errors import error_response, install_error_handlers
 from papersift.web.hardening import HardeningMiddleware
@@ -70,7 +68,6 @@ class _PublicUrl:
         return str(self.engine.settings.public_url)
 
 
-
 def create_app(engine: Engine) -> FastAPI:
     """The web application over ``engine`` (which it does not close)."""
     app = FastAPI(
@@ -89,11 +86,6 @@ def create_app(engine: Engine) -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     app.state.engine = engine
-    app.state.page_cache = PageCache(
-        PageCacheStore(engine.database),
-        max_entries=engine.settings.page_cache_entries,
-        clock=engine.clock,
-    )
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.globals["version"] = __version__
     templates.env.globals["public_url"] = _PublicUrl(engine)

@@ -45,7 +45,7 @@ def profile(visitor: Visitor, user_id: int) -> models.ProfileView:
 
     found = visitor.engine.community.profile(user_id)
     facts = found.facts
-    submitted = visitor.engine.papers.get_many([paper_id for paper_id, _ in facts.submissions])
+    submitted = visitor.engine.papers_by_id([paper_id for paper_id, _ in facts.submissions])
     papers = [submitted[paper_id] for paper_id, _ in facts.submissions if paper_id in submitted]
     return models.ProfileView(
         id=facts.user_id,

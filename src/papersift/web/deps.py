@@ -10,6 +10,7 @@ from fastapi import Path, Query, Request
 from fastapi.routing import APIRoute
 from pydantic import BeforeValidator
 
+from papersift import search_request
 from papersift.engine import Engine
 from papersift.errors import AuthenticationError, InvalidInputError, PermissionDeniedError
 from papersift.store.users import User
@@ -21,16 +22,14 @@ _ALLOWED_PARAMS: dict[int, frozenset[str]] = {}
 # with the reason by the engine, anything else by validation (never a 500).
 # Every name of a search mode (see papersift.retrieval.modes): a mode that cannot answer yet
 # gives keyword results with a notice, never an error.
-SearchMode = Literal[
-    "auto", "keyword", "semantic", "bm25", "dense", "hybrid", "dsi", "hybrid-dsi"
-]
-# The orders of search results (papersift.engine.SEARCH_SORTS).
+SearchMode = Literal["auto", "keyword", "semantic", "bm25", "dense", "hybrid", "dsi", "hybrid-dsi"]
+# The orders of search results (papersift.search_request.SEARCH_SORTS).
 SearchSort = Literal["relevance", "date", "upvotes"]
 # Ids are 64-bit integers in the store: a larger number is refused here (it would overflow there).
 MAX_ID = 2**63 - 1
 CollectionId = Annotated[int, Path(ge=-MAX_ID, le=MAX_ID)]
 # The JSON API's strict parameter types: the schema says exactly what is accepted.
-CATEGORY_PATTERN = r"^[a-z]+(?:-[a-z]+)*(?:\.[A-Za-z]+(?:-[a-z]+)?)?$"
+CATEGORY_PATTERN = f"^{search_request.CATEGORY_PATTERN}$"
 Category = Annotated[
     str | None,
     Query(max_length=40, pattern=CATEGORY_PATTERN, description="An arXiv category or archive."),

@@ -6,7 +6,6 @@ Every link in a feed starts with ``PAPERSIFT_PUBLIC_URL``, never with the reques
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Literal
@@ -16,10 +15,9 @@ from fastapi.responses import Response
 
 from papersift.features.feed import FeedRequest
 from papersift.features.syndication import MEDIA_TYPES, render_feed
-from papersift.filters import Filters
 from papersift.model import Paper
-from papersift.web import views
-from papersift.web.cache import PageCache
+from papersift.search_request import SearchRequest, check_category
+from papersift.text import strip_control_characters
 from papersift.web.deps import CollectionId, SearchMode, engine_of, known_query, visitor
 from papersift.web.views import Visitor
 
@@ -29,8 +27,6 @@ FEED_SIZE = 100
 DAY_SIZE = 10_000  # the daily feed's papers: a whole day (arXiv lists up to ~2,000 a day)
 TRENDING_PERIOD = 600  # seconds a cached trending feed lasts (its scores decay with time)
 VisitorDep = Annotated[Visitor, Depends(visitor)]
-# Characters XML cannot carry, which queries and collection names may contain.
-_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def respond(
@@ -46,8 +42,8 @@ def respond(
     query = request.url.query
     body = render_feed(
         papers,
-        title=_NOT_XML.sub("", title),
-        description=_NOT_XML.sub("", description),
+        title=strip_control_characters(title),
+        description=strip_control_characters(description),
         page_url=base + page,
         feed_url=base + request.url.path + (f"?{query}" if query else ""),
         paper_url=base + "/papers/{id}",
@@ -64,7 +60,7 @@ def cached_feed(request: Request, build: Callable[[], Response], *, period: int 
     engine = engine_of(request)
     now = engine.clock()
     version = engine.data_version()
-    cache: PageCache = request.app.state.page_cache
+    cache = engine_of(request).page_cache
     key = cache.key(
         (
             "feed",
@@ -100,7 +96,7 @@ def daily(
 
 def _daily(request: Request, kind: Kind, category: str | None) -> Response:
     engine = engine_of(request)
-    checked = views.check_category(category)
+    checked = check_category(category)
     result = engine.feed.page(FeedRequest(category=checked, order="date", page_size=DAY_SIZE))
     scope = f" in {checked}" if checked else ""
     return respond(
@@ -140,11 +136,9 @@ def search(
     since: date | None = None,
 ) -> Response:
     engine = engine_of(request)
-    checked = views.check_category(category)
-    answering = views.check_mode(engine, mode)
-    views.check_day(since, "since")
-    filters = Filters(categories=(checked,) if checked else (), since=since)
-    results = engine.search(q, k=FEED_SIZE, filters=filters, mode=answering)
+    checked = SearchRequest.checked(q, mode=mode, category=category, since=since)
+    answering = engine.choose_mode(checked.mode).mode
+    results = engine.search(checked.query, k=FEED_SIZE, filters=checked.filters, mode=answering)
     found = [result.paper for result in results]
     found.sort(key=lambda p: (p.display_date or date.min, p.id), reverse=True)
     return respond(

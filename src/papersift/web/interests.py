@@ -16,6 +16,7 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from papersift.errors import ConflictError, InvalidInputError
+from papersift.features import addresses
 from papersift.web import interest_views
 from papersift.web.deps import MAX_ID, SearchMode, engine_of
 from papersift.web.feeds import FEED_SIZE, Kind, respond
@@ -51,10 +52,8 @@ def for_you_page(
     hidden: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Response:
     view = interest_views.for_you(who, user, limit=limit)
-    hidden_paper = None  # the paper just marked "not interested", to offer an undo
-    if hidden and hidden in who.engine.interests.dismissed(user.id):
-        found = who.engine.papers.get(hidden)
-        hidden_paper = interest_views.paper_link(found) if found else None
+    # the paper just marked "not interested", to offer an undo
+    hidden_paper = interest_views.dismissed_paper(who, user, hidden) if hidden else None
     return render(request, "for_you.html", view=view, hidden=hidden_paper)
 
 
@@ -131,13 +130,13 @@ def delete_saved_search(who: VisitorDep, user: UserDep, search_id: SearchId) -> 
 # digest settings and unsubscribing -------------------------------------------------------------
 
 
-@router.get("/settings/digest")
+@router.get(addresses.DIGEST_SETTINGS)
 def digest_settings_page(request: Request, who: VisitorDep, user: UserDep) -> Response:
     view = interest_views.digest_settings(who, user)
     return render(request, "digest_settings.html", view=view, error=None)
 
 
-@router.post("/settings/digest", dependencies=[CSRF])
+@router.post(addresses.DIGEST_SETTINGS, dependencies=[CSRF])
 def digest_settings(
     request: Request,
     who: VisitorDep,
@@ -153,20 +152,20 @@ def digest_settings(
     return redirect("/settings/digest")
 
 
-@router.get("/unsubscribe/{token}")
+@router.get(addresses.UNSUBSCRIBE)
 def unsubscribe_page(request: Request, token: str) -> Response:
     """Asks only: link scanners and previews follow GETs, so a GET must not unsubscribe."""
-    user, frequency = interest_views.user_of_unsubscribe_token(engine_of(request), token)
+    user, frequency = engine_of(request).interests.user_of_unsubscribe_token(token)
     return render(
         request, "unsubscribe.html", done=False, account=user, frequency=frequency, token=token
     )
 
 
-@router.post("/unsubscribe/{token}")
+@router.post(addresses.UNSUBSCRIBE)
 def unsubscribe(request: Request, token: str) -> Response:
     """One-click unsubscribe (RFC 8058: the body is ``List-Unsubscribe=One-Click``, which is
     not needed): no login and no CSRF token, the signed token is the proof."""
-    user = interest_views.unsubscribe(engine_of(request), token)
+    user = engine_of(request).interests.unsubscribe(token)
     return render(
         request, "unsubscribe.html", done=True, account=user, frequency="off", token=token
     )
@@ -178,7 +177,7 @@ def unsubscribe(request: Request, token: str) -> Response:
 @feed_router.get("/for-you/{token}.{kind}", summary="Your recommendations (a private address)")
 def for_you_feed(request: Request, token: str, kind: Kind) -> Response:
     engine = engine_of(request)
-    user = interest_views.user_of_feed_token(engine, token)
+    user = engine.interests.user_of_feed_token(token)
     recommended = engine.recommendations(user, limit=FEED_SIZE)
     response = respond(
         request,
@@ -197,8 +196,8 @@ def for_you_feed(request: Request, token: str, kind: Kind) -> Response:
 )
 def saved_search_feed(request: Request, token: str, kind: Kind) -> Response:
     engine = engine_of(request)
-    search = interest_views.search_of_feed_token(engine, token)
-    found = interest_views.matched(engine, search, limit=interest_views.MATCHES_SHOWN)
+    search = engine.interests.search_of_feed_token(token)
+    found = engine.interests.matched(search, limit=interest_views.MATCHES_SHOWN)
     response = respond(
         request,
         [paper for paper, _ in found],

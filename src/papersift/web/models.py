@@ -359,6 +359,9 @@ class PaperLink(BaseModel):
 
 
 class ReasonOut(BaseModel):
+    kind: str = Field(
+        description="like_paper, like_papers, followed_author, followed_category or trending."
+    )
     text: str = Field(description="One line, e.g. Like “X” in your library; By A, whom you follow.")
     url: str | None = Field(
         description="What the reason points at: the library paper, the followed author or "

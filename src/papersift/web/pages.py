@@ -27,7 +27,6 @@ from papersift.features.library import clean_tags
 from papersift.sources.arxiv_ids import canonical_arxiv_id
 from papersift.store.users import User
 from papersift.web import interest_views, views
-from papersift.web.cache import CSRF_PLACEHOLDER, PageCache
 from papersift.web.deps import (
     MAX_ID,
     CollectionId,
@@ -47,6 +46,8 @@ from papersift.web.security import (
     set_cookie,
 )
 from papersift.web.views import Visitor
+
+CSRF_PLACEHOLDER = "__papersift_csrf_placeholder__"  # a visitor's token goes here in a cached page
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
@@ -73,11 +74,11 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
 def cached(
     request: Request, who: Visitor, build: Callable[[], Response], *, period: int = 0
 ) -> Response:
-    """``build()``'s page from the anonymous page cache (see ``papersift.web.cache``).
+    """``build()``'s page from the anonymous page cache (see ``papersift.features.page_cache``).
 
     ``period`` (seconds) makes the page expire on its own, for pages that change with time.
     """
-    cache: PageCache = request.app.state.page_cache
+    cache = engine_of(request).page_cache
     if who.user is not None or not cache.enabled:
         return build()
     engine = who.engine
@@ -203,7 +204,7 @@ def _canonical_paper_url(request: Request, who: Visitor, paper_id: str) -> str |
     arXiv id (``2504.21650v2``, ``arXiv:2504.21650``, an arxiv.org URL), with the query
     string kept; None when ``paper_id`` is the id as stored (or names no paper)."""
     canonical = canonical_arxiv_id(paper_id)
-    if canonical is None or canonical == paper_id or who.engine.papers.get(paper_id) is not None:
+    if canonical is None or canonical == paper_id or who.engine.is_stored_id(paper_id):
         return None
     query = request.url.query
     return f"/papers/{canonical}" + (f"?{query}" if query else "")

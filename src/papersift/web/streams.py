@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
-from papersift.features.tokens import make_token
+from papersift.features import addresses
 from papersift.web import interest_views, models
 from papersift.web.deps import MAX_ID, engine_of
 from papersift.web.feeds import FEED_SIZE, Kind, respond
@@ -21,7 +21,6 @@ api_router = APIRouter(prefix="/api", tags=["collections"])
 feed_router = APIRouter(prefix="/feeds", tags=["feeds"])
 
 CollectionId = Annotated[int, Path(ge=1, le=MAX_ID)]
-STREAM_FEED = "collection-stream-feed"
 STREAM_SIZE = 30
 PRIVATE = {"Cache-Control": "private, no-store"}
 
@@ -40,19 +39,14 @@ def stream(visitor: Visitor, collection_id: int) -> StreamView:
     engine = visitor.engine
     collection, recommended = engine.collection_stream(user, collection_id, limit=STREAM_SIZE)
     cards = summaries(visitor, [r.paper for r in recommended])
-    token = make_token(engine.secret_key(), STREAM_FEED, collection.id)
+    token = engine.interests.stream_token(collection.id)
     return StreamView(
         collection_id=collection.id,
         name=collection.name,
         size=collection.size,
-        feed_rss=f"/feeds/streams/{token}.rss",
+        feed_rss=addresses.path(addresses.STREAM_FEED, token=token, kind="rss"),
         items=[
-            models.RecommendationOut(
-                paper=card,
-                score=round(r.score, 4),
-                reasons=interest_views.reasons_of(r),
-                because=[interest_views.paper_link(p) for p in r.because],
-            )
+            interest_views.recommendation_out(card, r)
             for card, r in zip(cards, recommended, strict=True)
         ],
     )
@@ -77,7 +71,7 @@ def stream_api(who: VisitorDep, user: UserDep, collection_id: CollectionId) -> S
 @feed_router.get("/streams/{token}.{kind}", summary="A collection's stream (a private address)")
 def stream_feed(request: Request, token: str, kind: Kind) -> Response:
     engine = engine_of(request)
-    collection_id = interest_views.read_feed_token(engine, STREAM_FEED, token)
+    collection_id = engine.interests.collection_of_stream_token(token)
     collection, recommended = engine.owner_stream(collection_id, limit=FEED_SIZE)
     response = respond(
         request,

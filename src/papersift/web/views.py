@@ -13,14 +13,14 @@ from datetime import date
 from typing import Any
 from urllib.parse import quote
 
-from papersift.engine import SEARCH_SORTS, Engine
-from papersift.errors import IndexError_, InvalidInputError
+from papersift.engine import Engine
+from papersift.errors import InvalidInputError
 from papersift.features.bibtex import bibtex
 from papersift.features.feed import FeedRequest, Span
 from papersift.features.highlight import highlight, snippet
-from papersift.filters import Filters
 from papersift.links import Link, find_links
 from papersift.model import Paper
+from papersift.search_request import SearchRequest, check_category, check_day
 from papersift.store.collections import Collection
 from papersift.store.listings import Order
 from papersift.store.submissions import Submission
@@ -34,7 +34,6 @@ COUNT_LIMIT = 10_000  # matches counted: beyond it the page says 10,000+
 LIST_PAGE_SIZE = 50
 SIMILAR_COUNT = 8
 MAX_PAGE = 10_000
-_CATEGORY = re.compile(r"[a-z]+(?:-[a-z]+)*(?:\.[A-Za-z]+(?:-[a-z]+)?)?")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 # The formula of papersift.features.trending, shown on the page and in the API.
 TRENDING_FORMULA = "score = sum over upvotes of 2^(-(now - upvote time) / half-life)"
@@ -48,14 +47,6 @@ class Visitor:
     user: User | None
 
 
-def check_category(category: str | None) -> str | None:
-    if category is None or category == "":
-        return None
-    if len(category) > 40 or not _CATEGORY.fullmatch(category):
-        raise InvalidInputError(f"not an arXiv category: {category[:40]!r}")
-    return category
-
-
 def check_mode(engine: Engine, mode: str) -> str:
     """The mode that answers for ``mode`` now (keyword while semantic search cannot answer);
     an error for a name that is no mode."""
@@ -63,17 +54,6 @@ def check_mode(engine: Engine, mode: str) -> str:
         return engine.choose_mode(mode).mode
     except ValueError as exc:
         raise InvalidInputError(str(exc)) from None
-
-
-EARLIEST_DAY = date(1900, 1, 1)
-LATEST_DAY = date(2200, 12, 31)
-
-
-def check_day(day: date | None, name: str) -> date | None:
-    """Dates from outside must lie in a range every index and calendar computation handles."""
-    if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY:
-        raise InvalidInputError(f"{name} must lie between {EARLIEST_DAY} and {LATEST_DAY}")
-    return day
 
 
 def check_page(page: int) -> int:
@@ -102,8 +82,8 @@ def summaries(
     submissions: dict[str, Submission] | None = None,
 ) -> list[models.PaperSummary]:
     ids = [p.id for p in papers]
-    counts = upvotes if upvotes is not None else visitor.engine.votes.counts(ids)
-    voted = visitor.engine.votes.voted_by(visitor.user.id, ids) if visitor.user else set()
+    counts = upvotes if upvotes is not None else visitor.engine.upvotes(ids)
+    voted = visitor.engine.voted_by(visitor.user, ids) if visitor.user else set()
     submitted = submissions or {}
     comment_counts = visitor.engine.discussion.counts(ids)
     states = visitor.engine.reading.states(visitor.user, ids)
@@ -220,28 +200,16 @@ def search(
     sort: str = "relevance",
 ) -> models.SearchView:
     engine = visitor.engine
-    query = query.strip()
-    try:
-        choice = engine.choose_mode(mode)
-    except ValueError as exc:
-        raise InvalidInputError(str(exc)) from None
-    if sort not in SEARCH_SORTS:
-        raise InvalidInputError(f"unknown sort {sort!r}; choose one of: {', '.join(SEARCH_SORTS)}")
+    request = SearchRequest.checked(
+        query, mode=mode, category=category, since=since, until=until, author=author,
+        has_code=has_code, sort=sort,
+    )  # fmt: skip
+    check_page(page)
+    query = request.query
+    choice = engine.choose_mode(request.mode)
     categories = [models.CategoryCount(name=n, papers=c) for n, c in engine.categories()]
     mode = choice.mode
-    check_day(since, "since")
-    check_day(until, "until")
-    try:
-        filters = Filters(
-            categories=(c,) if (c := check_category(category)) else (),
-            since=since,
-            until=until,
-            author=author.strip() or None if author else None,
-            has_code=has_code,
-        )
-    except ValueError as exc:
-        raise InvalidInputError(str(exc)) from None
-    check_page(page)
+    filters = request.filters
     filters = engine.resolve_filters(filters) or filters
     if not query:
         return models.SearchView(
@@ -251,7 +219,7 @@ def search(
             sort=sort, categories=categories, results=[],
         )  # fmt: skip
     if mode == "bm25":  # the index counts the matches (to COUNT_LIMIT): fetch up to this page
-        total = engine.keyword_index.count(query, filters, at_most=COUNT_LIMIT)
+        total = engine.count_matches(query, filters, at_most=COUNT_LIMIT)
         # Sorted by date or upvotes, every page orders the same most relevant papers.
         depth = page * SEARCH_PAGE_SIZE if sort == "relevance" else SEARCH_DEPTH
         hits = engine.search_hits(query, k=depth, filters=filters, mode=mode)
@@ -268,7 +236,7 @@ def search(
     pages = max(1, -(-retrieved // SEARCH_PAGE_SIZE))
     shown = hits[(page - 1) * SEARCH_PAGE_SIZE : page * SEARCH_PAGE_SIZE]
     shown = engine.reading.unseen(visitor.user, shown, lambda hit: hit.paper_id)
-    found = engine.papers.get_many([h.paper_id for h in shown])
+    found = engine.papers_by_id([h.paper_id for h in shown])
     papers = [found[h.paper_id] for h in shown if h.paper_id in found]
     scores = {h.paper_id: h.score for h in shown}
     results = [
@@ -308,9 +276,9 @@ def paper(visitor: Visitor, paper_id: str) -> models.PaperDetail:
     engine = visitor.engine
     found = engine.paper(paper_id)
     similar_ids = engine.similar_ids(found.id, SIMILAR_COUNT, engine.index_generation())
-    similar_papers = engine.papers.get_many(list(similar_ids))
+    similar_papers = engine.papers_by_id(list(similar_ids))
     similar = [similar_papers[i] for i in similar_ids if i in similar_papers]
-    submissions = engine.submissions.submissions.of_papers([found.id])
+    submissions = engine.submissions.of_papers([found.id])
     summary = summaries(visitor, [found], submissions=submissions)[0]
     holding = sorted(engine.library.holding(visitor.user, found.id)) if visitor.user else []
     is_arxiv = found.source == "arxiv"
@@ -370,13 +338,8 @@ def category(visitor: Visitor, name: str, *, page: int) -> models.PapersPage:
     checked = check_category(name)
     assert checked is not None
     check_page(page)
-    listed, total = visitor.engine.listings.page(
-        first=None,
-        last=None,
-        category=checked,
-        order="date",
-        limit=LIST_PAGE_SIZE,
-        offset=(page - 1) * LIST_PAGE_SIZE,
+    listed, total = visitor.engine.category_listing(
+        checked, limit=LIST_PAGE_SIZE, offset=(page - 1) * LIST_PAGE_SIZE
     )
     upvotes = {item.paper.id: item.upvotes for item in listed}
     papers = [item.paper for item in listed]
@@ -427,13 +390,10 @@ def collection(visitor: Visitor, collection_id: int) -> models.CollectionDetail:
 def status(visitor: Visitor) -> models.StatusView:
     engine = visitor.engine
     semantic = engine.semantic_status()
-    try:
-        keyword = engine.keyword_index.meta() or {}
-    except IndexError_:
-        keyword = {}  # damaged: papersift stats names the problem to the operator
+    keyword_papers, _ = engine.keyword_index_state()  # damaged: papersift stats says so
     return models.StatusView(
         papers=semantic.papers,
-        keyword_indexed=int(keyword.get("documents", 0)),
+        keyword_indexed=keyword_papers,
         modes=engine.modes,
         default_mode=engine.default_mode,
         semantic=models.SemanticOut(**semantic.to_dict()),
