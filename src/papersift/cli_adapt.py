@@ -33,7 +33,7 @@ ADOPT_HINT = (
     type=click.IntRange(min=1),
     default=1,
     show_default=True,
-    help="Training pairs made from each paper (each costs about 0.2 s of training on 2 cores).",
+    help="Training pairs made from each paper (each about 0.2 s of training on 2 idle cores).",
 )
 @click.option("--no-titles", is_flag=True, help="Never show the encoder a title.")
 @click.option(
@@ -41,6 +41,8 @@ ADOPT_HINT = (
     type=click.Choice(["multiple-negatives-ranking", "decoupled-softmax"]),
     default="multiple-negatives-ranking",
     show_default=True,
+    help="Softmax over the batch's passages; decoupled-softmax (DEXML) leaves the positive out "
+    "of the denominator.",
 )
 @click.option("--max-steps", type=click.IntRange(min=1), help="Plan at most this many steps.")
 @click.option(

@@ -32,7 +32,7 @@ from papersift.embeddings.models import (
     package_versions,
     read_metadata,
 )
-from papersift.errors import MissingDependencyError
+from papersift.errors import MissingDependencyError, PapersiftError
 
 DATA_FILE = "pairs.json"
 RESULT_FILE = "result.json"
@@ -144,6 +144,10 @@ def _train_and_save(
     progress: bool,
 ) -> AdaptResult:
     pairs, negatives = _training_data(documents, config, work_dir, progress)
+    if not pairs:
+        raise PapersiftError(
+            "nothing to adapt on: no paper has an abstract of two sentences or more"
+        )
     examples = _examples(documents, pairs, negatives, config)
     network, tokenizer = _load_base(base_dir)
     state, complete = train(
