@@ -64,6 +64,7 @@ from papersift.retrieval.dsi import DSIRetriever
 from papersift.retrieval.hybrid import Fusion, HybridRetriever
 from papersift.retrieval.modes import DEFAULT, KEYWORD, SEMANTIC_MODES, canonical_mode, label
 from papersift.retrieval.similar import SimilarPapers
+from papersift.search_request import SEARCH_SORTS
 from papersift.settings import Settings
 from papersift.sources import Malformed, Record
 from papersift.sources.detect import detect_format, read_path
@@ -112,7 +113,6 @@ if TYPE_CHECKING:
 DSI_MODES = ("dsi", "hybrid-dsi")
 DSI_INSTALL_HINT = "pip install 'papersift[dsi]'"  # torch; faiss comes with semantic
 DSI_MISSING = f"DSI search needs torch and faiss: {DSI_INSTALL_HINT}"
-SEARCH_SORTS = ("relevance", "date", "upvotes")
 SORT_DEPTH = 200  # the most relevant papers a search sorted by date or upvotes orders
 EMBEDDING_LOCK = "embedding"
 EMBEDDING_STATUS = "embedding_status"

@@ -1,7 +1,7 @@
 """One search as any front asks for it (page, JSON API, feed, saved search, CLI), checked once.
 
 ``SearchRequest.checked`` turns what a person typed into a request or an ``InvalidInputError``
-that names the field; the engine runs the request (``Engine.run_search``).
+that names the field; ``filters`` gives what the engine's searches take.
 """
 
 from __future__ import annotations

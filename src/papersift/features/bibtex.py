@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 from papersift.links import find_links
 from papersift.model import Paper
+from papersift.sources.arxiv_ids import arxiv_abs_url
 from papersift.text import normalise_for_search, readable
 
 _SPECIALS = re.compile(r"([&%$#_])")
@@ -61,7 +62,7 @@ def bibtex(paper: Paper) -> str:
         ]
         if paper.primary_category:
             fields.append(("primaryClass", paper.primary_category))
-        fields.append(("url", f"https://arxiv.org/abs/{paper.id}"))
+        fields.append(("url", arxiv_abs_url(paper.id)))
     if paper.doi:
         fields.append(("doi", re.sub(r"[{}\s]", "", paper.doi)))
     if paper.journal_ref:

@@ -32,6 +32,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from papersift.errors import InvalidInputError
 from papersift.features.digest_model import Digest, DigestItem
 from papersift.model import Paper
+from papersift.sources.arxiv_ids import arxiv_abs_url
 from papersift.text import has_control_characters, plain_text, strip_control_characters
 
 TEMPLATES = Path(__file__).resolve().parent / "email_templates"
@@ -142,7 +143,7 @@ def arxiv_url(paper: Paper) -> str | None:
     """The paper's arXiv abstract page (arXiv papers only)."""
     if paper.source != "arxiv" or ":" in paper.id:
         return None
-    return f"https://arxiv.org/abs/{quote(paper.id, safe='/')}"
+    return arxiv_abs_url(paper.id)
 
 
 def _item(item: DigestItem, site_url: str) -> _ItemView:

@@ -27,7 +27,7 @@ from rispy.writer import RisWriter  # type: ignore[import-untyped]
 from papersift.errors import InvalidInputError
 from papersift.features.bibtex import citation_key
 from papersift.model import Paper
-from papersift.sources.arxiv_ids import canonical_arxiv_id
+from papersift.sources.arxiv_ids import arxiv_abs_url, canonical_arxiv_id
 from papersift.text import readable
 
 # bibtexparser logs every block it cannot read: a user's file is not the server's problem.
@@ -394,7 +394,7 @@ def ris_many(papers: Iterable[Paper]) -> str:
         if paper.journal_ref:
             record["journal_name"] = _one_line(paper.journal_ref)
         if paper.source == "arxiv":
-            record["urls"] = [f"https://arxiv.org/abs/{paper.id}"]
+            record["urls"] = [arxiv_abs_url(paper.id)]
             primary = f" [{paper.primary_category}]" if paper.primary_category else ""
             record["notes"] = [f"arXiv:{paper.id}{primary}"]
             record["publisher"] = "arXiv"
@@ -424,7 +424,7 @@ def csl_json_many(papers: Iterable[Paper]) -> list[dict[str, Any]]:
         if paper.journal_ref:
             item["container-title"] = paper.journal_ref
         if paper.source == "arxiv":
-            item["URL"] = f"https://arxiv.org/abs/{paper.id}"
+            item["URL"] = arxiv_abs_url(paper.id)
             item["number"] = f"arXiv:{paper.id}"
             item["publisher"] = "arXiv"
         if paper.categories:

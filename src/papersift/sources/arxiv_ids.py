@@ -8,6 +8,7 @@ dropped, giving ``math/0309136``). The version, when the input names one, is ret
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 from papersift.errors import InvalidIdError
 
@@ -124,3 +125,12 @@ def _plausible(match: re.Match[str]) -> bool:
     if yymm < "0704":
         return False
     return len(match.group("number")) == (4 if yymm <= "1412" else 5)
+
+
+def arxiv_abs_url(paper_id: str) -> str:
+    """The arXiv abstract page of the paper with the (canonical) arXiv id ``paper_id``."""
+    return f"https://arxiv.org/abs/{quote(paper_id, safe='/')}"
+
+
+def arxiv_pdf_url(paper_id: str) -> str:
+    return f"https://arxiv.org/pdf/{quote(paper_id, safe='/')}"

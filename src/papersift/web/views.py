@@ -21,6 +21,7 @@ from papersift.features.highlight import highlight, snippet
 from papersift.links import Link, find_links
 from papersift.model import Paper
 from papersift.search_request import SearchRequest, check_category, check_day
+from papersift.sources.arxiv_ids import arxiv_abs_url, arxiv_pdf_url
 from papersift.store.collections import Collection
 from papersift.store.listings import Order
 from papersift.store.submissions import Submission
@@ -99,7 +100,7 @@ def summaries(
             voted=p.id in voted,
             submitted_by=submitted[p.id].submitter if p.id in submitted else None,
             url=f"/papers/{p.id}",
-            arxiv_url=f"https://arxiv.org/abs/{p.id}" if p.source == "arxiv" else None,
+            arxiv_url=arxiv_abs_url(p.id) if p.source == "arxiv" else None,
             comment_count=comment_counts.get(p.id, 0),
             state=states.get(p.id),  # type: ignore[arg-type]
             **_links(p),
@@ -296,7 +297,7 @@ def paper(visitor: Visitor, paper_id: str) -> models.PaperDetail:
         journal_ref=found.journal_ref,
         comments=found.comments,
         license=found.license,
-        pdf_url=f"https://arxiv.org/pdf/{found.id}" if is_arxiv else None,
+        pdf_url=arxiv_pdf_url(found.id) if is_arxiv else None,
         bibtex=bibtex(found),
         similar=summaries(visitor, similar),
         in_collections=holding,
