@@ -9,6 +9,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -400,6 +401,11 @@ class Engine:
         )
 
     @built_once
+    def _side_work(self) -> ThreadPoolExecutor:
+        """Threads for lookups a search runs beside its retriever (never nested: no deadlock)."""
+        return ThreadPoolExecutor(max_workers=4, thread_name_prefix="papersift-side")
+
+    @built_once
     def _indexes(self) -> tuple[KeywordSearchIndex, VectorSearchIndex]:
         keyword, vector = open_indexes(
             self.settings.index_backend,
@@ -488,6 +494,8 @@ class Engine:
     def close(self) -> None:
         if "outbox" in self.__dict__:  # built: it may hold mail still being sent
             self.outbox.close()
+        if "_side_work" in self.__dict__:
+            self._side_work.shutdown(wait=False)
         self.db.dispose()
 
     def _send_mail(self, message: EmailMessage) -> None:
@@ -1346,9 +1354,12 @@ class Engine:
 
         chosen = self.choose_mode(mode).mode
         filters = self.resolve_filters(filters)
+        # Whether the query names an author is looked up while the retriever searches: the
+        # two wait on different indexes, and a hybrid search should not pay for both in turn.
+        named = self._side_work.submit(self.authors_named, query, filters)
         hits = self.retriever(chosen).search(query, k, filters)
         keyword = self.bm25 if chosen != KEYWORD else None
-        authors = self.authors_named(query, filters)
+        authors = named.result()
         if authors:
             hits = authors_first(hits, authors, k)
         return known_first(
