@@ -48,8 +48,8 @@ SIZE_STAGES = (
     "papersift-search", "lucene", "keyword-interleaved", "bm25s", "tfidf", "http",
 )  # fmt: skip
 SKIPPABLE_STAGES = (
-    "keyword-accelerator", "keyword-interleaved", "usearch", "lucene", "bm25s", "tfidf", "http",
-    "scifact", "scifact-accelerator",
+    "keyword-accelerator", "keyword-interleaved", "papersift-vectors", "exact", "usearch",
+    "papersift-search", "lucene", "bm25s", "tfidf", "http", "scifact", "scifact-accelerator",
 )  # fmt: skip
 BUILD_STAGES = ("papersift-keyword", "papersift-vectors", "exact")
 

@@ -3,6 +3,7 @@ snapshot mirrors the keyword index; anything else, and any failure, leaves tanti
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import random
 from collections.abc import Iterator
@@ -253,3 +254,14 @@ def test_the_engine_builds_it_when_indexing_and_searches_through_it(
         assert len(index.search("graph", 400)) == len(alone.search("graph", 400))
     finally:
         engine.close()
+
+
+def test_one_process_builds_at_a_time(tmp_path: Path) -> None:
+    papers = [_paper(random.Random(6), n) for n in range(1, 40)]
+    index = KeywordIndex(tmp_path / "keyword", accelerator="on")
+    index.update(((1, paper) for paper in papers), store_id="store")
+    path = index.accelerator().path
+    with path.with_name(path.name + ".lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another process is building
+        assert index.refresh_accelerator(lambda: ((1, paper) for paper in papers)) is None
+    assert not path.exists()

@@ -284,6 +284,8 @@ class KeywordIndex:
         """Rebuild the accelerator's snapshot from ``papers()`` (every paper of the store, the
         ones this index holds) when this index has changed since it was built; a no-op when
         it has not, or when the accelerator is off, not installed or not worth it."""
+        if not (self.path / "meta.json").exists():
+            return None  # no keyword index yet
         return self.accelerator().refresh(
             self._open(create=False), self._analyzers, papers, progress=progress
         )
@@ -510,13 +512,14 @@ class KeywordIndex:
         """The (field, term) clauses of plain words, and the words of the author phrase when
         the query may be a person's name."""
         words = _TOKEN.findall(text)
-        texts = {
-            "title": " ".join(content_words(words)),
-            "abstract": " ".join(content_words(words)),
-            "authors": " ".join(content_words(words, keep_capitalised=True)),
-        }
-        terms = {field: tuple(self._analyzers[field].analyze(texts[field])) for field in texts}
-        names = terms["authors"]
+        # Title and abstract share the words and the analyzer, hence the terms.
+        text_terms = tuple(self._analyzers["title"].analyze(" ".join(content_words(words))))
+        names = tuple(
+            self._analyzers["authors"].analyze(
+                " ".join(content_words(words, keep_capitalised=True))
+            )
+        )
+        terms = {"title": text_terms, "abstract": text_terms, "authors": names}
         maybe_name = AUTHOR_PHRASE_BOOST and NAME_WORDS[0] <= len(names) <= NAME_WORDS[1]
         return PlainQuery(terms, names if maybe_name else ())
 

@@ -10,6 +10,7 @@ index's state again. A snapshot that does not match is not used: tantivy answers
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import shutil
@@ -112,8 +113,20 @@ class KeywordAccelerator:
         self, index: Any, analyzers: dict[str, Any], papers: Papers, *, progress: bool = False
     ) -> Built | None:
         """Build a new snapshot when the keyword index has changed since the last one (and the
-        mode and size call for one); returns what was built, None when nothing was. A failed
-        build is logged and leaves tantivy answering."""
+        mode and size call for one); returns what was built, None when nothing was (also when
+        another process is building one). A failed build is logged and leaves tantivy
+        answering."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.with_name(self.path.name + ".lock").open("a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return None
+            return self._refresh_locked(index, analyzers, papers, progress)
+
+    def _refresh_locked(
+        self, index: Any, analyzers: dict[str, Any], papers: Papers, progress: bool
+    ) -> Built | None:
         recover(self.path)
         source = source_of(self.keyword_dir)
         documents = int(index.searcher().num_docs)

@@ -117,10 +117,11 @@ class SnapshotBuilder:
                     batch, sizes = _Batch.empty(), array("q")
             if sizes:
                 self._write_batch(batch, sizes)
+        terms = len(self._lexicon)
         self._finish()
         return Built(
             documents=documents,
-            terms=len(self._lexicon),
+            terms=terms,
             postings=self._postings,
             scale=self._scale,
             seconds=time.perf_counter() - started,
