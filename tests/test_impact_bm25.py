@@ -41,7 +41,8 @@ def test_single_term_scores_equal_tantivys(tmp_path: Path) -> None:
     tantivy_index = index._open(create=False)
     searcher = tantivy_index.searcher()
     stats = field_stats(tantivy_index, "abstract", "graph")
-    assert stats is not None and stats.documents == 61  # two deleted documents still counted
+    # N counts the replaced copies until a merge drops them (whether one did varies).
+    assert stats is not None and 59 <= stats.documents <= 61
     query = tantivy.Query.term_query(tantivy_index.schema, "abstract", "graph")
     hits = searcher.search(query, 100).hits
     texts = {paper.id: paper.abstract for paper in papers}
