@@ -16,7 +16,7 @@ import pytest
 from papersift.engine import Engine
 from papersift.filters import Filters
 from papersift.indexes.impact import accelerator as accelerator_module
-from papersift.indexes.impact import pisa
+from papersift.indexes.impact import builder, pisa
 from papersift.indexes.keyword import KeywordHit, KeywordIndex
 from papersift.model import Paper
 from papersift.settings import Settings
@@ -64,7 +64,10 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[KeywordInd
     plain.update(((2, papers[n]) for n in papers if revisions[n] == 2), store_id="store")
     fast = KeywordIndex(path, accelerator="on")
     store = sorted(((revisions[n], paper) for n, paper in papers.items()), key=lambda r: r[0])
-    assert fast.refresh_accelerator(lambda: iter(store)) is not None
+    with pytest.MonkeyPatch.context() as patch:  # many runs, merged a few terms at a time
+        patch.setattr(builder, "BATCH_PAPERS", 97)
+        patch.setattr(builder, "MERGE_POSTINGS", 2_000)
+        assert fast.refresh_accelerator(lambda: iter(store)) is not None
     yield plain, fast
 
 

@@ -238,11 +238,12 @@ class SnapshotBuilder:
         rank = np.empty(len(keys), dtype=np.uint32)
         rank[by_rank] = np.arange(len(keys), dtype=np.uint32)
         self._lexicon.clear()
-        runs = [self._ranked_run(n, rank) for n in range(self._batches)]
         counts = np.frombuffer(self._counts, dtype=np.int64)[by_rank]
-        self._merge_runs(runs, counts)
+        edges = _chunk_edges(counts)
+        runs = [self._rank_run(n, rank, edges) for n in range(self._batches)]
+        self._merge_runs(runs, counts, edges)
         for n in range(self._batches):
-            self._run_path(n).unlink()
+            self._raw_path(n).unlink()
         sizes = np.asarray(self._sizes, dtype=np.uint32)
         with (target / "inv.sizes").open("wb") as out:
             out.write(np.asarray([len(sizes)], dtype=np.uint32).tobytes() + sizes.tobytes())
@@ -252,40 +253,68 @@ class SnapshotBuilder:
         for kind in ("docs", "freqs", "sizes"):  # the compiled index replaces the collection
             (target / f"inv.{kind}").unlink()
 
-    def _ranked_run(self, number: int, rank: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint32]:
-        """A run with its term ids replaced by lexicon ranks, sorted by rank (papers stay in
-        order within a term)."""
+    def _raw_path(self, number: int) -> Path:
+        return self._target / f"run.{number}.u32"
+
+    def _rank_run(
+        self, number: int, rank: npt.NDArray[np.uint32], edges: npt.NDArray[np.int64]
+    ) -> tuple[int, npt.NDArray[np.int64]]:
+        """Rewrite a run with its term ids replaced by lexicon ranks, sorted by rank (papers
+        stay in order within a term); returns its size and where each range of terms starts."""
         run = np.load(self._run_path(number))
         run[0] = rank[run[0]]
         run = run[:, np.argsort(run[0], kind="stable")]
-        np.save(self._run_path(number), run)
-        ranked: npt.NDArray[np.uint32] = np.load(self._run_path(number), mmap_mode="r")
-        return ranked
+        run.tofile(self._raw_path(number))  # three rows: terms, papers, impacts
+        self._run_path(number).unlink()
+        return run.shape[1], np.searchsorted(run[0], edges).astype(np.int64)
 
-    def _merge_runs(self, runs: list[Any], counts: npt.NDArray[np.int64]) -> None:
+    def _merge_runs(
+        self,
+        runs: list[tuple[int, npt.NDArray[np.int64]]],
+        counts: npt.NDArray[np.int64],
+        edges: npt.NDArray[np.int64],
+    ) -> None:
         """Write the binary collection, term by term in lexicon order, a range of terms at a
         time: each run holds a contiguous slice of the range, and the runs are in paper order,
-        so a stable sort by term puts every list in paper order."""
-        ends = np.cumsum(counts)
+        so a stable sort by term puts every list in paper order. Runs are read, not mapped:
+        mapped pages would count in the process's memory."""
         with (
             (self._target / "inv.docs").open("wb") as docs_out,
             (self._target / "inv.freqs").open("wb") as freqs_out,
         ):
             docs_out.write(np.asarray([1, len(self._sizes)], dtype=np.uint32).tobytes())
-            first = 0
-            while first < len(counts):
-                before = int(ends[first - 1]) if first else 0
-                last = max(first + 1, int(np.searchsorted(ends, before + MERGE_POSTINGS)))
-                last = min(last, len(counts))
-                parts = []
-                for run in runs:
-                    lo, hi = np.searchsorted(run[0], [first, last])
-                    parts.append(np.asarray(run[:, lo:hi]))
-                chunk = np.concatenate(parts, axis=1)
+            for part in range(len(edges) - 1):
+                pieces = [
+                    _read_run(self._raw_path(n), size, int(at[part]), int(at[part + 1]))
+                    for n, (size, at) in enumerate(runs)
+                ]
+                chunk = np.concatenate(pieces, axis=1)
                 chunk = chunk[:, np.argsort(chunk[0], kind="stable")]
+                first, last = int(edges[part]), int(edges[part + 1])
                 _write_lists(docs_out, counts[first:last], chunk[1])
                 _write_lists(freqs_out, counts[first:last], chunk[2])
-                first = last
+
+
+def _chunk_edges(counts: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Term ranks that cut the lexicon into ranges of about ``MERGE_POSTINGS`` postings."""
+    ends = np.cumsum(counts)
+    edges = [0]
+    while edges[-1] < len(counts):
+        first = edges[-1]
+        before = int(ends[first - 1]) if first else 0
+        last = max(first + 1, int(np.searchsorted(ends, before + MERGE_POSTINGS)))
+        edges.append(min(last, len(counts)))
+    return np.asarray(edges, dtype=np.int64)
+
+
+def _read_run(path: Path, size: int, lo: int, hi: int) -> npt.NDArray[np.uint32]:
+    """Columns ``lo:hi`` of a run's three rows."""
+    rows = []
+    with path.open("rb") as handle:
+        for row in range(3):
+            handle.seek((row * size + lo) * 4)
+            rows.append(np.fromfile(handle, dtype=np.uint32, count=hi - lo))
+    return np.vstack(rows)
 
 
 def _write_lists(out: Any, counts: npt.NDArray[np.int64], values: npt.NDArray[Any]) -> None:
