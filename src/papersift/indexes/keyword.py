@@ -429,11 +429,16 @@ class KeywordIndex:
             return None  # the snapshot holds them as one impact: never the case today
         weights = Counter(TEXT_TERM + term for term in plain.terms["title"])
         weights.update(NAME_TERM + term for term in plain.terms["authors"])
-        found = snapshot.top({term: float(n) for term, n in weights.items()}, k + BOUNDARY_EXTRA)
+        terms = {term: float(n) for term, n in weights.items()}
         # Impacts are rounded: each clause's by at most one unit, so two papers closer than
-        # twice that may be in either order. Near the k-th place, tantivy settles the order.
+        # twice that may be in either order. Near the k-th place, tantivy settles the order:
+        # the snapshot is asked for one paper more than k, and for more when that one is
+        # close to the k-th (a few queries in a hundred).
         margin = 2.0 * sum(weights.values()) / snapshot.scale
-        settled, unsettled = _split_at_boundary(found, k, margin)
+        settled, unsettled = _split_at_boundary(snapshot.top(terms, k + 1), k, margin)
+        if unsettled is None:
+            found = snapshot.top(terms, k + BOUNDARY_EXTRA)
+            settled, unsettled = _split_at_boundary(found, k, margin)
         if unsettled is None:
             return None  # more near-ties than candidates: tantivy answers
         named: list[str] = []
