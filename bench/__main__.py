@@ -171,7 +171,7 @@ def main() -> None:
         print_size(int(papers), results)
     if "relevance" in report:
         print_relevance(report["relevance"])
-    if "relevance_accelerator" in report:
+    if "rows" in report.get("relevance_accelerator", {}):
         print_relevance(report["relevance_accelerator"])
         if args.quick:
             failures.extend(relevance_failures(report["relevance"]))

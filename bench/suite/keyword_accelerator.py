@@ -21,6 +21,7 @@ from bench.common import peak_rss_mb, percentiles
 from bench.suite import workload
 from bench.suite.context import Context
 from papersift.engine import Engine
+from papersift.indexes.impact import pisa
 from papersift.indexes.keyword import KeywordIndex
 
 K = 10
@@ -31,8 +32,19 @@ def _keyword_dir(context: Context) -> Path:
     return context.settings().index_dir / "keyword"
 
 
+def _missing() -> str | None:
+    """Why the accelerator cannot run here (PISA not installed), or None."""
+    try:
+        pisa.module()
+    except pisa.PisaUnavailable as exc:
+        return str(exc)
+    return None
+
+
 def build(context: Context) -> dict[str, Any]:
     """Build the snapshot of the corpus's keyword index (reused while it still matches)."""
+    if (reason := _missing()) is not None:
+        return {"skipped": reason}
     marker = context.folder / "bench-keyword-accelerator.json"
     fast = KeywordIndex(_keyword_dir(context), accelerator="on")
     if marker.exists() and fast.accelerator().current() is not None:
@@ -62,6 +74,8 @@ def interleaved(context: Context) -> dict[str, Any]:
     """Keyword latency of tantivy, the accelerator and Lucene, and top-10 agreement."""
     from bench.suite import lucene_peer
 
+    if (reason := _missing()) is not None:
+        return {"skipped": reason}
     queries = workload.queries(context)
     ids = workload.paper_ids(context)
     tantivy = KeywordIndex(_keyword_dir(context), accelerator="off")
@@ -125,6 +139,8 @@ def scifact(context: Context) -> dict[str, Any]:
         score_run,
     )
 
+    if (reason := _missing()) is not None:
+        return {"skipped": reason}
     collection = load_collection(SCIFACT, "test")
     settings = context.settings(context.work / "scifact-papersift")
     settings.data_dir.mkdir(parents=True, exist_ok=True)

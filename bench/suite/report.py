@@ -82,7 +82,7 @@ def _builds(results: dict[str, Any]) -> str:
         line("papersift ingest + keyword index", keyword["ingest_s"] + keyword["keyword_index_s"],
              _memory(keyword), keyword.get("reused", False))  # fmt: skip
     snapshot = results.get("keyword-accelerator")
-    if snapshot:
+    if snapshot and "skipped" not in snapshot:
         line("keyword accelerator snapshot (PISA)", snapshot["seconds"], _memory(snapshot),
              snapshot.get("reused", False))  # fmt: skip
     vectors = results.get("papersift-vectors")
@@ -141,6 +141,8 @@ def _interleaved(keyword: dict[str, Any] | None) -> str:
     """Keyword search of the systems timed query by query in turn, in one process."""
     if not keyword:
         return ""
+    if "skipped" in keyword:
+        return f"\nkeyword accelerator skipped: {keyword['skipped']}"
     lines = [
         f"\nkeyword search, interleaved, {keyword['queries']} queries "
         f"({keyword['answered_by_snapshot']} answered by the snapshot)",
