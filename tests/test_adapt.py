@@ -158,14 +158,14 @@ def test_two_runs_with_one_seed_give_identical_weights(tiny_model: Path, tmp_pat
 
 
 def test_an_interrupted_run_resumes_to_the_same_weights(tiny_model: Path, tmp_path: Path) -> None:
-    straight, _ = run(tiny_model, tmp_path / "straight", documents(), max_steps=6)
+    straight, _ = run(tiny_model, tmp_path / "straight", documents(), max_steps=4)
     interrupted = tmp_path / "interrupted"
-    stop_at_3 = Controls(stop_requested=lambda step: step == 3)
+    stop_at_2 = Controls(stop_requested=lambda step: step == 2)
     with pytest.raises(AdaptInterrupted):
-        run(tiny_model, interrupted, documents(), max_steps=6, controls=stop_at_3)
+        run(tiny_model, interrupted, documents(), max_steps=4, controls=stop_at_2)
     assert not (interrupted / "out").exists()  # nothing finished yet
-    resumed, meta = run(tiny_model, interrupted, documents(), max_steps=6)
-    assert meta["steps"] == 6 and len(meta["loss_curve"]) == 6
+    resumed, meta = run(tiny_model, interrupted, documents(), max_steps=4)
+    assert meta["steps"] == 4 and len(meta["loss_curve"]) == 4
     assert same_weights(straight, resumed)
 
 
