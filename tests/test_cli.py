@@ -112,7 +112,6 @@ def test_invalid_setting_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert result.exit_code == 1 and "PAPERSIFT_HARVEST_DELAY" in result.output
 
 
-
 def test_search_sorts_by_date(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     papers = [
         make_paper("2501.00001", title="Attention, attention, attention", listed=date(2025, 1, 2)),

@@ -16,7 +16,7 @@ from papersift.engine import Engine
 from papersift.settings import Settings
 
 PACKAGE = Path(__file__).parents[1] / "src" / "papersift"
-FRONTS = [PACKAGE / "cli.py", *sorted((PACKAGE / "web").glob("*.py"))]
+FRONTS = [*sorted(PACKAGE.glob("cli*.py")), *sorted((PACKAGE / "web").glob("*.py"))]
 BELOW = ("papersift.store.", "papersift.indexes.", "papersift.retrieval.")
 
 

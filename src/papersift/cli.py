@@ -14,12 +14,13 @@ from typing import Any, TypeVar
 import click
 import orjson
 
-from papersift.engine import SEARCH_SORTS, Engine, SearchResult
-from papersift.errors import IndexError_, PapersiftError
-from papersift.features.accounts import normalise_email
+from papersift.cli_adapt import adapt
+from papersift.engine import Engine, SearchResult
+from papersift.errors import InvalidInputError, PapersiftError
 from papersift.filters import Filters
 from papersift.links import find_links
 from papersift.reports import SemanticStatus, WriteReport, format_duration
+from papersift.search_request import SEARCH_SORTS, SearchRequest
 from papersift.settings import Settings, load_settings
 from papersift.store.transfer import DEFAULT_BATCH_SIZE, copy_store
 
@@ -258,16 +259,32 @@ def dsi_train(
         click.echo(report.summary())
 
 
-def _filters(
-    category: tuple[str, ...], since: Any, until: Any, author: str | None, has_code: bool
-) -> Filters:
-    return Filters(
-        categories=category,
-        since=since.date() if since else None,
-        until=until.date() if until else None,
-        author=author,
-        has_code=has_code,
-    )
+def _request(
+    category: tuple[str, ...],
+    since: Any,
+    until: Any,
+    author: str | None,
+    has_code: bool,
+    *,
+    query: str = "",
+    mode: str = "auto",
+    sort: str = "relevance",
+) -> SearchRequest:
+    """The search the options describe, checked like the website's (a bad option is a usage
+    error)."""
+    try:
+        return SearchRequest.checked(
+            query,
+            mode=mode,
+            category=category,
+            since=since.date() if since else None,
+            until=until.date() if until else None,
+            author=author,
+            has_code=has_code,
+            sort=sort,
+        )
+    except InvalidInputError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 HAS_CODE_HELP = "Only papers that link to a code repository (GitHub, GitLab, Bitbucket)."
@@ -306,7 +323,7 @@ def search(
     as_json: bool,
 ) -> None:
     """Search the papers. Without QUERY, opens an interactive prompt."""
-    filters = _filters(category, since, until, author, has_code)
+    filters = _request(category, since, until, author, has_code, mode=mode, sort=sort).filters
     with _engine(ctx) as engine:
         engine.embedder_spec()  # a setting that contradicts the vector index is an error here
         stale = engine.pending_index_updates()
@@ -325,7 +342,7 @@ def search(
 def _interactive(
     engine: Engine, k: int, filters: Filters, mode: str, sort: str = "relevance"
 ) -> None:
-    click.echo(f"{engine.papers.count():,} papers. Type a query; an empty line quits.")
+    click.echo(f"{engine.paper_count():,} papers. Type a query; an empty line quits.")
     while True:
         try:
             query = click.prompt("search", default="", show_default=False)
@@ -386,7 +403,7 @@ def similar(
     as_json: bool,
 ) -> None:
     """Papers similar to PAPER_ID (several ids: more like these)."""
-    filters = _filters(category, since, until, None, has_code)
+    filters = _request(category, since, until, None, has_code).filters
     with _engine(ctx) as engine:
         engine.embedder_spec()  # a setting that contradicts the vector index is an error here
         results = engine.similar(
@@ -443,17 +460,14 @@ def _semantic_lines(status: SemanticStatus) -> list[str]:
 def stats(ctx: click.Context, as_json: bool) -> None:
     """Counts of what is stored and indexed."""
     with _engine(ctx) as engine:
-        try:
-            meta, problem = engine.keyword_index.meta() or {}, None
-        except IndexError_ as exc:
-            meta, problem = {}, f"{exc} (the next papersift index repairs it)"
+        keyword_papers, problem = engine.keyword_index_state()
         diverged = engine.index_diverged()
         semantic = engine.semantic_status()
         if as_json:
             record = {
                 "data_directory": str(engine.settings.data_dir),
-                "papers": engine.papers.count(),
-                "keyword_index": {"papers": meta.get("documents", 0), "problem": problem},
+                "papers": engine.paper_count(),
+                "keyword_index": {"papers": keyword_papers, "problem": problem},
                 "index_behind": engine.pending_index_updates(),
                 "index_diverged": diverged,
                 "semantic": semantic.to_dict(),
@@ -463,8 +477,8 @@ def stats(ctx: click.Context, as_json: bool) -> None:
             click.echo(orjson.dumps(record, option=orjson.OPT_INDENT_2).decode())
             return
         click.echo(f"data directory: {engine.settings.data_dir}")
-        click.echo(f"papers:         {engine.papers.count():,}")
-        keyword = problem or f"{meta.get('documents', 0):,} papers"
+        click.echo(f"papers:         {engine.paper_count():,}")
+        keyword = problem or f"{keyword_papers:,} papers"
         click.echo(f"keyword index:  {keyword}")
         click.echo(f"index behind:   {engine.pending_index_updates():,} revisions")
         if diverged:
@@ -475,8 +489,8 @@ def stats(ctx: click.Context, as_json: bool) -> None:
         for line in _semantic_lines(semantic):
             click.echo(line)
         click.echo(f"search modes:   {', '.join(engine.modes)} (default {engine.default_mode})")
-        if engine.dsi is not None and engine.dsi.ready():
-            trained = len(engine.dsi.model().paper_ids)
+        trained = engine.dsi_trained_papers()
+        if trained is not None:
             click.echo(
                 f"DSI model:      {trained:,} papers; papers stored since it was trained are "
                 "found by DSI only after papersift dsi train"
@@ -566,6 +580,19 @@ def migrate_store(ctx: click.Context, source: str | None, target: str, batch_siz
     "the PostgreSQL backend (default: a SQLite file in the eval cache).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option(
+    "--adapt",
+    is_flag=True,
+    help="Dense/hybrid: first adapt the encoder to the collection's corpus (never its queries); "
+    "see papersift adapt.",
+)
+@click.option(
+    "--adapt-minutes",
+    type=click.FloatRange(min=0, min_open=True),
+    default=60.0,
+    show_default=True,
+    help="With --adapt: the training time budget.",
+)
 @click.pass_context
 @_handle_errors
 def evaluate(
@@ -577,6 +604,8 @@ def evaluate(
     no_cache: bool,
     store_url: str | None,
     as_json: bool,
+    adapt: bool,
+    adapt_minutes: float,
 ) -> None:
     """Measure retrieval quality on a BEIR-layout collection (corpus, queries, qrels)."""
     from papersift.evaluation import evaluate_collection
@@ -590,6 +619,7 @@ def evaluate(
         cache=not no_cache,
         store_url=store_url,
         progress=_progress(),
+        adapt_minutes=adapt_minutes if adapt else None,
     )
     if as_json:
         click.echo(orjson.dumps(result.to_dict()).decode())
@@ -632,7 +662,7 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
         semantic = engine.semantic_status()
         if semantic.problem:
             raise click.ClickException(semantic.problem)
-        papers = engine.papers.count()
+        papers = engine.paper_count()
     os.environ["PAPERSIFT_DATA_DIR"] = str(settings.data_dir)  # worker processes read settings
     worker = _start_embedding_worker(settings, semantic)
     click.echo(f"papersift is serving {papers:,} papers at http://{host}:{port}", err=True)
@@ -879,7 +909,7 @@ def import_library(
     collection: entries are matched by arXiv id, then DOI, then title; arXiv papers not in the
     store are fetched from the arXiv API. Importing the same file again adds nothing more."""
     with _engine(ctx) as engine:
-        user = engine.users.by_email(normalise_email(email))
+        user = engine.user_by_email(email)
         if user is None:
             raise click.ClickException(f"no account with the address {email.strip()}")
         target = engine.library_import.collection_named(user, collection_name)
@@ -909,3 +939,6 @@ def import_library(
     for label, skipped in (("malformed", report.malformed), ("unmatched", report.unmatched)):
         for entry in skipped:
             click.echo(f"  {label} {entry.key}: {entry.reason}")
+
+
+main.add_command(adapt)

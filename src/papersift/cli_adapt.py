@@ -116,7 +116,7 @@ def _adapt(
     try:
         spec = engine.embedder_spec()
         base_model = spec.model if spec else settings.embedder_model
-        documents = [Document(p.title, p.abstract) for p in engine.papers.iter_all()]
+        documents = [Document(p.title, p.abstract) for p in engine.all_papers()]
     finally:
         engine.close()
     config = AdaptConfig(

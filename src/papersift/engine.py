@@ -863,7 +863,12 @@ class Engine:
     # indexing ----------------------------------------------------------------------------------
 
     def index(
-        self, *, rebuild: bool = False, semantic: bool = True, progress: bool = False
+        self,
+        *,
+        rebuild: bool = False,
+        semantic: bool = True,
+        progress: bool = False,
+        accelerate: bool = True,
     ) -> IndexReport:
         """Bring the indexes up to date with the store (incrementally unless rebuilding).
 
@@ -888,10 +893,8 @@ class Engine:
                     bar, store_id=key, memory_mb=self.settings.index_memory_mb
                 )
         self._record_history()
-        if isinstance(self.keyword_index, KeywordIndex):  # at most once a run, after changes
-            self.keyword_index.refresh_accelerator(
-                lambda: self.papers.changed_since(0), progress=progress
-            )
+        if accelerate:  # at most once a run, when the keyword index changed
+            self._refresh_keyword_accelerator(progress=progress)
         report = IndexReport(
             written=written,
             documents=self.keyword_index.document_count(),
@@ -1074,6 +1077,7 @@ class Engine:
             try:
                 if self.index_diverged() or self.pending_index_updates() > 0:
                     self.index(semantic=False)  # a restore, or papers written without indexing
+                self._refresh_keyword_accelerator()  # after a submission, say
                 if self.semantic_enabled and self.pending_vector_updates():
                     self.index_vectors()
             except LockBusy:
@@ -1160,6 +1164,10 @@ class Engine:
 
     def paper_count(self) -> int:
         return self.papers.count()
+
+    def all_papers(self) -> Iterator[Paper]:
+        """Every stored paper, read in chunks (for training and exports)."""
+        return self.papers.iter_all()
 
     def papers_by_id(self, paper_ids: Sequence[str]) -> dict[str, Paper]:
         """The stored papers among ``paper_ids``, by id (unknown ids are left out)."""
@@ -1532,19 +1540,26 @@ class Engine:
     def _alert_search(self, query: str, k: int, filters: Filters, mode: str) -> list[Hit]:
         return self.search_hits(query, k=k, filters=filters, mode=mode)
 
+    def _refresh_keyword_accelerator(self, *, progress: bool = False) -> None:
+        """Rebuild the keyword accelerator's snapshot if the keyword index changed since."""
+        if isinstance(self.keyword_index, KeywordIndex):
+            self.keyword_index.refresh_accelerator(
+                lambda: self.papers.changed_since(0), progress=progress
+            )
+
     def _add_fetched_papers(self, papers: list[Paper]) -> None:
         """Store papers fetched from arXiv for an import, then index them (as a submission)."""
         with self.db.begin() as connection:
             self.papers.upsert(connection, papers)
         with contextlib.suppress(IndexError_, ValueError, OSError):
-            self.index(semantic=False)
+            self.index(semantic=False, accelerate=False)  # the worker rebuilds the snapshot
 
     def _add_submitted_paper(self, paper: Paper) -> None:
         with self.db.begin() as connection:
             self.papers.upsert(connection, [paper])
         # When another process holds the index writer, the next index run adds the paper.
         with contextlib.suppress(IndexError_, ValueError, OSError):
-            self.index(semantic=False)
+            self.index(semantic=False, accelerate=False)  # the worker rebuilds the snapshot
 
 
 def _meta_or_empty(index: KeywordSearchIndex | VectorSearchIndex) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import gzip
 import hashlib
 import tempfile
 import time
@@ -20,11 +21,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from tqdm import tqdm
 
+from papersift.embeddings.models import DEFAULT_MODEL, model_name
 from papersift.engine import DSI_MODES, Engine
 from papersift.errors import CollectionError, MissingDependencyError
 from papersift.settings import Settings, load_settings
@@ -40,6 +42,9 @@ MEASURES = {
     "hits@10": "Success@10",
 }
 RUN_DEPTH = 1000
+
+if TYPE_CHECKING:
+    from papersift.embeddings.adapt import Document
 
 
 @dataclass(frozen=True)
@@ -150,14 +155,20 @@ def evaluate_collection(
     cache: bool = True,
     store_url: str | None = None,
     progress: bool = False,
+    adapt_minutes: float | None = None,
 ) -> EvalResult:
     """Load the collection into its own store, run every judged query, compute the measures.
 
     ``store_url`` names the database of that store (any backend; its other files still go to
-    the eval cache or a temporary directory); by default it is a SQLite file there."""
+    the eval cache or a temporary directory); by default it is a SQLite file there. With
+    ``adapt_minutes`` (dense and hybrid modes), the encoder is first adapted to the collection's
+    corpus, never its queries, within that budget (``adapt_to_corpus``)."""
     _ir_measures()  # before any embedding work: say at once what to install
     collection = load_collection(directory, split)
     base = settings or load_settings()
+    adapted: dict[str, Any] = {}
+    if adapt_minutes is not None and mode != "bm25":
+        base, adapted = adapt_to_corpus(collection, base, adapt_minutes, progress)
     started = time.perf_counter()
     with collection_store(collection, base, cache, store_url) as eval_settings:
         engine = Engine(eval_settings)
@@ -183,8 +194,45 @@ def evaluate_collection(
         score_run(collection, run),
         time.perf_counter() - started,
         embedder,
-        details,
+        {**adapted, **details},
     )
+
+
+def adapt_to_corpus(
+    collection: Collection, base: Settings, minutes: float, progress: bool
+) -> tuple[Settings, dict[str, Any]]:
+    """Settings that embed with the configured encoder adapted to the collection's corpus (its
+    documents only), and what the adaptation did. The adapted model is kept in the model cache
+    and reused by later runs on the same corpus with the same settings."""
+    from papersift.embeddings.adapt import AdaptConfig, Controls, adapt_model
+
+    result = adapt_model(
+        read_corpus_documents(collection.corpus),
+        AdaptConfig(base.embedder_model),
+        work_root=base.data_dir / "eval" / "adapt",
+        output_root=base.models_dir / "adapted",
+        controls=Controls(budget_seconds=minutes * 60),
+        export_cache_dir=base.models_dir,
+        progress=progress,
+    )
+    meta = result.metadata
+    details = {
+        "adapted_model": str(result.model_dir),
+        "adapt_steps": f"{meta['steps']} of {meta['steps_planned']}",
+        "adapt_training_seconds": meta["training_seconds"],
+        "adapt_pairs": meta["data"]["pairs"],
+    }
+    return base.model_copy(update={"embedder_model": str(result.model_dir)}), details
+
+
+def read_corpus_documents(corpus: Path) -> list[Document]:
+    """The (title, text) of every document of a BEIR corpus file (.jsonl or .jsonl.gz)."""
+    from papersift.embeddings.adapt import Document
+
+    opener = gzip.open if corpus.suffix == ".gz" else open
+    with opener(corpus, "rb") as handle:
+        records = [orjson.loads(line) for line in handle if line.strip()]
+    return [Document(str(r.get("title") or ""), str(r.get("text") or "")) for r in records]
 
 
 def relevant_pairs(collection: Collection) -> list[tuple[str, str]]:
@@ -221,6 +269,9 @@ def collection_store(
     """Settings of a store for the collection: cached by corpus digest, or temporary."""
     if cache:
         folder = base.data_dir / "eval" / f"{collection.name}-{_digest(collection.corpus)}"
+        if base.embedder_model != DEFAULT_MODEL:
+            # A vector index built with one model must not be mistaken for another's.
+            folder = folder.with_name(f"{folder.name}-{model_name(base.embedder_model)}")
         if store_url:
             # File indexes of another store must not be mistaken for this one's.
             folder = folder.with_name(f"{folder.name}-{_digest_text(store_url)}")
