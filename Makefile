@@ -13,6 +13,8 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev,semantic,export,dsi,eval,bench]'
 	# Lucene for the benchmark: Pyserini's Anserini jar (its Python dependencies are not needed).
 	$(BIN)/python -m pip install --quiet --no-deps 'pyserini==0.25.0'
+	# The keyword accelerator: PISA's compiled module (pinned; its pyterrier/pandas stack is not needed).
+	$(BIN)/python -m pip install --quiet --no-deps 'pyterrier-pisa==0.4.9' 'tbb==2020.3.254'
 	touch $@
 
 install: $(BIN)/.installed
