@@ -200,10 +200,8 @@ class VectorIndex:
         """The stored unit vectors (float32) of those ``paper_ids`` that are indexed."""
         generation = self._loaded()
         positions = generation.positions_of(list(dict.fromkeys(paper_ids)))
-        return {
-            generation.paper_id(int(p)): np.asarray(generation.vectors[p], dtype=np.float32)
-            for p in positions
-        }
+        rows = np.asarray(generation.vectors[positions], dtype=np.float32)  # one read, not many
+        return {generation.paper_id(int(p)): row for p, row in zip(positions, rows, strict=True)}
 
     def clear(self) -> None:
         """Delete the whole index directory."""

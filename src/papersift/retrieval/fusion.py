@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
+import numpy as np
+
 from papersift.retrieval.base import Hit
 
 Scale = Callable[[float], float]
@@ -182,13 +184,11 @@ def contenders(
             exact.setdefault(pid, [None] * count)[number] = weight * score / high
     if len(exact) <= k:
         return set(exact)
-    upper = {
-        pid: sum(floors[n] if share is None else share for n, share in enumerate(shares))
-        for pid, shares in exact.items()
-    }
-    lower = {
-        pid: sum(bottoms[n] if share is None else share for n, share in enumerate(shares))
-        for pid, shares in exact.items()
-    }
-    threshold = sorted(lower.values(), reverse=True)[k - 1]
-    return {pid for pid, bound in upper.items() if bound >= threshold}
+    # Each candidate's bounds: every list's floor (or least) replaced by its known share.
+    pids = list(exact)
+    shares = np.array([exact[pid] for pid in pids], dtype=np.float64)  # None becomes nan
+    known_share = ~np.isnan(shares)
+    upper = np.where(known_share, shares, np.asarray(floors)).sum(axis=1)
+    lower = np.where(known_share, shares, np.asarray(bottoms)).sum(axis=1)
+    threshold = np.partition(lower, len(lower) - k)[len(lower) - k]  # the k-th best lower bound
+    return {pid for pid, bound in zip(pids, upper.tolist(), strict=True) if bound >= threshold}
