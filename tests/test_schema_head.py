@@ -10,7 +10,7 @@ from papersift.store.database import SCHEMA_HEAD, alembic_head, migrate, open_da
 
 
 def test_schema_head_is_alembics_head() -> None:
-    assert SCHEMA_HEAD == alembic_head()
+    assert alembic_head() == SCHEMA_HEAD
 
 
 def test_migrate_brings_an_empty_store_to_the_head(tmp_path: Path) -> None:

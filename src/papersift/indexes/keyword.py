@@ -20,6 +20,7 @@ import tantivy
 
 from papersift.errors import IndexError_
 from papersift.filters import Filters
+from papersift.indexes.impact.terms import NAME_TERM, TEXT_TERM
 from papersift.indexes.meta import meta_stamp, read_meta, write_meta
 from papersift.model import Paper
 from papersift.text import fold_name, normalise_for_search
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
     from papersift.indexes.impact.builder import Built
 
 FORMAT_VERSION = 1
-TEXT_TERM, NAME_TERM = "t:", "n:"  # the accelerator's terms for title + abstract, and authors
 TEXT_ANALYZER = "papersift_text"
 NAME_ANALYZER = "papersift_name"
 SEARCH_FIELDS = ("title", "abstract", "authors")

@@ -29,8 +29,8 @@ import numpy.typing as npt
 
 from papersift.indexes.impact import pisa
 from papersift.indexes.impact.bm25 import FieldStats, field_stats, fieldnorm_id, idf
-from papersift.indexes.keyword import NAME_TERM as NAME
-from papersift.indexes.keyword import TEXT_TERM as TEXT
+from papersift.indexes.impact.terms import NAME_TERM as NAME
+from papersift.indexes.impact.terms import TEXT_TERM as TEXT
 from papersift.model import Paper
 from papersift.text import normalise_for_search
 
