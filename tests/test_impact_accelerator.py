@@ -236,7 +236,9 @@ def test_the_engine_builds_it_when_indexing_and_searches_through_it(
         pytest.skip(str(exc))
     rng = random.Random(9)
     papers = [_paper(rng, n) for n in range(1, 300)]
-    engine = Engine(settings.model_copy(update={"keyword_accelerator": "on"}))
+    # The accelerator serves the tantivy index: the file indexes, whichever store holds papers.
+    files = {"keyword_accelerator": "on", "index_backend": "files"}
+    engine = Engine(settings.model_copy(update=files))
     try:
         engine.ingest([write_jsonl(tmp_path / "papers.jsonl", papers)])
         index = engine.keyword_index
