@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
-from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 import orjson
 
 from papersift.cli_adapt import adapt
+from papersift.cli_errors import handle_errors
 from papersift.engine import Engine, SearchResult
 from papersift.errors import InvalidInputError, PapersiftError
 from papersift.filters import Filters
@@ -24,28 +24,10 @@ from papersift.search_request import SEARCH_SORTS, SearchRequest
 from papersift.settings import Settings, load_settings
 from papersift.store.transfer import DEFAULT_BATCH_SIZE, copy_store
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
 MODES_HELP = (
     "keyword (or bm25), semantic (or dense), hybrid, dsi, hybrid-dsi, or auto: hybrid once "
     "semantic search is ready, keyword before. papersift stats lists the modes ready now."
 )
-
-
-def _handle_errors(command: F) -> F:
-    """Turn papersift's errors into a clean message and exit code 1 (2 for usage errors)."""
-
-    @wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except PapersiftError as exc:
-            raise click.ClickException(str(exc)) from exc
-        except ValueError as exc:
-            raise click.UsageError(str(exc)) from exc
-
-    return wrapper  # type: ignore[return-value]
 
 
 @contextmanager
@@ -85,7 +67,7 @@ def main(ctx: click.Context, data_dir: Path | None) -> None:
 @click.option("--namespace", help="Id prefix for non-arXiv records (default: the folder name).")
 @click.option("--no-index", is_flag=True, help="Do not update the search index afterwards.")
 @click.pass_context
-@_handle_errors
+@handle_errors
 def ingest(
     ctx: click.Context, paths: tuple[Path, ...], strict: bool, namespace: str | None, no_index: bool
 ) -> None:
@@ -123,7 +105,7 @@ def _print_problems(report: WriteReport) -> None:
 @click.option("--restart", is_flag=True, help="Ignore a checkpoint and start from the first page.")
 @click.option("--no-index", is_flag=True, help="Do not update the search index afterwards.")
 @click.pass_context
-@_handle_errors
+@handle_errors
 def harvest(
     ctx: click.Context,
     set_spec: str | None,
@@ -152,7 +134,7 @@ def harvest(
 @click.option("--rebuild", is_flag=True, help="Rebuild from scratch instead of catching up.")
 @click.option("--no-semantic", is_flag=True, help="Only the keyword index; no embeddings.")
 @click.pass_context
-@_handle_errors
+@handle_errors
 def index(ctx: click.Context, rebuild: bool, no_semantic: bool) -> None:
     """Bring the search indexes up to date with the store (embedding new papers)."""
     with _engine(ctx) as engine:
@@ -172,7 +154,7 @@ def index(ctx: click.Context, rebuild: bool, no_semantic: bool) -> None:
     help="With --watch: seconds between looks for new papers.",
 )
 @click.pass_context
-@_handle_errors
+@handle_errors
 def embed(ctx: click.Context, watch: bool, poll: float) -> None:
     """Embed new papers for semantic search, newest first, publishing as it goes.
 
@@ -247,7 +229,7 @@ def dsi() -> None:
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of every choice.")
 @click.option("--restart", is_flag=True, help="Start over instead of resuming.")
 @click.pass_context
-@_handle_errors
+@handle_errors
 def dsi_train(
     ctx: click.Context, epochs: int | None, max_docs: int | None, seed: int, restart: bool
 ) -> None:
@@ -308,7 +290,7 @@ HAS_CODE_HELP = "Only papers that link to a code repository (GitHub, GitLab, Bit
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines instead of a table.")
 @click.pass_context
-@_handle_errors
+@handle_errors
 def search(
     ctx: click.Context,
     query: str | None,
@@ -390,7 +372,7 @@ def _format_result(rank: int, result: SearchResult) -> str:
 @click.option("--has-code", is_flag=True, help=HAS_CODE_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines instead of a table.")
 @click.pass_context
-@_handle_errors
+@handle_errors
 def similar(
     ctx: click.Context,
     paper_ids: tuple[str, ...],
@@ -416,7 +398,7 @@ def similar(
 @click.argument("paper_id")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-@_handle_errors
+@handle_errors
 def show(ctx: click.Context, paper_id: str, as_json: bool) -> None:
     """Print one paper."""
     with _engine(ctx) as engine:
@@ -456,7 +438,7 @@ def _semantic_lines(status: SemanticStatus) -> list[str]:
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_context
-@_handle_errors
+@handle_errors
 def stats(ctx: click.Context, as_json: bool) -> None:
     """Counts of what is stored and indexed."""
     with _engine(ctx) as engine:
@@ -500,7 +482,7 @@ def stats(ctx: click.Context, as_json: bool) -> None:
 @main.command()
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_context
-@_handle_errors
+@handle_errors
 def backup(ctx: click.Context, path: Path) -> None:
     """Write a consistent snapshot of the store to PATH (a new file), safe while serving.
 
@@ -517,7 +499,7 @@ def backup(ctx: click.Context, path: Path) -> None:
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--yes", is_flag=True, help="Replace the store without asking.")
 @click.pass_context
-@_handle_errors
+@handle_errors
 def restore(ctx: click.Context, path: Path, yes: bool) -> None:
     """Replace the store with the backup at PATH, then rebuild the indexes from it.
 
@@ -553,7 +535,7 @@ def restore(ctx: click.Context, path: Path, yes: bool) -> None:
     help="Rows per transaction.",
 )
 @click.pass_context
-@_handle_errors
+@handle_errors
 def migrate_store(ctx: click.Context, source: str | None, target: str, batch_size: int) -> None:
     """Copy a whole store into another database (e.g. SQLite to PostgreSQL) and verify it.
 
@@ -594,7 +576,7 @@ def migrate_store(ctx: click.Context, source: str | None, target: str, batch_siz
     help="With --adapt: the training time budget.",
 )
 @click.pass_context
-@_handle_errors
+@handle_errors
 def evaluate(
     ctx: click.Context,
     collection: Path,
@@ -644,7 +626,7 @@ def _with_embedder(settings: Settings, embedder: str | None) -> Settings:
     help="Worker processes; they share the store, sessions and indexes.",
 )
 @click.pass_context
-@_handle_errors
+@handle_errors
 def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
     """Serve the website and the JSON API (docs at /api/docs).
 
@@ -756,7 +738,7 @@ def _locked(settings: Settings) -> Any:
 @click.option("--dry-run", is_flag=True, help="Compose and print; send and record nothing.")
 @click.option("--user", "email", help="Only this subscriber (email address).")
 @click.pass_context
-@_handle_errors
+@handle_errors
 def digest(ctx: click.Context, day: Any, dry_run: bool, email: str | None) -> None:
     """Send each subscriber's digest of the day (once: re-runs skip what was sent)."""
     from papersift.runlock import LockHeld
@@ -811,7 +793,7 @@ def _print_dry_run(engine: Engine, day: Any, email: str | None) -> None:
 @click.option("--no-harvest", is_flag=True, help="Skip harvesting (use what is in the store).")
 @click.option("--dry-run", is_flag=True, help="Compose the digests without sending them.")
 @click.pass_context
-@_handle_errors
+@handle_errors
 def daily(ctx: click.Context, day: Any, no_harvest: bool, dry_run: bool) -> None:
     """The morning job: harvest, index, alerts, digest. Safe for cron: one run at a time.
 
@@ -860,7 +842,7 @@ def admin() -> None:
 @admin.command("grant")
 @click.argument("email")
 @click.pass_context
-@_handle_errors
+@handle_errors
 def admin_grant(ctx: click.Context, email: str) -> None:
     """Make the account with EMAIL a moderator (logged in the moderation log)."""
     with _engine(ctx) as engine:
@@ -871,7 +853,7 @@ def admin_grant(ctx: click.Context, email: str) -> None:
 @admin.command("revoke")
 @click.argument("email")
 @click.pass_context
-@_handle_errors
+@handle_errors
 def admin_revoke(ctx: click.Context, email: str) -> None:
     """Take the moderator role from the account with EMAIL."""
     with _engine(ctx) as engine:
@@ -896,7 +878,7 @@ def admin_revoke(ctx: click.Context, email: str) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the whole report as JSON.")
 @click.pass_context
-@_handle_errors
+@handle_errors
 def import_library(
     ctx: click.Context,
     path: Path,

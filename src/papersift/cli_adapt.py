@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from papersift.errors import PapersiftError
+from papersift.cli_errors import handle_errors
 from papersift.settings import Settings
 
 ADOPT_HINT = (
@@ -52,6 +52,7 @@ ADOPT_HINT = (
 )
 @click.option("--no-export", is_flag=True, help="Skip the onnx-int8 export (done on first use).")
 @click.pass_context
+@handle_errors
 def adapt(
     ctx: click.Context,
     minutes: float,
@@ -71,38 +72,6 @@ def adapt(
     within --minutes, checkpoints, and resumes when run again after an interruption. Needs
     pip install 'papersift[export]'.
     """
-    settings: Settings = ctx.obj["settings"]
-    try:
-        _adapt(
-            settings,
-            minutes,
-            max_docs,
-            seed,
-            pairs_per_doc,
-            no_titles,
-            loss,
-            max_steps,
-            output,
-            no_export,
-        )
-    except PapersiftError as exc:
-        raise click.ClickException(str(exc)) from exc
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from exc
-
-
-def _adapt(
-    settings: Settings,
-    minutes: float,
-    max_docs: int | None,
-    seed: int,
-    pairs_per_doc: int,
-    no_titles: bool,
-    loss: str,
-    max_steps: int | None,
-    output: Path | None,
-    no_export: bool,
-) -> None:
     from papersift.embeddings.adapt import (
         AdaptConfig,
         AdaptInterrupted,
@@ -111,6 +80,8 @@ def _adapt(
         adapt_model,
     )
     from papersift.engine import Engine
+
+    settings: Settings = ctx.obj["settings"]
 
     engine = Engine(settings)
     try:
