@@ -19,7 +19,7 @@ from papersift.retrieval.fusion import (
     reciprocal_rank_fusion,
     z_score,
 )
-from papersift.retrieval.hybrid import Fusion, HybridRetriever
+from papersift.retrieval.hybrid import POOL_WORKERS, Fusion, HybridRetriever
 
 KEYWORD = [Hit("a", 12.0), Hit("b", 9.0), Hit("c", 3.0)]
 DENSE = [Hit("c", 0.9), Hit("d", 0.8), Hit("a", 0.5)]
@@ -127,6 +127,54 @@ def test_hybrid_runs_its_retrievers_at_the_same_time() -> None:
     retrievers = [MeetingRetriever(name, KEYWORD, meeting) for name in ("a", "b", "c")]
     hybrid = HybridRetriever(retrievers, Fusion("rrf", (1.0, 1.0, 1.0)))
     assert ids(hybrid.search("q", 2)) == ids(KEYWORD)[:2]
+
+
+class ThreadRecorder(FakeRetriever):
+    """Notes the thread each search runs on."""
+
+    def __init__(self, name: str, hits: list[Hit]) -> None:
+        super().__init__(name, hits)
+        self.threads: list[threading.Thread] = []
+
+    def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
+        self.threads.append(threading.current_thread())
+        return super().search(query, k, filters)
+
+
+def test_hybrid_searches_reuse_their_thread_pool() -> None:
+    second = ThreadRecorder("dense", DENSE)
+    hybrid = HybridRetriever([FakeRetriever("bm25", KEYWORD), second], Fusion())
+    for _ in range(20):
+        hybrid.search("q", 2)
+    # the workers are kept: a few at most, not one started for each search
+    assert len(set(second.threads)) <= POOL_WORKERS
+    assert threading.current_thread() not in second.threads
+
+
+def test_nested_hybrids_never_wait_on_each_other() -> None:
+    """Every worker of an outer search runs a hybrid search of its own: with a pool shared by
+    the two levels, the inner searches would wait for workers the outer ones hold."""
+    inner = [
+        HybridRetriever(
+            [FakeRetriever("bm25", KEYWORD), FakeRetriever("dense", DENSE)], Fusion("rrf")
+        )
+        for _ in range(POOL_WORKERS + 1)
+    ]
+    outer = HybridRetriever(inner, Fusion("rrf", (1.0,) * len(inner)))
+    results: list[list[Hit]] = []
+    searching = threading.Thread(target=lambda: results.append(outer.search("q", 3)))
+    searching.start()
+    searching.join(timeout=10)
+    assert not searching.is_alive(), "the nested hybrid search deadlocked"
+    assert len(results[0]) == 3
+
+
+def test_search_with_runs_gives_each_retrievers_own_ranking() -> None:
+    keyword, dense = FakeRetriever("bm25", KEYWORD), FakeRetriever("dense", DENSE)
+    hybrid = HybridRetriever([keyword, dense], Fusion("convex", (0.3, 0.7), depth=300))
+    fused, runs = hybrid.search_with_runs("q", 2)
+    assert fused == hybrid.search("q", 2)
+    assert runs == [KEYWORD, DENSE]
 
 
 def test_a_failing_retriever_fails_the_hybrid_search() -> None:

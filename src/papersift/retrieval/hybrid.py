@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,6 +20,24 @@ FUSION_METHODS = ("convex", "rrf")
 # What a candidate missing from one list scores there: that list's minimum, or its own score by
 # that list's retriever ("both" scores of every candidate, where the retriever can give them).
 MISSING_SCORES = ("floor", "both")
+POOL_WORKERS = 4  # more retrievers than this in one hybrid wait their turn
+
+_pools = threading.local()
+
+
+def own_pool() -> ThreadPoolExecutor:
+    """The calling thread's pool for the retrievers a hybrid search runs beside its first.
+
+    Kept from search to search, because starting and joining threads for each one cost about
+    as much as a keyword search. One pool per calling thread, never a shared one: a hybrid
+    nested in another (run by a worker of the outer one's pool) gets its worker's own pool,
+    so no search ever waits on a pool whose workers wait on it. The pool goes with its thread.
+    """
+    pool: ThreadPoolExecutor | None = getattr(_pools, "pool", None)
+    if pool is None:
+        pool = ThreadPoolExecutor(max_workers=POOL_WORKERS, thread_name_prefix="hybrid")
+        _pools.pool = pool
+    return pool
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,22 +100,27 @@ class HybridRetriever:
         self.name = name
 
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
+        return self.search_with_runs(query, k, filters)[0]
+
+    def search_with_runs(
+        self, query: str, k: int, filters: Filters | None = None
+    ) -> tuple[list[Hit], list[list[Hit]]]:
+        """The best ``k`` fused, and each retriever's own ranking that went into them (its top
+        ``depth``), in the order of ``retrievers``."""
         depth = max(k, self.fusion.depth)
         first, *others = self.retrievers
         if not others:
-            return self.fusion.fuse([first.search(query, depth, filters)])[:k]
+            run = list(first.search(query, depth, filters))
+            return self.fusion.fuse([run])[:k], [run]
         # The retrievers wait on different things (a database, an index library, the query
-        # embedding), so the answer takes the slowest one's time rather than the sum. A pool
-        # per search, not a shared one, so that nested hybrids can never wait on each other.
-        with ThreadPoolExecutor(max_workers=len(others)) as pool:
-            pending = [pool.submit(r.search, query, depth, filters) for r in others]
-            runs = [first.search(query, depth, filters), *(p.result() for p in pending)]
-            known = (
-                self._scores_of_missing(pool, query, runs, k)
-                if self.fusion.wants_both_scores
-                else None
-            )
-        return self.fusion.fuse(runs, known)[:k]
+        # embedding), so the answer takes the slowest one's time rather than the sum.
+        pool = own_pool()
+        pending = [pool.submit(r.search, query, depth, filters) for r in others]
+        runs = [list(first.search(query, depth, filters)), *(list(p.result()) for p in pending)]
+        known = (
+            self._scores_of_missing(pool, query, runs, k) if self.fusion.wants_both_scores else None
+        )
+        return self.fusion.fuse(runs, known)[:k], runs
 
     def _scores_of_missing(
         self, pool: ThreadPoolExecutor, query: str, runs: Sequence[Sequence[Hit]], k: int
