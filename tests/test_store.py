@@ -95,3 +95,21 @@ def test_changed_since_pages_through_many_papers(engine: Engine) -> None:
 def test_user_tables_exist_for_later_features(engine: Engine) -> None:
     names = set(sa.inspect(engine.db).get_table_names())
     assert {"users", "votes", "collections", "collection_items", "subscriptions"} <= names
+
+
+def test_titles_and_authors_of_read_only_the_stored_papers(engine: Engine) -> None:
+    papers = [
+        make_paper("2503.00001", title="First title", authors=("Ada Lovelace",)),
+        make_paper("2503.00002", title="Second title", authors=("Alan Turing", "Kurt Gödel")),
+    ]
+    with engine.db.begin() as connection:
+        engine.papers.upsert(connection, papers)
+    wanted = ["2503.00002", "2503.00001", "2503.09999"]
+    assert engine.papers.titles_of(wanted) == {
+        "2503.00001": "First title",
+        "2503.00002": "Second title",
+    }
+    assert engine.papers.authors_of(wanted) == {
+        "2503.00001": ("Ada Lovelace",),
+        "2503.00002": ("Alan Turing", "Kurt Gödel"),
+    }

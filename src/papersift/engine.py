@@ -1365,14 +1365,35 @@ class Engine:
         # Whether the query names an author is looked up while the retriever searches: the
         # two wait on different indexes, and a hybrid search should not pay for both in turn.
         named = self._side_work.submit(self.authors_named, query, filters)
-        hits = self.retriever(chosen).search(query, k, filters)
-        keyword = self.bm25 if chosen != KEYWORD else None
+        hits, keyword_top = self._ranked_with_keyword_top(chosen, query, k, filters)
         authors = named.result()
         if authors:
             hits = authors_first(hits, authors, k)
         return known_first(
-            query, hits, k, filters, fetch_many=self.papers.get_many, keyword=keyword
+            query,
+            hits,
+            k,
+            filters,
+            fetch_many=self.papers.get_many,
+            titles_of=self.papers.titles_of,
+            keyword_top=keyword_top,
         )
+
+    def _ranked_with_keyword_top(
+        self, mode: str, query: str, k: int, filters: Filters | None
+    ) -> tuple[list[Hit], Callable[[int], Sequence[Hit]] | None]:
+        """``mode``'s ranking of ``query``, and how to get the top of the keyword ranking
+        beside it (None in keyword mode, whose ranking it is): the hybrid retriever's own
+        keyword run when it has one, so that it is not searched twice."""
+        retriever = self.retriever(mode)
+        if mode == KEYWORD:
+            return retriever.search(query, k, filters), None
+        if isinstance(retriever, HybridRetriever) and self.bm25 in retriever.retrievers:
+            hits, runs = retriever.search_with_runs(query, k, filters)
+            keyword_run = runs[retriever.retrievers.index(self.bm25)]
+            return hits, lambda n: keyword_run[:n]
+        hits = retriever.search(query, k, filters)
+        return hits, lambda n: self.bm25.search(query, n, filters)
 
     def resolve_filters(self, filters: Filters | None) -> Filters | None:
         """``filters`` as retrievers take them: ``has_code`` becomes the ids of the papers that

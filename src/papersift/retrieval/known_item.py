@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from papersift.filters import Filters
 from papersift.indexes.keyword import uses_syntax
 from papersift.model import Paper
-from papersift.retrieval.base import Hit, Retriever
+from papersift.retrieval.base import Hit
 from papersift.sources.arxiv_ids import canonical_arxiv_id
 from papersift.text import fold_name, normalise_for_search
 
@@ -128,17 +128,18 @@ def title_distance(query: list[str], title: list[str]) -> int | None:
     return previous[-1] if previous[-1] <= limit else None
 
 
-def titled(query: str, candidates: Sequence[Paper]) -> str | None:
-    """The id of the candidate whose title ``query`` is (see ``title_distance``), the closest
-    one first and then the first in ``candidates``; None when no title is close enough."""
+def titled(query: str, candidates: Sequence[tuple[str, str]]) -> str | None:
+    """The id of the candidate (id, title) whose title ``query`` is (see ``title_distance``),
+    the closest one first and then the first in ``candidates``; None when no title is close
+    enough."""
     words = title_words(query)
     if len(words) < 2:
         return None
     best: tuple[int, str] | None = None
-    for paper in candidates:
-        distance = title_distance(words, title_words(paper.title))
+    for paper_id, title in candidates:
+        distance = title_distance(words, title_words(title))
         if distance is not None and (best is None or distance < best[0]):
-            best = (distance, paper.id)
+            best = (distance, paper_id)
     return best[1] if best else None
 
 
@@ -149,20 +150,23 @@ def known_first(
     filters: Filters | None,
     *,
     fetch_many: Callable[[Sequence[str]], dict[str, Paper]],
-    keyword: Retriever | None = None,
+    titles_of: Callable[[Sequence[str]], dict[str, str]],
+    keyword_top: Callable[[int], Sequence[Hit]] | None = None,
 ) -> list[Hit]:
     """``hits`` (a mode's ranking of ``query``, at most ``k``) with the paper the query names
     first: the stored paper whose id it is (any spelling), else the paper whose title it is
     (see ``title_distance``) among the top ``TITLE_CANDIDATES`` of ``hits`` and, when given,
-    of ``keyword``'s ranking (modes that rank by meaning may miss a title's exact words).
-    Papers that fail ``filters`` are never put first."""
+    of the keyword ranking, ``keyword_top(n)`` (modes that rank by meaning may miss a title's
+    exact words).
+    Papers that fail ``filters`` are never put first (the rankings are filtered already)."""
     if k <= 0:
         return []
     named = known_item(query, lambda paper_id: fetch_many([paper_id]).get(paper_id), filters)
     if named is None and not uses_syntax(query) and len(title_words(query)) >= 2:
         order = [hit.paper_id for hit in hits[:TITLE_CANDIDATES]]
-        if keyword is not None:
-            order += [hit.paper_id for hit in keyword.search(query, TITLE_CANDIDATES, filters)]
-        candidates = fetch_many(list(dict.fromkeys(order)))
-        named = titled(query, [candidates[i] for i in dict.fromkeys(order) if i in candidates])
+        if keyword_top is not None:
+            order += [hit.paper_id for hit in keyword_top(TITLE_CANDIDATES)]
+        order = list(dict.fromkeys(order))
+        titles = titles_of(order)  # titles only: whole papers cost a few milliseconds more
+        named = titled(query, [(pid, titles[pid]) for pid in order if pid in titles])
     return put_first(hits, named, k) if named is not None else list(hits[:k])

@@ -108,16 +108,23 @@ class PaperStore:
             found.update((row.id, paper_from_row(row._mapping)) for row in rows)
         return found
 
+    def titles_of(self, paper_ids: Sequence[str]) -> dict[str, str]:
+        """The titles of those ``paper_ids`` that are stored (nothing else is read)."""
+        return {pid: str(title) for pid, title in self._column_of(paper_ids, "title").items()}
+
     def authors_of(self, paper_ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
         """The author lists of those ``paper_ids`` that are stored (nothing else is read)."""
-        found: dict[str, tuple[str, ...]] = {}
+        return {pid: tuple(names) for pid, names in self._column_of(paper_ids, "authors").items()}
+
+    def _column_of(self, paper_ids: Sequence[str], column: str) -> dict[str, Any]:
+        found: dict[str, Any] = {}
         with self.db.connect() as connection:
             for start in range(0, len(paper_ids), _SELECT_CHUNK):
                 chunk = paper_ids[start : start + _SELECT_CHUNK]
                 rows = connection.execute(
-                    sa.select(papers.c.id, papers.c.authors).where(papers.c.id.in_(chunk))
+                    sa.select(papers.c.id, papers.c[column]).where(papers.c.id.in_(chunk))
                 )
-                found.update((row.id, tuple(row.authors)) for row in rows)
+                found.update((row[0], row[1]) for row in rows)
         return found
 
     def category_counts(self) -> dict[str, int]:
