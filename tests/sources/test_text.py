@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from papersift.text import fold_name, normalise_display, normalise_for_search
+from papersift.text import fold_accents, fold_name, normalise_display, normalise_for_search
 
 LATEX_PIECES = st.sampled_from(
     ["\\", "{", "}", '"', "'", "`", "^", "~", "=", ".", "-", "$", "&", "c", "o", "i", "v", "ss",
@@ -69,3 +71,13 @@ def test_fold_name_matches_spellings(a: str, b: str) -> None:
 def test_fold_name_never_raises(s: str) -> None:
     folded = fold_name(s)
     assert folded == folded.strip()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(st.text(max_size=40), LATEXISH, st.text(alphabet=st.characters(max_codepoint=127)))
+)
+def test_fold_accents_skips_decomposing_plain_ascii_without_changing_the_result(s: str) -> None:
+    normal = normalise_for_search(s)
+    decomposed = unicodedata.normalize("NFKD", normal)
+    assert fold_accents(s) == "".join(c for c in decomposed if not unicodedata.combining(c))
