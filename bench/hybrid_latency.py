@@ -5,10 +5,12 @@ Needs a data dir where `papersift ingest` and `papersift index` have run with se
 Prints p50/p99 of: query embedding alone, dense search, BM25, hybrid (query embedding included),
 and similar papers. Bar (issue 3): hybrid p99 <= 50 ms.
 
-With ``--former``, hybrid search is also timed as it was before issue 28's fusion and author
-search (fusion: convex z-score, equal weights, a list's minimum for a candidate missing from it;
-no author step), the two taking turns query by query in the same process, so that both face the
-same load (issue 28's bar: the current p99 no more than 20% above the former's).
+With ``--former``, hybrid search is also timed as it was before issue 28 (``FormerHybrid``: the
+hybrid retriever's code of then, fusion by convex z-score with equal weights and a list's
+minimum for a candidate missing from it, a thread pool started for each search; no author step
+and no known-item step), the two taking turns query by query in the same process, so that both
+face the same load (issue 28's bar: the current p99 no more than 20% above the former's). Both
+use today's keyword and semantic retrievers and indexes.
 Usage: python -m bench.hybrid_latency --data-dir DIR [--queries 500] [--former]
 """
 
@@ -16,11 +18,14 @@ from __future__ import annotations
 
 import argparse
 import random
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bench.common import key_phrase_queries, percentiles, timed
 from papersift.engine import Engine
-from papersift.retrieval.hybrid import Fusion, HybridRetriever
+from papersift.retrieval.base import Hit, Retriever
+from papersift.retrieval.fusion import convex_combination
 from papersift.settings import load_settings
 
 
@@ -43,7 +48,7 @@ def main() -> None:
         engine.search(query, k=10, mode="hybrid")
     if args.former:
         now, former = compared(engine, queries)
-        rows = {"hybrid now (engine.search_hits)": now, "hybrid former fusion, no authors": former}
+        rows = {"hybrid now (engine.search_hits)": now, "hybrid as issue 28 found it": former}
         report(engine, rows, queries, paper_ids)
         if args.skip_others:
             engine.close()
@@ -66,28 +71,36 @@ def main() -> None:
     engine.close()
 
 
+class FormerHybrid:
+    """Hybrid search as issue 28 found it: both retrievers' top ``depth`` in a pool started for
+    the search, fused by convex z-score with equal weights, a candidate missing from a list
+    scoring that list's minimum."""
+
+    def __init__(self, retrievers: Sequence[Retriever], depth: int) -> None:
+        self.retrievers = list(retrievers)
+        self.depth = depth
+
+    def search(self, query: str, k: int) -> list[Hit]:
+        depth = max(k, self.depth)
+        first, *others = self.retrievers
+        with ThreadPoolExecutor(max_workers=len(others)) as pool:
+            pending = [pool.submit(r.search, query, depth, None) for r in others]
+            runs = [first.search(query, depth, None), *(p.result() for p in pending)]
+        weights = [1.0 / len(runs)] * len(runs)
+        return convex_combination(runs, weights, normalise="zscore")[:k]
+
+
 def compared(engine: Engine, queries: list[str]) -> tuple[list[float], list[float]]:
-    """Seconds of each query's hybrid search now and with the former fusion and no author
-    step, taking turns (which goes first alternates)."""
-    current = engine.retriever("hybrid")
-    settings = engine.settings
-    former = HybridRetriever(
-        [engine.bm25, engine.retriever("dense")],
-        Fusion("convex", (0.5, 0.5), normalise="zscore", depth=settings.hybrid_depth),
-    )
-    authors_named = engine.authors_named
+    """Seconds of each query's hybrid search now (``engine.search_hits``: the retriever, the
+    author step and the known-item step) and as it was (``FormerHybrid`` alone), taking turns
+    (which goes first alternates)."""
+    former = FormerHybrid([engine.bm25, engine.retriever("dense")], engine.settings.hybrid_depth)
 
     def search_now(query: str) -> object:
         return engine.search_hits(query, k=10, mode="hybrid")
 
     def search_former(query: str) -> object:
-        engine._retrievers["hybrid"] = former
-        engine.authors_named = lambda query, filters=None: []  # type: ignore[method-assign]
-        try:
-            return engine.search_hits(query, k=10, mode="hybrid")
-        finally:
-            engine._retrievers["hybrid"] = current
-            engine.authors_named = authors_named  # type: ignore[method-assign]
+        return former.search(query, 10)
 
     now: list[float] = []
     before: list[float] = []
