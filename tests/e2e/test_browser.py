@@ -272,6 +272,16 @@ def test_search_without_results_explains(page: Any) -> None:
     expect(page.locator("article.card")).to_have_count(0)
 
 
+def test_the_has_code_checkbox_sits_beside_its_label(page: Any) -> None:
+    """Once the filters' width rule stretched the checkbox over 10rem, leaving the box far from
+    the words "Has code"."""
+    page.goto("/search?q=language+models")
+    box = page.locator("input[name=has_code]").bounding_box()
+    label = page.locator("label.check", has_text="Has code").bounding_box()
+    assert box["width"] < 30
+    assert box["x"] - label["x"] < 10  # the box starts its label
+
+
 def test_requests_leaving_the_server_are_caught(contexts: Contexts) -> None:
     """The offline guard is not vacuous: a request to another host is blocked and recorded."""
     page = contexts.new().new_page()
