@@ -74,11 +74,13 @@ class KeywordAccelerator:
         """The snapshot when it mirrors the keyword index as it is now, else None."""
         if self.mode == "off" or self._broken:
             return None
+        # A new snapshot is only ever switched in whole (a rename), so the directory's own
+        # stamp covers its files: three calls, each a point where another search thread may
+        # take the interpreter from this one.
         stamps = (
             _stamp(self.keyword_dir / META_FILE),
             _stamp(self.keyword_dir / "meta.json"),
             _stamp(self.path),
-            _stamp(self.path / META_FILE),
         )
         if stamps != self._stamps:
             with self._lock:
