@@ -9,8 +9,10 @@ With ``--former``, hybrid search is also timed as it was before issue 28 (``Form
 hybrid retriever's code of then, fusion by convex z-score with equal weights and a list's
 minimum for a candidate missing from it, a thread pool started for each search; no author step
 and no known-item step), the two taking turns query by query in the same process, so that both
-face the same load (issue 28's bar: the current p99 no more than 20% above the former's). Both
-use today's keyword and semantic retrievers and indexes.
+face the same load (issue 28's bar: the current p99 no more than 20% above the former's). The
+former keyword search is tantivy alone, as then (the keyword accelerator came with issue 34);
+a third row times the former hybrid on today's keyword search. All use today's semantic
+retriever and indexes.
 Usage: python -m bench.hybrid_latency --data-dir DIR [--queries 500] [--former]
 """
 
@@ -18,13 +20,16 @@ from __future__ import annotations
 
 import argparse
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 from bench.common import key_phrase_queries, percentiles, timed
 from papersift.engine import Engine
+from papersift.indexes.keyword import KeywordIndex
 from papersift.retrieval.base import Hit, Retriever
+from papersift.retrieval.bm25 import BM25Retriever
 from papersift.retrieval.fusion import convex_combination
 from papersift.settings import load_settings
 
@@ -47,9 +52,7 @@ def main() -> None:
     for query in queries[:20]:  # warm up the model, the index and the page cache
         engine.search(query, k=10, mode="hybrid")
     if args.former:
-        now, former = compared(engine, queries)
-        rows = {"hybrid now (engine.search_hits)": now, "hybrid as issue 28 found it": former}
-        report(engine, rows, queries, paper_ids)
+        report(engine, compared(engine, queries), queries, paper_ids)
         if args.skip_others:
             engine.close()
             return
@@ -90,28 +93,32 @@ class FormerHybrid:
         return convex_combination(runs, weights, normalise="zscore")[:k]
 
 
-def compared(engine: Engine, queries: list[str]) -> tuple[list[float], list[float]]:
+def compared(engine: Engine, queries: list[str]) -> dict[str, list[float]]:
     """Seconds of each query's hybrid search now (``engine.search_hits``: the retriever, the
-    author step and the known-item step) and as it was (``FormerHybrid`` alone), taking turns
-    (which goes first alternates)."""
-    former = FormerHybrid([engine.bm25, engine.retriever("dense")], engine.settings.hybrid_depth)
-
-    def search_now(query: str) -> object:
-        return engine.search_hits(query, k=10, mode="hybrid")
-
-    def search_former(query: str) -> object:
-        return former.search(query, 10)
-
-    now: list[float] = []
-    before: list[float] = []
-    dense = engine.dense
+    author step and the known-item step), as it was (``FormerHybrid`` with the keyword search of
+    then: tantivy alone, the accelerator came later) and the former search on today's keyword
+    search; taking turns, each query in another order."""
+    dense = engine.retriever("dense")
+    keyword = engine.keyword_index
+    assert isinstance(keyword, KeywordIndex), "the former hybrid is timed on the file indexes"
+    tantivy_alone = BM25Retriever(
+        KeywordIndex(Path(keyword.path), boosts=keyword.boosts, accelerator="off")
+    )
+    depth = engine.settings.hybrid_depth
+    searches: dict[str, Callable[..., object]] = {
+        "hybrid now (engine.search_hits)": partial(engine.search_hits, mode="hybrid"),
+        "hybrid as issue 28 found it": FormerHybrid([tantivy_alone, dense], depth).search,
+        "former hybrid, today's keyword search": FormerHybrid([engine.bm25, dense], depth).search,
+    }
+    seconds: dict[str, list[float]] = {name: [] for name in searches}
+    names = list(searches)
     for number, query in enumerate(queries):
-        pair = [(search_now, now), (search_former, before)]
-        for search, seconds in pair if number % 2 == 0 else reversed(pair):
-            if dense is not None:
-                dense._vectors.clear()  # each embeds the query, as the first search of it does
-            seconds.extend(timed(search, [query]))
-    return now, before
+        shift = number % len(names)
+        for name in names[shift:] + names[:shift]:
+            if engine.dense is not None:
+                engine.dense._vectors.clear()  # each embeds the query, as its first search does
+            seconds[name].extend(timed(partial(searches[name], k=10), [query]))
+    return seconds
 
 
 def report(
