@@ -157,8 +157,8 @@ def known_first(
     first: the stored paper whose id it is (any spelling), else the paper whose title it is
     (see ``title_distance``) among the top ``TITLE_CANDIDATES`` of ``hits`` and, when given,
     of the keyword ranking, ``keyword_top(n)`` (modes that rank by meaning may miss a title's
-    exact words).
-    Papers that fail ``filters`` are never put first (the rankings are filtered already)."""
+    exact words). Papers that fail ``filters`` are never put first (the rankings are filtered
+    already)."""
     if k <= 0:
         return []
     named = known_item(query, lambda paper_id: fetch_many([paper_id]).get(paper_id), filters)
