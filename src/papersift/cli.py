@@ -697,17 +697,17 @@ def _start_embedding_worker(settings: Settings, semantic: SemanticStatus) -> Any
     """`papersift embed --watch` as a child process at a lower CPU priority, or None when
     semantic search is off or the setting turns background embedding off."""
     import os
-    import subprocess
+
+    from papersift.child_process import spawn_tied_to_parent
 
     if not settings.embed_in_background or not semantic.enabled:
         return None
     command = [sys.executable, "-m", "papersift", "--data-dir", str(settings.data_dir)]
     quiet = {"TRANSFORMERS_VERBOSITY": "error", "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
-    return subprocess.Popen(
+    return spawn_tied_to_parent(
         [*command, "embed", "--watch"],
-        preexec_fn=lambda: os.nice(10),  # the website's requests come first
-        stdin=subprocess.DEVNULL,
         env={**os.environ, **quiet},
+        niceness=10,  # the website's requests come first
     )
 
 
