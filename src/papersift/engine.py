@@ -1076,8 +1076,9 @@ class Engine:
         while not stop.is_set():
             try:
                 if self.index_diverged() or self.pending_index_updates() > 0:
-                    self.index(semantic=False)  # a restore, or papers written without indexing
-                self._refresh_keyword_accelerator()  # after a submission, say
+                    # a restore, or papers written without indexing
+                    self.index(semantic=False, accelerate=False)
+                self._refresh_keyword_accelerator()  # after those, or a submission, say
                 if self.semantic_enabled and self.pending_vector_updates():
                     self.index_vectors()
             except LockBusy:
