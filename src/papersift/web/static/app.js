@@ -127,7 +127,7 @@
 
   document.addEventListener("keydown", (event) => {
     if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
-    if (event.target.closest("input, textarea, select, [contenteditable], dialog")) return;
+    if (event.target.closest("input, textarea, select, [contenteditable], dialog[open]")) return;
     if (event.key === "?") { event.preventDefault(); toggleHelp(); return; }
     const list = cards();
     if (!list.length) return;
