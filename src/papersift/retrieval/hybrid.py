@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -116,6 +117,10 @@ class HybridRetriever:
         # embedding), so the answer takes the slowest one's time rather than the sum.
         pool = own_pool()
         pending = [pool.submit(r.search, query, depth, filters) for r in others]
+        # Hand the GIL over before searching here, so that the others start now: left to the
+        # interpreter, the semantic search waited about a millisecond for the keyword search
+        # to let go before it could even start embedding the query.
+        time.sleep(0)
         runs = [list(first.search(query, depth, filters)), *(list(p.result()) for p in pending)]
         known = (
             self._scores_of_missing(pool, query, runs, k) if self.fusion.wants_both_scores else None
