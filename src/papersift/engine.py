@@ -1236,6 +1236,19 @@ class Engine:
             raise PaperNotFoundError(f"no paper with id {shown!r} in the store")
         return found
 
+    def paper_named_by(self, query: str) -> str | None:
+        """The id of the stored paper that ``query`` is an id of (any spelling of its arXiv id,
+        see ``paper``, or its id as stored); None for any other query."""
+        from papersift.retrieval.known_item import named_id
+
+        paper_id = named_id(query)
+        if paper_id is None:
+            return None
+        try:
+            return self.paper(paper_id).id
+        except PaperNotFoundError:
+            return None
+
     @property
     def modes(self) -> list[str]:
         """Search modes that can answer now: keyword always, the semantic ones once vectors

@@ -92,5 +92,20 @@ def test_paper_api_and_bibtex_accept_every_spelling(
 def test_search_puts_the_named_paper_first(client: TestClient, query: str) -> None:
     data = client.get("/api/search", params={"q": query, "mode": "keyword"}).json()
     assert data["results"][0]["paper"]["id"] == "2603.10003"
-    page = client.get("/search", params={"q": query})
-    assert page.status_code == 200 and "/papers/2603.10003" in page.text
+    page = client.get("/search", params={"q": query, "mode": "keyword"}, follow_redirects=False)
+    assert page.status_code == 303 and page.headers["location"] == "/papers/2603.10003"
+    assert client.get("/search", params={"q": f"  {query} "}).url.path == "/papers/2603.10003"
+
+
+def test_an_old_style_id_searched_on_the_page_opens_its_paper(client: TestClient) -> None:
+    query = "https://arxiv.org/abs/hep-th/9901001v1"
+    page = client.get("/search", params={"q": query}, follow_redirects=False)
+    assert page.status_code == 303 and page.headers["location"] == "/papers/hep-th/9901001"
+
+
+@pytest.mark.parametrize("query", ["arXiv:2699.99999", "2603.10003 2603.10004", "graph"])
+def test_the_search_page_lists_results_for_a_query_that_names_no_stored_paper(
+    client: TestClient, query: str
+) -> None:
+    page = client.get("/search", params={"q": query}, follow_redirects=False)
+    assert page.status_code == 200

@@ -164,6 +164,10 @@ def search_page(
     sort: SearchSort = "relevance",
     page: Page = 1,
 ) -> Response:
+    named = who.engine.paper_named_by(q)
+    if named is not None:  # an id or arXiv URL names one paper: show it, as arXiv's search does
+        return RedirectResponse(f"/papers/{named}", status_code=303)
+
     def build() -> Response:
         view = views.search(
             who, query=q, mode=mode or default_mode(who), category=category, since=since,
