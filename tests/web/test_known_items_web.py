@@ -103,9 +103,15 @@ def test_an_old_style_id_searched_on_the_page_opens_its_paper(client: TestClient
     assert page.status_code == 303 and page.headers["location"] == "/papers/hep-th/9901001"
 
 
-@pytest.mark.parametrize("query", ["arXiv:2699.99999", "2603.10003 2603.10004", "graph"])
+@pytest.mark.parametrize("query", ["arXiv:2612.99999", "2603.10003 2603.10004", "graph"])
 def test_the_search_page_lists_results_for_a_query_that_names_no_stored_paper(
     client: TestClient, query: str
 ) -> None:
     page = client.get("/search", params={"q": query}, follow_redirects=False)
     assert page.status_code == 200
+    notice = client.get("/api/search", params={"q": query, "mode": "keyword"}).json()["notice"]
+    if query.startswith("arXiv:"):  # an arXiv id no stored paper has: the page says so
+        words = "arXiv:2612.99999 is not in this library; the papers below match its words."
+        assert notice == words and words in page.text
+    else:
+        assert notice is None

@@ -242,8 +242,8 @@ class SearchView(BaseModel):
     modes: list[str] = Field(description="The modes that can answer now.")
     notice: str | None = Field(
         default=None,
-        description="About the mode, in plain words: semantic search not ready yet, or covering "
-        "only part of the papers so far.",
+        description="In plain words: semantic search not ready yet, or covering only part of "
+        "the papers so far; an arXiv id searched for that no stored paper has.",
     )
     category: str | None
     since: dt.date | None

@@ -21,7 +21,7 @@ from papersift.features.highlight import highlight, snippet
 from papersift.links import Link, find_links
 from papersift.model import Paper
 from papersift.search_request import SearchRequest, check_category, check_day
-from papersift.sources.arxiv_ids import arxiv_abs_url, arxiv_pdf_url
+from papersift.sources.arxiv_ids import arxiv_abs_url, arxiv_pdf_url, canonical_arxiv_id
 from papersift.store.collections import Collection
 from papersift.store.listings import Order
 from papersift.store.submissions import Submission
@@ -249,11 +249,12 @@ def search(
         )
         for paper, summary in zip(papers, summaries(visitor, papers), strict=True)
     ]
+    notices = [choice.notice, _unstored_id_notice(engine, query)]
     return models.SearchView(
         query=query,
         mode=mode,
         modes=engine.modes,
-        notice=choice.notice,
+        notice=" ".join(notice for notice in notices if notice) or None,
         category=filters.categories[0] if filters.categories else None,
         since=since,
         until=until,
@@ -268,6 +269,14 @@ def search(
         categories=categories,
         results=results,
     )
+
+
+def _unstored_id_notice(engine: Engine, query: str) -> str | None:
+    """Why an arXiv id searched for is not the first result: no stored paper has it."""
+    canonical = canonical_arxiv_id(query)
+    if canonical is None or engine.paper_named_by(query) is not None:
+        return None
+    return f"arXiv:{canonical} is not in this library; the papers below match its words."
 
 
 # papers, authors, categories -------------------------------------------------------------------
