@@ -196,6 +196,13 @@ def test_cli_show_similar_and_search_accept_every_spelling(run, spelling: str) -
     searched = run("search", spelling, "--json").output.splitlines()
     assert '"2504.21650"' in searched[0]
     run("show", "arXiv:2504.99999", expect=1)
+    assert "not in this library" not in run("search", spelling).stderr
+
+
+def test_cli_search_says_when_an_arxiv_id_is_not_stored(run) -> None:  # type: ignore[no-untyped-def]
+    searched = run("search", "https://arxiv.org/abs/2612.99999v1")
+    notice = "note: arXiv:2612.99999 is not in this library; the results match its words."
+    assert notice in searched.stderr.splitlines() and notice not in searched.stdout
 
 
 # titles ----------------------------------------------------------------------------------------

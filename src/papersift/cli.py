@@ -316,6 +316,7 @@ def search(
             click.echo(f"note: {choice.notice}", err=True)
         if query is not None:
             found = engine.search(query, k=k, filters=filters, mode=choice.mode, sort=sort)
+            _note_unstored_id(engine, query)
             _print_results(found, as_json)
             return
         _interactive(engine, k, filters, choice.mode, sort)
@@ -333,7 +334,14 @@ def _interactive(
         if not query.strip():
             return
         found = engine.search(query, k=k, filters=filters, mode=mode, sort=sort)
+        _note_unstored_id(engine, query)
         _print_results(found, as_json=False)
+
+
+def _note_unstored_id(engine: Engine, query: str) -> None:
+    notice = engine.unstored_id_notice(query)
+    if notice:
+        click.echo(f"note: {notice}", err=True)
 
 
 def _print_results(results: list[SearchResult], as_json: bool) -> None:

@@ -1249,6 +1249,16 @@ class Engine:
         except PaperNotFoundError:
             return None
 
+    def unstored_id_notice(self, query: str) -> str | None:
+        """A plain-words notice when ``query`` is an arXiv id (any spelling) that no stored paper
+        has, so the results cannot start with it; None otherwise."""
+        from papersift.sources.arxiv_ids import canonical_arxiv_id
+
+        canonical = canonical_arxiv_id(query)
+        if canonical is None or self.paper_named_by(query) is not None:
+            return None
+        return f"arXiv:{canonical} is not in this library; the results match its words."
+
     @property
     def modes(self) -> list[str]:
         """Search modes that can answer now: keyword always, the semantic ones once vectors

@@ -111,7 +111,7 @@ def test_the_search_page_lists_results_for_a_query_that_names_no_stored_paper(
     assert page.status_code == 200
     notice = client.get("/api/search", params={"q": query, "mode": "keyword"}).json()["notice"]
     if query.startswith("arXiv:"):  # an arXiv id no stored paper has: the page says so
-        words = "arXiv:2612.99999 is not in this library; the papers below match its words."
+        words = "arXiv:2612.99999 is not in this library; the results match its words."
         assert notice == words and words in page.text
     else:
         assert notice is None

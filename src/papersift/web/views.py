@@ -21,7 +21,7 @@ from papersift.features.highlight import highlight, snippet
 from papersift.links import Link, find_links
 from papersift.model import Paper
 from papersift.search_request import SearchRequest, check_category, check_day
-from papersift.sources.arxiv_ids import arxiv_abs_url, arxiv_pdf_url, canonical_arxiv_id
+from papersift.sources.arxiv_ids import arxiv_abs_url, arxiv_pdf_url
 from papersift.store.collections import Collection
 from papersift.store.listings import Order
 from papersift.store.submissions import Submission
@@ -249,7 +249,7 @@ def search(
         )
         for paper, summary in zip(papers, summaries(visitor, papers), strict=True)
     ]
-    notices = [choice.notice, _unstored_id_notice(engine, query)]
+    notices = [choice.notice, engine.unstored_id_notice(query)]
     return models.SearchView(
         query=query,
         mode=mode,
@@ -269,14 +269,6 @@ def search(
         categories=categories,
         results=results,
     )
-
-
-def _unstored_id_notice(engine: Engine, query: str) -> str | None:
-    """Why an arXiv id searched for is not the first result: no stored paper has it."""
-    canonical = canonical_arxiv_id(query)
-    if canonical is None or engine.paper_named_by(query) is not None:
-        return None
-    return f"arXiv:{canonical} is not in this library; the papers below match its words."
 
 
 # papers, authors, categories -------------------------------------------------------------------
