@@ -1238,16 +1238,11 @@ class Engine:
 
     def paper_named_by(self, query: str) -> str | None:
         """The id of the stored paper that ``query`` is an id of (any spelling of its arXiv id,
-        see ``paper``, or its id as stored); None for any other query."""
-        from papersift.retrieval.known_item import named_id
+        or its id as stored): the paper search puts first (see ``known_item``); None for any
+        other query."""
+        from papersift.retrieval.known_item import known_item
 
-        paper_id = named_id(query)
-        if paper_id is None:
-            return None
-        try:
-            return self.paper(paper_id).id
-        except PaperNotFoundError:
-            return None
+        return known_item(query, self.papers.get)
 
     def unstored_id_notice(self, query: str) -> str | None:
         """A plain-words notice when ``query`` is an arXiv id (any spelling) that no stored paper
