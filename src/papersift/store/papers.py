@@ -22,6 +22,14 @@ PAPER_COLUMNS = (
     "id", "version", "title", "abstract", "authors", "categories", "submitted", "updated",
     "listed", "doi", "journal_ref", "comments", "license", "source", "versions",
 )  # fmt: skip
+# Built once: SQLAlchemy then reuses the compiled statement, where building `id IN (...)` anew
+# for every call cost more than SQLite's own work (0.68 against 0.39 ms for 20 titles).
+_IDS: sa.BindParameter[list[str]] = sa.bindparam("ids", expanding=True)
+_PAPERS_BY_ID = sa.select(*(papers.c[name] for name in PAPER_COLUMNS)).where(papers.c.id.in_(_IDS))
+_COLUMN_BY_ID = {
+    column: sa.select(papers.c.id, papers.c[column]).where(papers.c.id.in_(_IDS))
+    for column in ("title", "authors")
+}
 
 
 @dataclass
@@ -101,10 +109,9 @@ class PaperStore:
 
     def _get_many(self, connection: Connection, paper_ids: Sequence[str]) -> dict[str, Paper]:
         found: dict[str, Paper] = {}
-        columns = [papers.c[name] for name in PAPER_COLUMNS]
         for start in range(0, len(paper_ids), _SELECT_CHUNK):
-            chunk = paper_ids[start : start + _SELECT_CHUNK]
-            rows = connection.execute(sa.select(*columns).where(papers.c.id.in_(chunk)))
+            chunk = list(paper_ids[start : start + _SELECT_CHUNK])
+            rows = connection.execute(_PAPERS_BY_ID, {"ids": chunk})
             found.update((row.id, paper_from_row(row._mapping)) for row in rows)
         return found
 
@@ -120,10 +127,8 @@ class PaperStore:
         found: dict[str, Any] = {}
         with self.db.connect() as connection:
             for start in range(0, len(paper_ids), _SELECT_CHUNK):
-                chunk = paper_ids[start : start + _SELECT_CHUNK]
-                rows = connection.execute(
-                    sa.select(papers.c.id, papers.c[column]).where(papers.c.id.in_(chunk))
-                )
+                chunk = list(paper_ids[start : start + _SELECT_CHUNK])
+                rows = connection.execute(_COLUMN_BY_ID[column], {"ids": chunk})
                 found.update((row[0], row[1]) for row in rows)
         return found
 
