@@ -3,6 +3,7 @@ author's papers first in every mode, and the engine says which authors a query n
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 
 from papersift.engine import Engine, ModeChoice
 from papersift.filters import Filters
-from papersift.retrieval.authors import Author, authors_first, matches, name_words
+from papersift.retrieval.authors import Author, authors_first, matches, name_words, named_authors
 from papersift.retrieval.base import Hit
 from tests.conftest import make_paper, write_jsonl
 
@@ -104,6 +105,27 @@ def test_matches() -> None:
     assert matches(["y", "lecun"], ["y", "lecun"])
     assert not matches(["wei", "zhang"], ["jian", "wei", "zhang"])
     assert not matches(["lecun"], ["lecun", "smith"]) and not matches(["x", "lecun"], yann)
+
+
+def test_the_papers_read_for_a_name() -> None:
+    # A name of whole words: papers with an author holding them in order, then papers whose
+    # authors hold them all (middle initials may stand between); never every paper of the
+    # last word, which for "Multimodal Guided GAN" meant reading two thousand papers' authors.
+    # A name with initials, or one word: any author of that surname may be meant.
+    gan = ("multimodal", "guided", "gan")
+    for query, asked in [
+        ("Multimodal Guided GAN", [(gan, True), (gan, False)]),
+        ("Y. LeCun", [(("y", "lecun"), True), (("lecun",), False)]),
+        ("LeCun", [(("lecun",), False)]),
+    ]:
+        calls: list[tuple[tuple[str, ...], bool]] = []
+
+        def candidates(words: Sequence[str], phrase: bool) -> set[str]:
+            calls.append((tuple(words), phrase))  # noqa: B023 - called before the next loop
+            return set()
+
+        assert named_authors(query, candidates, lambda ids: {}) == []
+        assert calls == asked, query
 
 
 def test_authors_first_keeps_the_ranking_order_then_adds_the_rest() -> None:

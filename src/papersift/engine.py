@@ -1353,8 +1353,11 @@ class Engine:
         from papersift.retrieval.authors import CANDIDATE_PAPERS, named_authors
         from papersift.retrieval.known_item import passes
 
-        def candidates(words: str) -> set[str]:
-            return self.keyword_index.ids_matching(Filters(author=words), limit=CANDIDATE_PAPERS)
+        def candidates(words: Sequence[str], phrase: bool) -> set[str]:
+            if phrase:
+                by_name = Filters(author=" ".join(words))
+                return self.keyword_index.ids_matching(by_name, limit=CANDIDATE_PAPERS)
+            return self.keyword_index.ids_with_author_words(words, limit=CANDIDATE_PAPERS)
 
         def keep(paper_ids: set[str]) -> set[str]:
             found = self.papers.get_many(sorted(paper_ids))

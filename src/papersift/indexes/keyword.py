@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import shutil
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -414,6 +414,19 @@ class KeywordIndex:
             raise ValueError("ids_matching needs at least one filter")
         query = tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in clauses])
         return {hit.paper_id for hit in self._run(index, query, limit)}
+
+    def ids_with_author_words(self, words: Sequence[str], limit: int = 100_000) -> set[str]:
+        """Ids of the papers whose authors hold every one of ``words`` (folded), anywhere: a
+        superset of those with an author holding them in order, whatever stands between."""
+        index = self._open(create=False)
+        clauses = [
+            (tantivy.Occur.Must, tantivy.Query.term_query(index.schema, "authors", word))
+            for word in words
+        ]
+        if not clauses:
+            raise ValueError("ids_with_author_words needs at least one word")
+        every = tantivy.Query.boolean_query(clauses)
+        return {hit.paper_id for hit in self._run(index, every, limit)}
 
     def _accelerated(self, index: Any, query: str, k: int) -> list[KeywordHit] | None:
         """The answer of the impact snapshot to a plain-word query, or None when tantivy must

@@ -300,6 +300,19 @@ class DatabaseKeywordIndex:
             _indexed_documents(connection)
             return set(connection.execute(statement).scalars())
 
+    def ids_with_author_words(self, words: Sequence[str], limit: int = 100_000) -> set[str]:
+        if not words:
+            raise ValueError("ids_with_author_words needs at least one word")
+        every = " & ".join(_quoted(word) for word in words)
+        statement = (
+            sa.select(keyword_entries.c.paper_id)
+            .where(keyword_entries.c.authors.op("@@")(sa.cast(every, TSQUERY)))
+            .limit(limit)
+        )
+        with self.db.connect() as connection:
+            _indexed_documents(connection)
+            return set(connection.execute(statement).scalars())
+
 
 # writing ---------------------------------------------------------------------------------------
 

@@ -105,7 +105,7 @@ def _same_or_initial(word: str, other: str) -> bool:
 
 def named_authors(
     query: str,
-    candidates: Callable[[str], set[str]],
+    candidates: Callable[[Sequence[str], bool], set[str]],
     authors_of: Callable[[Sequence[str]], dict[str, tuple[str, ...]]],
     keep: Callable[[set[str]], set[str]] | None = None,
 ) -> list[Author]:
@@ -113,16 +113,21 @@ def named_authors(
     ``MAX_AUTHORS``; each with their papers (those ``keep`` keeps: a search's filters), newest
     arXiv ids first.
 
-    ``candidates(words)`` gives the ids of papers with an author holding those words in order
-    (the keyword index's author filter); ``authors_of`` their author lists."""
+    ``candidates(words, phrase)`` gives the ids of papers with an author holding those words in
+    order (``phrase``), or with authors holding all of them, anywhere (the keyword index);
+    ``authors_of`` their author lists."""
     words = name_words(query)
     if words is None:
         return []
-    # Papers with an author of that last word (so with any first names or initials), and when
-    # the query is whole words, with that very name too: a common surname may have more papers
-    # than are read, the whole name rarely.
-    whole = candidates(" ".join(words)) if len(words) > 1 else set()
-    ids = [*sorted(whole), *sorted(candidates(words[-1]) - whole)][:CANDIDATE_PAPERS]
+    # The papers whose author lists are read: those with the very name first (a common
+    # surname may have more papers than are read, the whole name rarely), then those that may
+    # hold it with middle initials. A name of whole words is its words with at most initials
+    # between them, so its papers' authors hold all of them; a query with initials or of one
+    # word may stand for any first names, so any author of that surname may be meant.
+    whole = candidates(words, True) if len(words) > 1 else set()
+    initials = len(words) == 1 or any(len(word) == 1 for word in words)
+    wider = candidates(words[-1:] if initials else words, False)
+    ids = [*sorted(whole), *sorted(wider - whole)][:CANDIDATE_PAPERS]
     spellings: dict[str, Counter[str]] = {}
     papers_of: dict[str, set[str]] = {}
     for paper_id, names in authors_of(ids).items() if ids else ():
