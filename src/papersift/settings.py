@@ -177,16 +177,18 @@ class Settings(BaseSettings):
         default="convex",
         description="How hybrid search fuses keyword and semantic lists: convex or rrf.",
     )
-    # Defaults chosen on the SciFact train queries (python -m bench.tune_hybrid): convex fusion
-    # of scores divided by each list's best, keyword weight 0.4, every candidate scored by both
-    # retrievers: train nDCG@10 0.7333 at depths 100 and 1,000 alike (z-score, equal weights,
-    # list minimum for a missing score, the former default: 0.7325 and 0.7317; RRF 0.7114).
+    # Defaults chosen on the SciFact train queries (python -m bench.tune_hybrid --depths
+    # 100,300,1000; bench/results/tune_hybrid.txt): convex fusion of scores divided by each
+    # list's best, keyword weight 0.4, a candidate missing from one list given that list's
+    # minimum: train nDCG@10 0.7341 at depth 100. Scoring every candidate by both retrievers
+    # gave 0.7333 there, and cost a search about 2 ms (z-score, equal weights, the former
+    # default: 0.7325; RRF 0.7114).
     hybrid_normalisation: NormalisationName = Field(
         default="max",
         description="Score normalisation of convex hybrid fusion: minmax, zscore or max.",
     )
     hybrid_missing_scores: MissingScoresName = Field(
-        default="both",
+        default="floor",
         description=(
             "What a candidate missing from one list of hybrid search scores there: floor (that "
             "list's minimum) or both (its own score by that list's retriever)."
@@ -198,8 +200,8 @@ class Settings(BaseSettings):
         le=1.0,
         description="Weight of the keyword list in hybrid fusion (semantic gets the rest).",
     )
-    # 100 and 300 gave the same SciFact nDCG@10 for searches asked for 10 results (train 0.7286
-    # and 0.7297, test 0.7279 and 0.7268); 100 asks the vector index for a third of the work.
+    # 100 asks the vector index for a third of the work of 300. With today's fusion 300 gains
+    # little on the SciFact train queries (nDCG@10 0.7355 against 0.7341, tune_hybrid.txt).
     hybrid_depth: int = Field(
         default=100,
         ge=10,
