@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
 import pytest
 from hypothesis import given
@@ -87,6 +87,41 @@ def test_fusion_returns_each_candidate_once_sorted(lists: list[list[Hit]]) -> No
         assert sorted(ids(fused)) == sorted(candidates)
         scores = [hit.score for hit in fused]
         assert scores == sorted(scores, reverse=True)
+
+
+@given(runs, st.integers(0, 10))
+def test_fusion_cut_at_a_limit_is_the_head_of_the_whole(lists: list[list[Hit]], limit: int) -> None:
+    def same(hits: list[Hit]) -> list[tuple[str, str]]:
+        return [(hit.paper_id, repr(hit.score)) for hit in hits]  # nan (a best of 1e-308) too
+
+    weights = [1.0 / len(lists)] * len(lists)
+    whole = convex_combination(lists, weights, normalise="max")
+    cut = convex_combination(lists, weights, normalise="max", limit=limit)
+    assert same(cut) == same(whole[:limit])
+    assert reciprocal_rank_fusion(lists, limit=limit) == reciprocal_rank_fusion(lists)[:limit]
+
+
+def test_hybrid_hands_its_first_ranking_over_while_the_others_search() -> None:
+    handed = threading.Event()
+
+    class Waiting:
+        name = "dense"
+        saw_it: bool | None = None
+
+        def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
+            self.saw_it = handed.wait(timeout=5)
+            return DENSE[:k]
+
+    waiting = Waiting()
+    hybrid = HybridRetriever([FakeRetriever("bm25", KEYWORD), waiting], Fusion())
+    seen: list[list[Hit]] = []
+
+    def meanwhile(ranking: Sequence[Hit]) -> None:
+        seen.append(list(ranking))
+        handed.set()
+
+    hybrid.search_with_runs("q", 3, meanwhile=meanwhile)
+    assert seen == [KEYWORD] and waiting.saw_it
 
 
 class FakeRetriever:

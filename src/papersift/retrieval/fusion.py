@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
@@ -83,15 +84,28 @@ def max_normalised(hits: Sequence[Hit]) -> dict[str, float]:
 NORMALISERS: dict[str, Normaliser] = {"minmax": min_max, "zscore": z_score, "max": max_normalised}
 
 
-def _ranked(scores: dict[str, float]) -> list[Hit]:
-    # Ties broken by id so fusion is deterministic.
-    return [Hit(pid, score) for pid, score in sorted(scores.items(), key=lambda i: (-i[1], i[0]))]
+def _best_first(item: tuple[str, float]) -> tuple[float, str]:
+    return -item[1], item[0]  # ties broken by id, so that fusion is deterministic
+
+
+def _ranked(scores: dict[str, float], limit: int | None = None) -> list[Hit]:
+    """The best ``limit`` of ``scores`` (all when None), best first."""
+    if limit is None or limit >= len(scores):
+        best = sorted(scores.items(), key=_best_first)
+    else:
+        best = heapq.nsmallest(max(limit, 0), scores.items(), key=_best_first)
+    return [Hit(pid, score) for pid, score in best]
 
 
 def reciprocal_rank_fusion(
-    runs: Sequence[Sequence[Hit]], *, k: int = 60, weights: Sequence[float] | None = None
+    runs: Sequence[Sequence[Hit]],
+    *,
+    k: int = 60,
+    weights: Sequence[float] | None = None,
+    limit: int | None = None,
 ) -> list[Hit]:
-    """Fuse ranked lists by summing (weighted) reciprocal ranks ``1 / (k + rank)``."""
+    """Fuse ranked lists by summing (weighted) reciprocal ranks ``1 / (k + rank)``; the best
+    ``limit`` of them (all when None)."""
     weights = weights if weights is not None else [1.0] * len(runs)
     if len(weights) != len(runs):
         raise ValueError("one weight per run is needed")
@@ -99,7 +113,7 @@ def reciprocal_rank_fusion(
     for run, weight in zip(runs, weights, strict=True):
         for rank, hit in enumerate(run, start=1):
             fused[hit.paper_id] = fused.get(hit.paper_id, 0.0) + weight / (k + rank)
-    return _ranked(fused)
+    return _ranked(fused, limit)
 
 
 def convex_combination(
@@ -108,8 +122,10 @@ def convex_combination(
     *,
     normalise: str = "minmax",
     known: Sequence[Mapping[str, float]] | None = None,
+    limit: int | None = None,
 ) -> list[Hit]:
-    """Fuse lists by a weighted sum of per-list normalised scores.
+    """Fuse lists by a weighted sum of per-list normalised scores; the best ``limit`` of them
+    (all when None).
 
     A candidate missing from list i scores list i's minimum, unless ``known[i]`` holds its own
     score by that list's retriever (see ``HybridRetriever``): then list i is normalised with
@@ -137,7 +153,7 @@ def convex_combination(
         base += weight * floor
         for pid, score in scores.items():
             fused[pid] = fused.get(pid, 0.0) + weight * (score - floor)
-    return _ranked({pid: base + lift for pid, lift in fused.items()})
+    return _ranked({pid: base + lift for pid, lift in fused.items()}, limit)
 
 
 def contenders(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -74,13 +74,16 @@ class Fusion:
         self,
         runs: Sequence[Sequence[Hit]],
         known: Sequence[Mapping[str, float]] | None = None,
+        limit: int | None = None,
     ) -> list[Hit]:
-        """The lists fused; ``known`` holds, per list, the scores of candidates missing from it
-        (used when ``missing`` is both)."""
+        """The lists fused, the best ``limit`` of them (all when None); ``known`` holds, per
+        list, the scores of candidates missing from it (used when ``missing`` is both)."""
         if self.method == "rrf":
-            return reciprocal_rank_fusion(runs, k=self.rrf_k, weights=self.weights)
+            return reciprocal_rank_fusion(runs, k=self.rrf_k, weights=self.weights, limit=limit)
         known = known if self.wants_both_scores else None
-        return convex_combination(runs, self.weights, normalise=self.normalise, known=known)
+        return convex_combination(
+            runs, self.weights, normalise=self.normalise, known=known, limit=limit
+        )
 
 
 class HybridRetriever:
@@ -104,15 +107,22 @@ class HybridRetriever:
         return self.search_with_runs(query, k, filters)[0]
 
     def search_with_runs(
-        self, query: str, k: int, filters: Filters | None = None
+        self,
+        query: str,
+        k: int,
+        filters: Filters | None = None,
+        *,
+        meanwhile: Callable[[Sequence[Hit]], object] | None = None,
     ) -> tuple[list[Hit], list[list[Hit]]]:
         """The best ``k`` fused, and each retriever's own ranking that went into them (its top
-        ``depth``), in the order of ``retrievers``."""
+        ``depth``), in the order of ``retrievers``. ``meanwhile`` is called with the first
+        retriever's ranking while the others still search: work that needs it and would
+        otherwise wait for them all."""
         depth = max(k, self.fusion.depth)
         first, *others = self.retrievers
         if not others:
             run = list(first.search(query, depth, filters))
-            return self.fusion.fuse([run])[:k], [run]
+            return self.fusion.fuse([run], limit=k), [run]
         # The retrievers wait on different things (a database, an index library, the query
         # embedding), so the answer takes the slowest one's time rather than the sum.
         pool = own_pool()
@@ -121,11 +131,14 @@ class HybridRetriever:
         # interpreter, the semantic search waited about a millisecond for the keyword search
         # to let go before it could even start embedding the query.
         time.sleep(0)
-        runs = [list(first.search(query, depth, filters)), *(list(p.result()) for p in pending)]
+        ranked_first = list(first.search(query, depth, filters))
+        if meanwhile is not None:
+            meanwhile(ranked_first)
+        runs = [ranked_first, *(list(p.result()) for p in pending)]
         known = (
             self._scores_of_missing(pool, query, runs, k) if self.fusion.wants_both_scores else None
         )
-        return self.fusion.fuse(runs, known)[:k], runs
+        return self.fusion.fuse(runs, known, limit=k), runs
 
     def _scores_of_missing(
         self, pool: ThreadPoolExecutor, query: str, runs: Sequence[Sequence[Hit]], k: int
