@@ -3,6 +3,7 @@ mode; engine.paper, and so the CLI's show and similar, accept every spelling."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
@@ -15,7 +16,9 @@ from papersift.errors import PaperNotFoundError
 from papersift.filters import Filters
 from papersift.retrieval.base import Hit
 from papersift.retrieval.known_item import (
+    SearchTitles,
     allowed_edits,
+    known_first,
     known_item,
     named_id,
     passes,
@@ -307,6 +310,56 @@ def test_title_distance() -> None:
     assert title_distance(words("one two four five six seven nine ten"), long) is None
     assert [allowed_edits(n) for n in (1, 3, 4, 7, 8, 20)] == [0, 0, 1, 1, 2, 2]
     assert words(r"Schr\"odinger bridges: {BERT}") == ["schrodinger", "bridges", "bert"]
+
+
+def test_a_fused_ranking_has_its_titles_compared_only_without_keyword_hits() -> None:
+    titles = {"k1": "Sparse attention for long documents", "f1": "Graph networks at scale"}
+    asked: list[list[str]] = []
+
+    def title_words_of(ids: Sequence[str]) -> dict[str, list[str]]:
+        asked.append(list(ids))
+        return {pid: title_words(titles[pid]) for pid in ids if pid in titles}
+
+    fused = [Hit("x", 3.0), Hit("f1", 2.0), Hit("k1", 1.0)]
+    keyword = [Hit("k1", 5.0)]
+
+    def first(query: str, keyword_run: list[Hit]) -> str:
+        hits = known_first(
+            query,
+            fused,
+            3,
+            None,
+            fetch_many=lambda ids: {},
+            title_words_of=title_words_of,
+            keyword_top=lambda n: keyword_run[:n],
+            fused_from_keyword=True,
+        )
+        return hits[0].paper_id
+
+    # The keyword ranking is fused in: its titles alone are read.
+    assert first("sparse attention for long documents", keyword) == "k1"
+    assert first("graph networks at scale", keyword) == "x"  # f1's title is not compared
+    assert asked == [["k1"], ["k1"]]
+    # With no keyword hits (a title of function words), the fused ranking's titles are read.
+    asked.clear()
+    assert first("Graph networks at scale", []) == "f1" and asked == [["x", "f1", "k1"]]
+
+
+def test_a_search_reads_each_title_once() -> None:
+    asked: list[list[str]] = []
+
+    def titles_of(ids: Sequence[str]) -> dict[str, str]:
+        asked.append(list(ids))
+        return {pid: f"The Title of {pid.upper()}" for pid in ids if pid != "gone"}
+
+    titles = SearchTitles(titles_of)
+    titles.read_ahead([Hit(pid, 1.0) for pid in ["a", "b", "gone"]])
+    assert titles(["b", "c", "gone", "a"]) == {
+        "b": ["the", "title", "of", "b"],
+        "c": ["the", "title", "of", "c"],
+        "a": ["the", "title", "of", "a"],
+    }
+    assert asked == [["a", "b", "gone"], ["c"]]  # a paper not stored is not asked for again
 
 
 def test_a_vote_on_any_spelling_of_an_id_counts_for_the_paper(indexed: Engine) -> None:

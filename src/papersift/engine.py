@@ -108,6 +108,7 @@ if TYPE_CHECKING:
     from papersift.features.reading import Reading
     from papersift.features.recommendations import Recommendation, Recommender
     from papersift.features.submissions import Submissions
+    from papersift.retrieval.known_item import SearchTitles
     from papersift.sources.arxiv_api import ArxivClient
     from papersift.sources.harvest import HarvestRequest, OAIHarvester
 
@@ -1380,14 +1381,15 @@ class Engine:
         ``papersift.retrieval.known_item``); one that names an author gives their papers first
         (see ``authors_named``)."""
         from papersift.retrieval.authors import authors_first
-        from papersift.retrieval.known_item import known_first
+        from papersift.retrieval.known_item import SearchTitles, known_first
 
         chosen = self.choose_mode(mode).mode
         filters = self.resolve_filters(filters)
         # Whether the query names an author is looked up while the retriever searches: the
         # two wait on different indexes, and a hybrid search should not pay for both in turn.
         named = self._side_work.submit(self.authors_named, query, filters)
-        hits, keyword_top = self._ranked_with_keyword_top(chosen, query, k, filters)
+        titles = SearchTitles(self.papers.titles_of)
+        hits, keyword_top = self._ranked_with_keyword_top(chosen, query, k, filters, titles)
         authors = named.result()
         if authors:
             hits = authors_first(hits, authors, k)
@@ -1397,21 +1399,29 @@ class Engine:
             k,
             filters,
             fetch_many=self.papers.get_many,
-            titles_of=self.papers.titles_of,
+            title_words_of=titles,
             keyword_top=keyword_top,
+            fused_from_keyword=self._fused_from_keyword(chosen),
         )
 
+    def _fused_from_keyword(self, mode: str) -> bool:
+        retriever = self.retriever(mode)
+        return isinstance(retriever, HybridRetriever) and self.bm25 in retriever.retrievers
+
     def _ranked_with_keyword_top(
-        self, mode: str, query: str, k: int, filters: Filters | None
+        self, mode: str, query: str, k: int, filters: Filters | None, titles: SearchTitles
     ) -> tuple[list[Hit], Callable[[int], Sequence[Hit]] | None]:
         """``mode``'s ranking of ``query``, and how to get the top of the keyword ranking
         beside it (None in keyword mode, whose ranking it is): the hybrid retriever's own
-        keyword run when it has one, so that it is not searched twice."""
+        keyword run when it has one, so that it is not searched twice. A hybrid search whose
+        keyword run comes first reads that run's top titles while its semantic half runs."""
         retriever = self.retriever(mode)
         if mode == KEYWORD:
             return retriever.search(query, k, filters), None
-        if isinstance(retriever, HybridRetriever) and self.bm25 in retriever.retrievers:
-            hits, runs = retriever.search_with_runs(query, k, filters)
+        if isinstance(retriever, HybridRetriever) and self._fused_from_keyword(mode):
+            first = retriever.retrievers[0] is self.bm25
+            meanwhile = titles.read_ahead if first else None
+            hits, runs = retriever.search_with_runs(query, k, filters, meanwhile=meanwhile)
             keyword_run = runs[retriever.retrievers.index(self.bm25)]
             return hits, lambda n: keyword_run[:n]
         hits = retriever.search(query, k, filters)
