@@ -108,7 +108,6 @@ if TYPE_CHECKING:
     from papersift.features.reading import Reading
     from papersift.features.recommendations import Recommendation, Recommender
     from papersift.features.submissions import Submissions
-    from papersift.retrieval.known_item import SearchTitles
     from papersift.sources.arxiv_api import ArxivClient
     from papersift.sources.harvest import HarvestRequest, OAIHarvester
 
@@ -1381,7 +1380,7 @@ class Engine:
         ``papersift.retrieval.known_item``); one that names an author gives their papers first
         (see ``authors_named``)."""
         from papersift.retrieval.authors import authors_first
-        from papersift.retrieval.known_item import SearchTitles, known_first
+        from papersift.retrieval.known_item import SearchTitles, known_first, may_name_a_title
 
         chosen = self.choose_mode(mode).mode
         filters = self.resolve_filters(filters)
@@ -1389,7 +1388,8 @@ class Engine:
         # two wait on different indexes, and a hybrid search should not pay for both in turn.
         named = self._side_work.submit(self.authors_named, query, filters)
         titles = SearchTitles(self.papers.titles_of)
-        hits, keyword_top = self._ranked_with_keyword_top(chosen, query, k, filters, titles)
+        read_ahead = titles.read_ahead if may_name_a_title(query) else None
+        hits, keyword_top = self._ranked_with_keyword_top(chosen, query, k, filters, read_ahead)
         authors = named.result()
         if authors:
             hits = authors_first(hits, authors, k)
@@ -1409,18 +1409,22 @@ class Engine:
         return isinstance(retriever, HybridRetriever) and self.bm25 in retriever.retrievers
 
     def _ranked_with_keyword_top(
-        self, mode: str, query: str, k: int, filters: Filters | None, titles: SearchTitles
+        self,
+        mode: str,
+        query: str,
+        k: int,
+        filters: Filters | None,
+        read_ahead: Callable[[Sequence[Hit]], None] | None = None,
     ) -> tuple[list[Hit], Callable[[int], Sequence[Hit]] | None]:
         """``mode``'s ranking of ``query``, and how to get the top of the keyword ranking
         beside it (None in keyword mode, whose ranking it is): the hybrid retriever's own
         keyword run when it has one, so that it is not searched twice. A hybrid search whose
-        keyword run comes first reads that run's top titles while its semantic half runs."""
+        keyword run comes first hands it to ``read_ahead`` while its semantic half runs."""
         retriever = self.retriever(mode)
         if mode == KEYWORD:
             return retriever.search(query, k, filters), None
         if isinstance(retriever, HybridRetriever) and self._fused_from_keyword(mode):
-            first = retriever.retrievers[0] is self.bm25
-            meanwhile = titles.read_ahead if first else None
+            meanwhile = read_ahead if retriever.retrievers[0] is self.bm25 else None
             hits, runs = retriever.search_with_runs(query, k, filters, meanwhile=meanwhile)
             keyword_run = runs[retriever.retrievers.index(self.bm25)]
             return hits, lambda n: keyword_run[:n]

@@ -151,16 +151,16 @@ class SearchTitles:
         return {pid: self.words[pid] for pid in paper_ids if pid in self.words}
 
 
-def titled(query: str, candidates: Sequence[tuple[str, str]]) -> str | None:
-    """The id of the candidate (id, title) whose title ``query`` is (see ``title_distance``),
-    the closest one first and then the first in ``candidates``; None when no title is close
-    enough."""
-    return _closest(title_words(query), [(pid, title_words(title)) for pid, title in candidates])
+def may_name_a_title(query: str) -> bool:
+    """Whether ``query`` could be a title ``known_first`` compares: two words or more, no
+    query syntax."""
+    return not uses_syntax(query) and len(title_words(query)) >= 2
 
 
 def _closest(words: list[str], candidates: Sequence[tuple[str, list[str]]]) -> str | None:
-    if len(words) < 2:
-        return None
+    """The id of the candidate (id, title words) whose title ``words`` are (see
+    ``title_distance``), the closest one first and then the first in ``candidates``; None when
+    no title is close enough."""
     best: tuple[int, str] | None = None
     for paper_id, title in candidates:
         distance = title_distance(words, title)
@@ -192,11 +192,11 @@ def known_first(
     if k <= 0:
         return []
     named = known_item(query, lambda paper_id: fetch_many([paper_id]).get(paper_id), filters)
-    words = title_words(query)
-    if named is None and not uses_syntax(query) and len(words) >= 2:
+    if named is None and may_name_a_title(query):
         order = [hit.paper_id for hit in keyword_top(TITLE_CANDIDATES)] if keyword_top else []
         if not (order and fused_from_keyword):
             order = list(dict.fromkeys([hit.paper_id for hit in hits[:TITLE_CANDIDATES]] + order))
         titles = title_words_of(order)
-        named = _closest(words, [(pid, titles[pid]) for pid in order if pid in titles])
+        candidates = [(pid, titles[pid]) for pid in order if pid in titles]
+        named = _closest(title_words(query), candidates)
     return put_first(hits, named, k) if named is not None else list(hits[:k])
